@@ -1,0 +1,112 @@
+"""The running core: store, gateway and (later) quota engine, started and stopped together on one loop.
+
+The desktop and the headless CLI both drive this one object, so they behave the same; the desktop only
+listens to its events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import settings
+from core.events import Event
+from core.gateway.app import GatewayContext, build_app
+from core.gateway.server import GatewayServer, PortInUseError
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayState:
+    host: str
+    port: int
+    running: bool
+    error: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def describe(self) -> str:
+        if self.running:
+            return f"Gateway on {self.host}:{self.port}"
+        if self.error:
+            return f"Gateway stopped: {self.error}"
+        return "Gateway stopped"
+
+
+class CoreServices:
+    def __init__(self, data_folder: Path, host: str = settings.DEFAULT_HOST, port: int | None = None) -> None:
+        """`port` None means: from QUOTAGATE_PORT, else the saved setting, else 20128."""
+        self.data_folder = data_folder
+        self.host = host
+        self._requested_port = port
+        self.store: Store | None = None
+        self.gateway: GatewayServer | None = None
+        self.gateway_state = GatewayState(host, port or settings.DEFAULT_PORT, running=False)
+        self.gateway_state_changed: Event[GatewayState] = Event()
+        self._context: GatewayContext | None = None
+
+    async def start(self) -> GatewayState:
+        """Open the store and start the gateway. A gateway that cannot listen is reported, not raised."""
+        loop = asyncio.get_running_loop()
+        self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
+        port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
+        self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()))
+        return await self._start_gateway(port)
+
+    async def change_port(self, port: int) -> GatewayState:
+        """Save `port` and move the gateway there. If the new port is taken, go back to the old one."""
+        port = settings.parse_port(port, "port")
+        assert self.store is not None
+        previous = self.gateway_state
+        await self._stop_gateway()
+        state = await self._start_gateway(port)
+        if state.running:
+            self.store.set_setting(settings.KEY_PORT, port)
+        elif previous.running:
+            await self._start_gateway(previous.port)
+            # Tell the caller why the move failed even though the old port is serving again.
+            return GatewayState(self.host, port, running=False, error=state.error)
+        return state
+
+    async def stop(self) -> None:
+        """Drain the gateway, flush queued writes, close the store."""
+        await self._stop_gateway()
+        if self.store is not None:
+            store, self.store = self.store, None
+            await asyncio.get_running_loop().run_in_executor(None, store.close)
+        log.info("Core services stopped")
+
+    def _current_port(self) -> int:
+        return self.gateway.port if self.gateway else self.gateway_state.port
+
+    async def _start_gateway(self, port: int) -> GatewayState:
+        assert self._context is not None
+        server = GatewayServer(build_app(self._context), self.host, port)
+        try:
+            await server.start()
+        except PortInUseError as exc:
+            log.error("%s", exc)
+            return self._set_state(GatewayState(self.host, port, running=False, error=str(exc)))
+        except OSError as exc:
+            log.error("The gateway could not listen on %s:%d: %s", self.host, port, exc)
+            return self._set_state(GatewayState(self.host, port, running=False,
+                                                error=f"cannot listen on {self.host}:{port}: {exc.strerror}"))
+        self.gateway = server
+        return self._set_state(GatewayState(self.host, server.port, running=True))
+
+    async def _stop_gateway(self) -> None:
+        if self.gateway is not None:
+            gateway, self.gateway = self.gateway, None
+            await gateway.stop()
+            self._set_state(GatewayState(self.host, gateway.port, running=False))
+
+    def _set_state(self, state: GatewayState) -> GatewayState:
+        self.gateway_state = state
+        self.gateway_state_changed.emit(state)
+        return state

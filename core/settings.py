@@ -1,0 +1,66 @@
+"""Names, defaults and precedence of the settings the core reads."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 20128
+PORT_ENV = "QUOTAGATE_PORT"
+
+KEY_PORT = "gateway.port"
+KEY_START_AT_LOGIN = "desktop.start_at_login"
+
+
+class SettingError(ValueError):
+    """A setting has a value Quotagate cannot use; the message says which and what is allowed."""
+
+
+def parse_port(value: object, source: str) -> int:
+    """A TCP port from user input (CLI, environment, settings), or a `SettingError` naming `source`."""
+    try:
+        port = int(str(value).strip())
+    except ValueError:
+        raise SettingError(f"{source}: {value!r} is not a port number (use 1-65535).") from None
+    if not 0 <= port <= 65535:
+        raise SettingError(f"{source}: {port} is out of range (use 1-65535).")
+    return port
+
+
+def port_from_environment() -> int | None:
+    raw = os.environ.get(PORT_ENV, "").strip()
+    return parse_port(raw, PORT_ENV) if raw else None
+
+
+def port_from_environment_or_none() -> int | None:
+    """Like `port_from_environment`, but an unusable value reads as unset (for display only)."""
+    try:
+        return port_from_environment()
+    except SettingError:
+        return None
+
+
+def resolve_port(cli_port: int | None, stored_port: object) -> int:
+    """Command line beats `QUOTAGATE_PORT`, which beats the saved setting, which beats 20128."""
+    if cli_port is not None:
+        return parse_port(cli_port, "--port")
+    env_port = port_from_environment()
+    if env_port is not None:
+        return env_port
+    if stored_port is not None:
+        try:
+            return parse_port(stored_port, "saved port setting")
+        except SettingError:
+            return DEFAULT_PORT
+    return DEFAULT_PORT
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for addresses only this machine can reach (then client API keys stay optional)."""
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,54 @@
+"""Opening the SQLite store: WAL, foreign keys, owner-only files, schema brought up to date."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from core import paths
+from core.store import migrations
+from core.store.models import database_proxy
+
+log = logging.getLogger(__name__)
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",  # safe under WAL; a crash loses at most the last commits, never consistency
+    "busy_timeout": 5000,
+}
+
+
+def connect(path: Path) -> SqliteDatabase:
+    """A peewee database for `path` with Quotagate's pragmas (no migration)."""
+    paths.ensure_private_dir(path.parent)
+    # Create the file ourselves first so it is owner-only from its first byte.
+    if not path.exists():
+        path.touch(mode=paths.PRIVATE_FILE_MODE)
+    db = SqliteDatabase(str(path), pragmas=PRAGMAS)
+    db.connect(reuse_if_open=True)
+    protect_files(path)
+    return db
+
+
+def open_database(path: Path) -> SqliteDatabase:
+    """Connect, migrate to the latest schema, and bind the models to it."""
+    db = connect(path)
+    try:
+        applied = migrations.migrate(db)
+    except Exception:
+        db.close()
+        raise
+    if applied:
+        log.info("Store %s migrated to schema %s", path, applied[-1])
+    database_proxy.initialize(db)
+    protect_files(path)
+    return db
+
+
+def protect_files(path: Path) -> None:
+    """The database and its WAL side files are owner-only."""
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        paths.make_private(candidate)

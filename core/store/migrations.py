@@ -1,0 +1,157 @@
+"""Numbered, forward-only schema migrations, recorded in the database they were applied to.
+
+The DDL is written out here rather than generated from the models: a migration must keep meaning the same
+thing after the models move on. `tests/unit/test_store_migrations.py` checks that the models and the
+migrated schema agree, and that every earlier version upgrades to the same schema as a fresh database.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from peewee import SqliteDatabase
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer Quotagate; opening it could lose what that version stored."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", (
+        """CREATE TABLE setting (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE provider_account (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL,
+            name TEXT NOT NULL,
+            secret BLOB,
+            priority INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            default_model TEXT,
+            options TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE provider_node (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            prefix TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            api_format TEXT NOT NULL,
+            headers TEXT NOT NULL DEFAULT '{}',
+            secret BLOB,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE combo (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            strategy TEXT NOT NULL DEFAULT 'fallback',
+            targets TEXT NOT NULL DEFAULT '[]',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE api_key (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            key_prefix TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            created_at REAL NOT NULL,
+            last_used_at REAL,
+            revoked_at REAL
+        )""",
+        """CREATE TABLE model_alias (
+            alias TEXT PRIMARY KEY,
+            target TEXT NOT NULL
+        )""",
+        """CREATE TABLE usage_row (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ts REAL NOT NULL,
+            api_key_id INTEGER REFERENCES api_key (id) ON DELETE SET NULL,
+            provider TEXT,
+            account_id INTEGER REFERENCES provider_account (id) ON DELETE SET NULL,
+            model TEXT,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            tokens_cached INTEGER NOT NULL DEFAULT 0,
+            tokens_reasoning INTEGER NOT NULL DEFAULT 0,
+            latency_ms REAL,
+            ttft_ms REAL,
+            status INTEGER NOT NULL,
+            cost REAL NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE call_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ts REAL NOT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            provider TEXT,
+            model TEXT,
+            duration_ms REAL,
+            error TEXT
+        )""",
+        """CREATE TABLE quota_snapshot (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ts REAL NOT NULL,
+            provider TEXT NOT NULL,
+            account TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+    )),
+    Migration(2, "indexes for time-range queries", (
+        "CREATE INDEX usage_row_ts ON usage_row (ts)",
+        "CREATE INDEX usage_row_provider_ts ON usage_row (provider, ts)",
+        "CREATE INDEX call_log_ts ON call_log (ts)",
+        "CREATE INDEX quota_snapshot_account_ts ON quota_snapshot (provider, account, ts)",
+    )),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+_LEDGER_DDL = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at REAL NOT NULL
+)"""
+
+
+def current_version(db: SqliteDatabase) -> int:
+    """The highest migration applied to `db`; 0 for an empty database."""
+    if not db.table_exists("schema_migrations"):
+        return 0
+    row = db.execute_sql("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: SqliteDatabase, target: int = LATEST_VERSION) -> list[int]:
+    """Apply every pending migration up to `target`, each in its own transaction; return those applied."""
+    version = current_version(db)
+    if version > LATEST_VERSION:
+        raise SchemaTooNewError(
+            f"This database has schema version {version}, but this Quotagate only knows up to "
+            f"{LATEST_VERSION}. Update Quotagate, or point QUOTAGATE_DATA_DIR at another folder."
+        )
+    applied: list[int] = []
+    db.execute_sql(_LEDGER_DDL)
+    for migration in MIGRATIONS:
+        if version < migration.version <= target:
+            with db.atomic():
+                for statement in migration.statements:
+                    db.execute_sql(statement)
+                db.execute_sql(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, time.time()),
+                )
+            applied.append(migration.version)
+    return applied

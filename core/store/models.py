@@ -1,0 +1,122 @@
+"""Peewee models over the schema built by `migrations.py` (which is the authority on the tables).
+
+Models are bound to `database_proxy`, so a restore can point them at another database without re-importing.
+Times are epoch seconds (REAL): sortable, zone-free and cheap to compare in range queries.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    AutoField,
+    BlobField,
+    BooleanField,
+    DatabaseProxy,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class Setting(BaseModel):
+    key = TextField(primary_key=True)
+    value = TextField()  # JSON
+
+
+class ProviderAccount(BaseModel):
+    id = AutoField()
+    provider = TextField()
+    name = TextField()
+    secret = BlobField(null=True)  # encrypted at rest
+    priority = IntegerField(default=0)
+    active = BooleanField(default=True)
+    default_model = TextField(null=True)
+    options = TextField(default="{}")  # JSON: proxy, extra headers, ...
+    created_at = FloatField()
+    updated_at = FloatField()
+
+
+class ProviderNode(BaseModel):
+    id = AutoField()
+    prefix = TextField(unique=True)
+    name = TextField()
+    base_url = TextField()
+    api_format = TextField()
+    headers = TextField(default="{}")
+    secret = BlobField(null=True)
+    created_at = FloatField()
+    updated_at = FloatField()
+
+
+class Combo(BaseModel):
+    id = AutoField()
+    name = TextField(unique=True)
+    strategy = TextField(default="fallback")
+    targets = TextField(default="[]")
+    created_at = FloatField()
+    updated_at = FloatField()
+
+
+class ApiKey(BaseModel):
+    id = AutoField()
+    name = TextField()
+    key_prefix = TextField()
+    key_hash = TextField(unique=True)
+    created_at = FloatField()
+    last_used_at = FloatField(null=True)
+    revoked_at = FloatField(null=True)
+
+
+class ModelAlias(BaseModel):
+    alias = TextField(primary_key=True)
+    target = TextField()
+
+
+class UsageRow(BaseModel):
+    id = AutoField()
+    ts = FloatField()
+    api_key = ForeignKeyField(ApiKey, null=True, on_delete="SET NULL", column_name="api_key_id")
+    provider = TextField(null=True)
+    account = ForeignKeyField(ProviderAccount, null=True, on_delete="SET NULL", column_name="account_id")
+    model = TextField(null=True)
+    tokens_in = IntegerField(default=0)
+    tokens_out = IntegerField(default=0)
+    tokens_cached = IntegerField(default=0)
+    tokens_reasoning = IntegerField(default=0)
+    latency_ms = FloatField(null=True)
+    ttft_ms = FloatField(null=True)
+    status = IntegerField()
+    cost = FloatField(default=0)
+
+
+class CallLog(BaseModel):
+    id = AutoField()
+    ts = FloatField()
+    method = TextField()
+    path = TextField()
+    status = IntegerField()
+    provider = TextField(null=True)
+    model = TextField(null=True)
+    duration_ms = FloatField(null=True)
+    error = TextField(null=True)
+
+
+class QuotaSnapshot(BaseModel):
+    id = AutoField()
+    ts = FloatField()
+    provider = TextField()
+    account = TextField()
+    payload = TextField()  # JSON of the normalized snapshot
+
+
+ALL_MODELS = (Setting, ProviderAccount, ProviderNode, Combo, ApiKey, ModelAlias, UsageRow, CallLog,
+              QuotaSnapshot)

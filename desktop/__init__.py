@@ -1,0 +1,1 @@
+"""Quotagate's Qt desktop: tray, windows, and the bootstrap that runs core services on a qasync loop."""

@@ -1,0 +1,142 @@
+"""Desktop bootstrap: QApplication, a qasync loop shared by Qt and the core services, tray and window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import qasync
+from peewee import DatabaseError
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
+
+from core import __version__, autostart, settings
+from core.cli import EXIT_FAILED, EXIT_OK, run_headless
+from core.services import CoreServices, GatewayState
+from core.store.migrations import SchemaTooNewError
+from desktop.bridge import CoreBridge
+from desktop.display import display_unavailable_reason
+from desktop.icons import app_icon
+from desktop.main_window import MainWindow
+from desktop.pages.general import GeneralPage
+from desktop.single_instance import SingleInstance
+from desktop.tray import TrayController
+
+log = logging.getLogger(__name__)
+
+NO_TRAY_NOTICE = (
+    "Your desktop has no system tray, so Quotagate shows this window instead. The gateway keeps running "
+    "while it is open; closing the window quits Quotagate."
+)
+
+
+class DesktopApp(QObject):
+    """Owns the windows and the tray for one run; the core services do the work."""
+
+    def __init__(self, services: CoreServices, tray_available: bool | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.bridge = CoreBridge(services)
+        if tray_available is None:
+            tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.tray: TrayController | None = None
+        self.window = MainWindow(quit_on_close=not tray_available)
+        self.window.quit_requested.connect(self.request_quit)
+        if tray_available:
+            self.tray = TrayController(services.gateway_state)
+            self.tray.settings_requested.connect(self.show_settings)
+            self.tray.quit_requested.connect(self.request_quit)
+            self.bridge.gateway_state_changed.connect(self.tray.show_gateway_state)
+        self.general_page: GeneralPage | None = None
+        self._quit = asyncio.Event()
+
+    async def start(self) -> GatewayState:
+        state = await self.services.start()
+        self.general_page = GeneralPage(state, self.services.data_folder, self.services.change_port,
+                                        self._save_start_at_login)
+        self.bridge.gateway_state_changed.connect(self.general_page.show_gateway_state)
+        self.window.add_page("General", self.general_page)
+        if self.tray is not None:
+            self.tray.show_gateway_state(state)
+            self.tray.show()
+            if not state.running:
+                self.tray.notify("Quotagate: gateway not started", state.error or "", critical=True)
+        else:
+            self.window.show_notice(NO_TRAY_NOTICE)
+            self.window.bring_to_front()
+        return state
+
+    async def run(self) -> int:
+        try:
+            await self.start()
+        except (SchemaTooNewError, DatabaseError, OSError) as exc:
+            log.error("Cannot open the store: %s", exc)
+            QMessageBox.critical(None, "Quotagate cannot start",
+                                 f"The store in {self.services.data_folder} cannot be opened:\n\n{exc}")
+            return EXIT_FAILED
+        await self._quit.wait()
+        await self.shutdown()
+        return EXIT_OK
+
+    def show_settings(self) -> None:
+        self.window.bring_to_front()
+
+    def request_quit(self) -> None:
+        self._quit.set()
+
+    async def shutdown(self) -> None:
+        if self.tray is not None:
+            self.tray.hide()
+        self.window.quit_on_close = False
+        self.window.close()
+        await self.services.stop()
+
+    def _save_start_at_login(self, enabled: bool) -> None:
+        autostart.set_enabled(enabled)
+        if self.services.store is not None:
+            self.services.store.set_setting(settings.KEY_START_AT_LOGIN, enabled)
+
+
+def run_desktop(folder: Path, verbose: bool = False) -> int:
+    reason = display_unavailable_reason()
+    if reason:
+        print(f"Quotagate: {reason}, so the gateway runs headless (as `quotagate serve`).", flush=True)
+        log.warning("No GUI: %s; running headless", reason)
+        return run_headless(folder)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Quotagate")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("quotagate")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+
+    instance = SingleInstance(folder)
+    if instance.hand_over() or not instance.listen():
+        print("Quotagate is already running; its window has been brought to the front.", flush=True)
+        return EXIT_OK
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    desktop = DesktopApp(CoreServices(folder))
+    instance.show_requested.connect(desktop.show_settings)
+    _quit_on_signals(loop, desktop)
+    try:
+        with loop:
+            return loop.run_until_complete(desktop.run())
+    finally:
+        instance.close()
+
+
+def _quit_on_signals(loop: asyncio.AbstractEventLoop, desktop: DesktopApp) -> QTimer:
+    """SIGINT/SIGTERM quit cleanly. Python runs signal handlers only between bytecodes, so a timer keeps
+    waking the interpreter while Qt sits in its C++ event loop."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: loop.call_soon_threadsafe(desktop.request_quit))
+    wake = QTimer(desktop)
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+    return wake

@@ -1,0 +1,1 @@
+"""Pages of the settings window, one module each."""
