@@ -94,10 +94,27 @@ class DesktopApp(QObject):
         self.window.close()
         await self.services.stop()
 
+    def dispose(self) -> None:
+        """Hand the Qt objects back to Qt for deletion (deterministic, instead of Python's GC order)."""
+        if self.tray is not None:
+            self.tray.dispose()
+        self.window.deleteLater()
+        self.deleteLater()
+
     def _save_start_at_login(self, enabled: bool) -> None:
         autostart.set_enabled(enabled)
         if self.services.store is not None:
             self.services.store.set_setting(settings.KEY_START_AT_LOGIN, enabled)
+
+
+def configure_application(app: QApplication) -> QApplication:
+    app.setApplicationName("Quotagate")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("quotagate")
+    app.setWindowIcon(app_icon())
+    # The tray app lives on when its window closes; quitting is always explicit.
+    app.setQuitOnLastWindowClosed(False)
+    return app
 
 
 def run_desktop(folder: Path, verbose: bool = False) -> int:
@@ -107,12 +124,7 @@ def run_desktop(folder: Path, verbose: bool = False) -> int:
         log.warning("No GUI: %s; running headless", reason)
         return run_headless(folder)
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Quotagate")
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("quotagate")
-    app.setWindowIcon(app_icon())
-    app.setQuitOnLastWindowClosed(False)
+    app = configure_application(QApplication.instance() or QApplication(sys.argv[:1]))
 
     instance = SingleInstance(folder)
     if instance.hand_over() or not instance.listen():

@@ -40,6 +40,13 @@ class TrayController(QObject):
     def hide(self) -> None:
         self.icon.hide()
 
+    def dispose(self) -> None:
+        self.icon.hide()
+        self.icon.setContextMenu(None)
+        self.icon.deleteLater()
+        self.menu.deleteLater()
+        self.deleteLater()
+
     def show_gateway_state(self, state: GatewayState) -> None:
         self.gateway_action.setText(state.describe() if state.running else "Gateway stopped — see Settings")
         self.gateway_action.setToolTip(state.describe())

@@ -134,8 +134,9 @@ def current_version(db: SqliteDatabase) -> int:
     return int(row[0] or 0)
 
 
-def migrate(db: SqliteDatabase, target: int = LATEST_VERSION) -> list[int]:
-    """Apply every pending migration up to `target`, each in its own transaction; return those applied."""
+def migrate(db: SqliteDatabase, target: int | None = None) -> list[int]:
+    """Apply every pending migration up to `target` (default: all), each in its own transaction."""
+    target = LATEST_VERSION if target is None else target
     version = current_version(db)
     if version > LATEST_VERSION:
         raise SchemaTooNewError(

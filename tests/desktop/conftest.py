@@ -1,0 +1,44 @@
+"""Desktop fixtures: a qasync loop over pytest-qt's QApplication, and a DesktopApp on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QCoreApplication, QEvent
+
+from core.services import CoreServices
+from desktop.app import DesktopApp, configure_application
+from tests.conftest import free_port
+
+
+@pytest.fixture(scope="session")
+def qloop(qapp):
+    """One loop for the session, as the app has one for its life: loops created and collected per test
+    leave Qt objects to the garbage collector mid-run, which crashes PySide."""
+    loop = qasync.QEventLoop(configure_application(qapp))
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def make_desktop(qloop, data_dir: Path):
+    """Build a DesktopApp; whatever was started is stopped at the end of the test."""
+    created: list[DesktopApp] = []
+
+    def make(tray_available: bool = True, port: int | None = None) -> DesktopApp:
+        services = CoreServices(data_dir, port=port if port is not None else free_port())
+        desktop = DesktopApp(services, tray_available=tray_available)
+        created.append(desktop)
+        return desktop
+
+    yield make
+    for desktop in created:
+        if desktop.services.store is not None or desktop.services.gateway is not None:
+            qloop.run_until_complete(desktop.shutdown())
+        desktop.dispose()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
