@@ -11,6 +11,17 @@ import re
 import sys
 from pathlib import Path
 
+# Libraries Qt's xcb plugin links to that minimal systems lack, with the Debian package providing each.
+_XCB_LIBRARIES = {
+    "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4",
+    "xcb-keysyms": "libxcb-keysyms1",
+    "xcb-shape": "libxcb-shape0",
+    "xcb-render-util": "libxcb-render-util0",
+    "xcb-image": "libxcb-image0",
+    "xkbcommon-x11": "libxkbcommon-x11-0",
+}
+
 
 def display_unavailable_reason() -> str | None:
     """Why no window can be shown here, or None when one can."""
@@ -26,6 +37,7 @@ def display_unavailable_reason() -> str | None:
     local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
     if local and not Path(f"/tmp/.X11-unix/X{local.group(1)}").exists():
         return f"the X display {display} is not running"
-    if ctypes.util.find_library("xcb-cursor") is None:
-        return "Qt's X11 support needs libxcb-cursor0 (sudo apt-get install libxcb-cursor0)"
+    missing = [package for library, package in _XCB_LIBRARIES.items() if ctypes.util.find_library(library) is None]
+    if missing:
+        return f"Qt's X11 support needs {', '.join(missing)} (sudo apt-get install {' '.join(missing)})"
     return None

@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget()
         self.navigation.setFixedWidth(180)
         self.navigation.setFrameShape(QFrame.Shape.NoFrame)
+        self.navigation.setStyleSheet("QListWidget::item { padding: 7px 10px; }")
         self.pages = QStackedWidget()
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
 

@@ -50,6 +50,9 @@ class GeneralPage(QWidget):
         self.apply_button.clicked.connect(self._on_apply_clicked)
         self.port_feedback = QLabel()
         self.port_feedback.setWordWrap(True)
+        self.port_feedback.hide()  # shown once there is something to say
+        self._current_port = state.port
+        self.port_input.valueChanged.connect(self._update_apply_enabled)
         port_row = QHBoxLayout()
         port_row.addWidget(self.port_input)
         port_row.addWidget(self.apply_button)
@@ -57,7 +60,7 @@ class GeneralPage(QWidget):
         gateway_form = QFormLayout()
         gateway_form.addRow("Status:", self.gateway_status)
         gateway_form.addRow("Port:", port_row)
-        gateway_form.addRow("", self.port_feedback)
+        gateway_form.addRow(self.port_feedback)
         env_port = settings.port_from_environment_or_none()
         if env_port is not None:
             note = QLabel(f"{settings.PORT_ENV}={env_port} is set: it wins over this setting at the next start.")
@@ -103,6 +106,9 @@ class GeneralPage(QWidget):
 
     def show_gateway_state(self, state: GatewayState) -> None:
         if state.running:
+            self._current_port = state.port
+        self._update_apply_enabled()
+        if state.running:
             self.gateway_status.setText(f"Listening on {state.url}")
             self.gateway_status.setStyleSheet("color: #1a7f37;")
         else:
@@ -112,24 +118,33 @@ class GeneralPage(QWidget):
     def open_data_folder(self) -> bool:
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.data_folder)))
 
+    def _update_apply_enabled(self) -> None:
+        busy = self.apply_task is not None and not self.apply_task.done()
+        self.apply_button.setEnabled(not busy and self.port_input.value() != self._current_port)
+
+    def _show_feedback(self, text: str) -> None:
+        self.port_feedback.setText(text)
+        self.port_feedback.setVisible(bool(text))
+
     def _on_apply_clicked(self) -> None:
         self.apply_task = asyncio.ensure_future(self._apply_port(self.port_input.value()))
 
     async def _apply_port(self, port: int) -> None:
         self.apply_button.setEnabled(False)
-        self.port_feedback.setText(f"Moving the gateway to port {port}…")
+        self._show_feedback(f"Moving the gateway to port {port}…")
         try:
             state = await self._change_port(port)
         except Exception as exc:  # shown to the user; details go to the log
             log.exception("Changing the port failed")
-            self.port_feedback.setText(f"Could not change the port: {exc}")
+            self._show_feedback(f"Could not change the port: {exc}")
         else:
             if state.running:
-                self.port_feedback.setText(f"Saved. The gateway now listens on {state.url}.")
+                self._show_feedback(f"Saved. The gateway now listens on {state.url}.")
             else:
-                self.port_feedback.setText(f"Not saved: {state.error}")
+                self._show_feedback(f"Not saved: {state.error}")
         finally:
-            self.apply_button.setEnabled(True)
+            self.apply_task = None
+            self._update_apply_enabled()
 
     def _on_start_at_login_toggled(self, checked: bool) -> None:
         try:

@@ -91,7 +91,19 @@ def test_a_taken_port_is_refused_and_the_gateway_stays_where_it_was(make_desktop
     assert page.port_feedback.text().startswith(f"Not saved: Port {taken}")
     assert qloop.run_until_complete(get(f"{old.url}/healthz")).text == "ok"
     assert desktop.services.store.get_setting(settings.KEY_PORT) is None
+    assert page.apply_button.isEnabled()  # the spin box still differs from the port in use: retry allowed
+
+
+def test_apply_is_only_offered_for_a_different_port(make_desktop, qloop) -> None:
+    desktop = make_desktop()
+    state = qloop.run_until_complete(desktop.start())
+    page = desktop.general_page
+    assert not page.apply_button.isEnabled()
+    page.port_input.setValue(state.port + 1)
     assert page.apply_button.isEnabled()
+    page.port_input.setValue(state.port)
+    assert not page.apply_button.isEnabled()
+    assert page.port_feedback.isHidden()
 
 
 def test_start_at_login_writes_and_removes_the_autostart_entry(make_desktop, qloop) -> None:
