@@ -73,6 +73,7 @@ def connection_for(index: int, cycle: int) -> Connection:
 class Tally:
     total: int
     progress_every: int
+    started: float = field(default_factory=time.perf_counter)
     ok: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
@@ -91,7 +92,7 @@ class Tally:
         if self.progress_every and self.done % self.progress_every == 0:
             # Flushed at once: if the process aborts, the last line tells how far it got.
             print(f"soak: progress {self.done}/{self.total} done, {self.failed} failed, "
-                  f"{singleton_refs()}", flush=True)
+                  f"{time.perf_counter() - self.started:.1f}s, {singleton_refs()}", flush=True)
 
 
 def singleton_refs() -> str:
@@ -143,13 +144,12 @@ async def soak(requests: int, concurrency: int, cycle: int, progress_every: int)
             return 2
         refs_before = singleton_refs()
         tally = Tally(total=requests, progress_every=progress_every)
-        started = time.perf_counter()
         try:
             async with new_client(state.url, concurrency) as shared:
                 indexes = iter(range(requests))
                 await asyncio.gather(*(worker(indexes, shared, cycle, tally) for _ in range(concurrency)))
         finally:
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - tally.started
             await services.stop()
         refs_after = singleton_refs()
 
@@ -163,7 +163,7 @@ async def soak(requests: int, concurrency: int, cycle: int, progress_every: int)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description="Soak the gateway inside a qasync loop in one process.")
     parser.add_argument("--requests", type=int, default=5000, help="how many requests in all (5000)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent workers (16)")
     parser.add_argument("--cycle", type=int, default=5,
@@ -180,7 +180,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # must outlive the loop
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
