@@ -13,8 +13,11 @@ from pathlib import Path
 
 from core import settings
 from core.events import Event
+from core.gateway.accounts import AccountStore
 from core.gateway.app import GatewayContext, build_app
+from core.gateway.runtime import GatewayRuntime, load_config
 from core.gateway.server import GatewayServer, PortInUseError
+from core.secrets import SecretBox
 from core.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ class CoreServices:
         self.host = host
         self._requested_port = port
         self.store: Store | None = None
+        self.accounts: AccountStore | None = None
+        self.runtime: GatewayRuntime | None = None
         self.gateway: GatewayServer | None = None
         self.gateway_state = GatewayState(host, port or settings.DEFAULT_PORT, running=False)
         self.gateway_state_changed: Event[GatewayState] = Event()
@@ -55,9 +60,21 @@ class CoreServices:
         """Open the store and start the gateway. A gateway that cannot listen is reported, not raised."""
         loop = asyncio.get_running_loop()
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
+        box = await loop.run_in_executor(None, SecretBox.for_data_folder, self.data_folder)
+        self.accounts = AccountStore(box)
+        config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
+        self.runtime = GatewayRuntime(config, self.store)
         port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
-        self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()))
+        self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()),
+                                       runtime=self.runtime)
         return await self._start_gateway(port)
+
+    async def reload_gateway_config(self) -> None:
+        """Re-read accounts, endpoints, aliases, keys and settings after a change; swap them in whole."""
+        assert self.store is not None and self.accounts is not None and self.runtime is not None
+        loop = asyncio.get_running_loop()
+        config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
+        self.runtime.apply(config)
 
     async def change_port(self, port: int) -> GatewayState:
         """Save `port` and move the gateway there. If the new port is taken, go back to the old one."""
@@ -77,6 +94,9 @@ class CoreServices:
     async def stop(self) -> None:
         """Drain the gateway, flush queued writes, close the store."""
         await self._stop_gateway()
+        if self.runtime is not None:
+            runtime, self.runtime = self.runtime, None
+            await runtime.aclose()
         if self.store is not None:
             store, self.store = self.store, None
             await asyncio.get_running_loop().run_in_executor(None, store.close)

@@ -11,6 +11,11 @@ PORT_ENV = "QUOTAGATE_PORT"
 
 KEY_PORT = "gateway.port"
 KEY_START_AT_LOGIN = "desktop.start_at_login"
+KEY_PROXY = "gateway.proxy"  # {"global": url|None, "providers": {provider_id: url}}
+KEY_REQUIRE_API_KEY = "gateway.require_api_key"
+KEY_MAX_BODY_MB = "gateway.max_body_mb"
+KEY_UPSTREAM_TIMEOUT = "gateway.upstream_read_timeout_s"
+KEY_PRICE_OVERRIDES = "gateway.price_overrides"  # {"provider/model": {"input", "output", "cached_input"}}
 
 
 class SettingError(ValueError):

@@ -17,6 +17,9 @@ from starlette.routing import Route
 
 from core import __version__
 from core.gateway.errors import openai_error
+from core.gateway.openai_routes import openai_routes
+from core.gateway.requests import GatewayError
+from core.gateway.runtime import GatewayRuntime
 from core.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ class GatewayContext:
 
     store: Store
     address: Callable[[], tuple[str, int]]
+    runtime: GatewayRuntime
     started_monotonic: float = field(default_factory=time.monotonic)
     process: psutil.Process = field(default_factory=psutil.Process)
 
@@ -50,18 +54,25 @@ def build_app(context: GatewayContext) -> Starlette:
             "gateway": {"host": host, "port": port},
         })
 
-    async def list_models(request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": []})
+    async def telemetry_summary(request: Request) -> Response:
+        return JSONResponse(context.runtime.usage.telemetry_summary())
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/api/monitoring/health", monitoring_health, methods=["GET"]),
-        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/api/telemetry/summary", telemetry_summary, methods=["GET"]),
+        *openai_routes(lambda: context.runtime),
     ]
     return Starlette(routes=routes, exception_handlers={
+        GatewayError: _gateway_error,
         HTTPException: _http_error,
         Exception: _unexpected_error,
     })
+
+
+async def _gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return openai_error(exc.status, exc.message, code=exc.code, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

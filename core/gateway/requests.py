@@ -1,0 +1,61 @@
+"""Reading client requests defensively: size limit, JSON, object shape, API keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from core.gateway.client_keys import hash_key, presented_key
+
+
+class GatewayError(Exception):
+    """An answer to the client in the OpenAI error shape; raised anywhere below a route."""
+
+    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.headers = status, message, code, headers
+
+
+async def read_json_object(request: Request, limit_bytes: int) -> tuple[dict[str, Any], bytes]:
+    """The request's JSON object and its raw bytes, or a 400/413 that says what is wrong."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit_bytes:
+        raise _too_large(limit_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit_bytes:
+            raise _too_large(limit_bytes)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise GatewayError(400, "The request body is empty; send a JSON object.", "invalid_json")
+    try:
+        payload = json.loads(raw)
+    except ValueError as exc:
+        detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "msg") else str(exc)
+        raise GatewayError(400, f"The request body is not valid JSON: {detail}.", "invalid_json") from None
+    if not isinstance(payload, dict):
+        raise GatewayError(400, f"The request body must be a JSON object, not {type(payload).__name__}.",
+                           "invalid_request")
+    return payload, raw
+
+
+def client_key_id(request: Request, key_hashes: dict[str, int], required: bool) -> int | None:
+    """The id of the client's API key; 401 when keys are required and none valid was sent."""
+    key = presented_key(request.headers.get("authorization"), request.headers.get("x-api-key"))
+    key_id = key_hashes.get(hash_key(key)) if key else None
+    if required and key_id is None:
+        reason = "Invalid or revoked API key" if key else "Missing API key"
+        raise GatewayError(401, f"{reason}. Send `Authorization: Bearer <key>` (or `x-api-key`); create keys "
+                                f"in Quotagate's API keys window or with POST /api/keys.", "invalid_api_key")
+    return key_id
+
+
+def _too_large(limit_bytes: int) -> GatewayError:
+    return GatewayError(413, f"The request body is larger than the gateway's limit of "
+                             f"{limit_bytes // (1024 * 1024)} MiB (setting gateway.max_body_mb).",
+                        "request_too_large")

@@ -1,0 +1,184 @@
+"""From a model name to the upstreams that can serve it.
+
+`RoutingTable` is an immutable snapshot of accounts, custom endpoints, aliases and proxy settings. It is
+rebuilt (off the loop) whenever they change and swapped in whole, so resolving a model on the request path
+is a dictionary lookup with no I/O and no locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from core.gateway.accounts import Account, Node
+from core.providers import catalog
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+class ResolveError(Exception):
+    def __init__(self, status: int, message: str, code: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One account (or custom endpoint) able to serve a route."""
+
+    account_id: int | None
+    account_name: str
+    base_url: str
+    headers: dict[str, str]
+    proxy: str | None  # None: no proxy configured (the environment's HTTP(S)_PROXY may apply)
+
+
+@dataclass(frozen=True)
+class Route:
+    provider: str
+    model: str  # the upstream's model id
+    requested: str  # what the client asked for, echoed back in responses
+    api_format: str
+    upstreams: tuple[Upstream, ...]
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    global_proxy: str | None = None
+    per_provider: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_setting(cls, value: Any) -> "ProxySettings":
+        value = value if isinstance(value, dict) else {}
+        providers = value.get("providers") if isinstance(value.get("providers"), dict) else {}
+        return cls(value.get("global") or None, {k: v for k, v in providers.items() if v})
+
+    def for_account(self, provider: str, account_proxy: str | None) -> str | None:
+        return account_proxy or self.per_provider.get(provider) or self.global_proxy
+
+
+class RoutingTable:
+    def __init__(self, accounts: Iterable[Account] = (), nodes: Iterable[Node] = (),
+                 aliases: dict[str, str] | None = None, proxies: ProxySettings | None = None,
+                 rewrite_url: Callable[[str], str] = lambda url: url) -> None:
+        self._proxies = proxies or ProxySettings()
+        self._rewrite_url = rewrite_url
+        self.aliases = dict(aliases or {})
+        self.nodes = {node.prefix: node for node in nodes}
+        self.accounts: dict[str, list[Account]] = {}
+        for account in sorted(accounts, key=lambda a: (a.priority, a.id)):
+            if account.active and not account.needs_key:
+                self.accounts.setdefault(account.provider, []).append(account)
+        self._routes: dict[str, Route] = {}
+
+    def resolve(self, requested: Any) -> Route:
+        """The route for a model name, or `ResolveError` with a message listing what is available."""
+        if not isinstance(requested, str) or not requested.strip():
+            raise ResolveError(400, "`model` must be a non-empty string such as "
+                                    f"{self._example()}.", "invalid_model")
+        route = self._routes.get(requested)
+        if route is None:
+            route = self._resolve(requested)
+            self._routes[requested] = route
+        return route
+
+    def provider_of_prefix(self, prefix: str) -> str | None:
+        """The provider id (or custom endpoint prefix) a model-name prefix refers to, if any."""
+        if prefix.lower() in self.nodes:
+            return prefix.lower()
+        provider = catalog.get_provider(prefix)
+        return provider.id if provider else None
+
+    def lists_model(self, provider_id: str, model_id: str) -> bool:
+        provider = catalog.get_provider(provider_id)
+        return bool(provider) and any(m.id == model_id for m in provider.models)
+
+    def model_ids(self) -> list[dict[str, Any]]:
+        """What `/v1/models` lists: models of connected providers, custom endpoints and aliases."""
+        listed: list[dict[str, Any]] = []
+        for provider_id in self.accounts:
+            provider = catalog.get_provider(provider_id)
+            if provider is None:
+                continue
+            for model in provider.models:
+                listed.append({"id": f"{provider.prefix}/{model.id}", "owned_by": provider.id, "kind": model.kind})
+        for prefix, node in self.nodes.items():
+            listed.append({"id": f"{prefix}/*", "owned_by": node.name, "kind": "chat"})
+        for alias, target in self.aliases.items():
+            listed.append({"id": alias, "owned_by": "alias", "kind": "alias", "target": target})
+        return listed
+
+    def _resolve(self, requested: str, depth: int = 0) -> Route:
+        name = requested.strip()
+        if name in self.aliases and depth < 5:
+            target = self._resolve(self.aliases[name], depth + 1)
+            return Route(target.provider, target.model, requested, target.api_format, target.upstreams)
+        prefix, slash, model = name.partition("/")
+        if not slash or not model:
+            raise ResolveError(400, f"Model '{name}' has no provider prefix. Use provider/model "
+                                    f"(e.g. {self._example()}) or define an alias. {self._available()}",
+                               "model_not_found")
+        node = self.nodes.get(prefix.lower())
+        if node is not None:
+            return self._node_route(node, model, requested)
+        provider = catalog.get_provider(prefix)
+        if provider is None:
+            raise ResolveError(404, f"Unknown provider prefix '{prefix}'. {self._available()}",
+                               "provider_not_found")
+        accounts = self.accounts.get(provider.id, [])
+        if not accounts:
+            raise ResolveError(400, f"No active {provider.name} account. Add one in Quotagate's Providers "
+                                    f"window (or POST /api/providers). {self._available()}",
+                               "no_active_account")
+        base_url, api_format = _openai_entry(provider)
+        upstreams = []
+        for account in accounts:
+            try:
+                headers = catalog.upstream_auth_headers(provider, account.api_key, wire_format=api_format)
+            except ValueError:
+                continue  # a cloud account without a key cannot serve anything
+            upstreams.append(Upstream(account.id, account.name, self._rewrite_url(base_url), headers,
+                                      self._proxies.for_account(provider.id, account.options.get("proxy"))))
+        if not upstreams:
+            raise ResolveError(400, f"No {provider.name} account has an API key. Add the key in Quotagate's "
+                                    f"Providers window.", "no_active_account")
+        return Route(provider.id, model, requested, api_format, tuple(upstreams))
+
+    def _node_route(self, node: Node, model: str, requested: str) -> Route:
+        headers = dict(node.headers)
+        if node.api_key:
+            if node.api_format == "anthropic":
+                headers.update({"x-api-key": node.api_key, "anthropic-version": ANTHROPIC_VERSION})
+            else:
+                headers["authorization"] = f"Bearer {node.api_key}"
+        upstream = Upstream(None, node.name, self._rewrite_url(node.base_url), headers,
+                            self._proxies.for_account(node.prefix, None))
+        return Route(node.prefix, model, requested, node.api_format, (upstream,))
+
+    def _available(self) -> str:
+        prefixes = [catalog.get_provider(p).prefix for p in self.accounts if catalog.get_provider(p)]
+        prefixes += list(self.nodes)
+        if not prefixes and not self.aliases:
+            return "No provider is connected yet."
+        parts = []
+        if prefixes:
+            parts.append("Connected prefixes: " + ", ".join(sorted(prefixes)))
+        if self.aliases:
+            parts.append("aliases: " + ", ".join(sorted(self.aliases)))
+        return "; ".join(parts) + ". GET /v1/models lists every model."
+
+    def _example(self) -> str:
+        for provider_id in self.accounts:
+            provider = catalog.get_provider(provider_id)
+            if provider and provider.models:
+                return f"'{provider.prefix}/{provider.models[0].id}'"
+        return "'openai/gpt-4.1'"
+
+
+def _openai_entry(provider: catalog.Provider) -> tuple[str, str]:
+    """Where to send OpenAI-format requests for this provider, and in which format it answers there."""
+    if provider.format == "openai":
+        return provider.base_url, "openai"
+    if provider.openai_base_url:
+        return provider.openai_base_url, "openai"
+    return provider.base_url, provider.format

@@ -1,0 +1,74 @@
+"""The gateway's live configuration: one object the routes read, rebuilt off the loop and swapped whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core import settings
+from core.gateway import client_keys
+from core.gateway.accounts import AccountStore
+from core.gateway.routing import ProxySettings, RoutingTable
+from core.gateway.upstream import DEFAULT_READ_TIMEOUT, UpstreamClients
+from core.gateway.usage import Tokens, UsageRecorder
+from core.net.host_map import HostMap
+from core.providers import catalog
+from core.store import Store
+
+DEFAULT_MAX_BODY_MB = 32
+
+
+@dataclass
+class GatewayConfig:
+    """Everything the request path needs that comes from the store, read in one go."""
+
+    table: RoutingTable
+    key_hashes: dict[str, int]
+    require_keys: bool
+    max_body_bytes: int
+    price_overrides: dict[str, Any]
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+
+
+def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfig:
+    """Read accounts, endpoints, aliases, keys and settings (blocking: call it in an executor)."""
+    host_map = HostMap.from_environment()
+    table = RoutingTable(
+        accounts.accounts(), accounts.nodes(), accounts.aliases(),
+        ProxySettings.from_setting(store.get_setting(settings.KEY_PROXY)),
+        rewrite_url=host_map.rewrite,
+    )
+    require = bool(store.get_setting(settings.KEY_REQUIRE_API_KEY, False)) or not settings.is_loopback_host(host)
+    max_mb = _positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
+    read_timeout = _positive_number(store.get_setting(settings.KEY_UPSTREAM_TIMEOUT), DEFAULT_READ_TIMEOUT)
+    overrides = store.get_setting(settings.KEY_PRICE_OVERRIDES, {})
+    return GatewayConfig(table, client_keys.active_key_hashes(), require, int(max_mb * 1024 * 1024),
+                         overrides if isinstance(overrides, dict) else {}, read_timeout)
+
+
+def _positive_number(value: Any, default: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return default
+    return value
+
+
+class GatewayRuntime:
+    def __init__(self, config: GatewayConfig, store: Store | None) -> None:
+        self.config = config
+        self.clients = UpstreamClients(read_timeout=config.read_timeout)
+        self.usage = UsageRecorder(store.writer if store else None, self._cost)
+
+    def apply(self, config: GatewayConfig) -> None:
+        if config.read_timeout != self.config.read_timeout:
+            self.clients.set_read_timeout(config.read_timeout)
+        self.config = config
+
+    def _cost(self, provider: str, model: str, tokens: Tokens) -> float:
+        try:
+            price = catalog.price_for(provider, model, self.config.price_overrides)
+        except ValueError:  # a malformed stored override must not break usage recording
+            price = catalog.price_for(provider, model)
+        return catalog.cost_usd(price, tokens.prompt, tokens.completion, tokens.cached)
+
+    async def aclose(self) -> None:
+        await self.clients.aclose()

@@ -1,0 +1,85 @@
+"""Usage and latency: recorded per request without touching disk on the request path.
+
+Rows go to the store's batching writer; latencies also stay in a bounded in-memory window per provider
+for `/api/telemetry/summary`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from core.store.models import CallLog, UsageRow
+from core.store.writer import BatchWriter
+
+_LATENCY_WINDOW = 2000
+
+
+@dataclass(frozen=True)
+class Tokens:
+    prompt: int = 0
+    completion: int = 0
+    cached: int = 0
+    reasoning: int = 0
+
+
+def tokens_from_openai_usage(usage: Any) -> Tokens:
+    """Token counts from an OpenAI `usage` object (chat, embeddings); missing parts count as 0."""
+    if not isinstance(usage, dict):
+        return Tokens()
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    return Tokens(
+        prompt=_int(usage.get("prompt_tokens")),
+        completion=_int(usage.get("completion_tokens")),
+        cached=_int(prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else 0),
+        reasoning=_int(completion_details.get("reasoning_tokens") if isinstance(completion_details, dict) else 0),
+    )
+
+
+class UsageRecorder:
+    def __init__(self, writer: BatchWriter | None, cost: Callable[[str, str, Tokens], float]) -> None:
+        self._writer = writer
+        self._cost = cost
+        self._latencies: dict[str, deque[float]] = {}
+
+    def record(self, *, path: str, status: int, provider: str | None, model: str | None,
+               account_id: int | None, api_key_id: int | None, tokens: Tokens, latency_ms: float,
+               ttft_ms: float | None = None, error: str | None = None) -> None:
+        now = time.time()
+        cost = self._cost(provider, model, tokens) if provider and model and status < 400 else 0.0
+        if provider:
+            self._latencies.setdefault(provider, deque(maxlen=_LATENCY_WINDOW)).append(latency_ms)
+        if self._writer is None:
+            return
+        self._writer.submit(UsageRow, {
+            "ts": now, "api_key": api_key_id, "provider": provider, "account": account_id, "model": model,
+            "tokens_in": tokens.prompt, "tokens_out": tokens.completion, "tokens_cached": tokens.cached,
+            "tokens_reasoning": tokens.reasoning, "latency_ms": round(latency_ms, 3),
+            "ttft_ms": round(ttft_ms, 3) if ttft_ms is not None else None, "status": status, "cost": cost,
+        })
+        self._writer.submit(CallLog, {
+            "ts": now, "method": "POST", "path": path, "status": status, "provider": provider, "model": model,
+            "duration_ms": round(latency_ms, 3), "error": error,
+        })
+
+    def telemetry_summary(self) -> dict[str, Any]:
+        """p50/p95/p99 latency (ms) per provider over the recent window, as the reference API answers."""
+        summary = {}
+        for provider, window in self._latencies.items():
+            ordered = sorted(window)
+            if ordered:
+                summary[provider] = {"p50": _percentile(ordered, 50), "p95": _percentile(ordered, 95),
+                                     "p99": _percentile(ordered, 99), "count": len(ordered)}
+        return {"providers": summary}
+
+
+def _percentile(ordered: list[float], pct: float) -> float:
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return round(ordered[index], 1)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
