@@ -79,6 +79,9 @@ class FakeUpstream:
         })
 
     async def models(self, request: Request) -> Response:
+        failure = await self._failure_for(request.headers.get("authorization", "").removeprefix("Bearer "))
+        if failure is not None:
+            return failure
         return JSONResponse({"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
 
     async def _failure_for(self, key: str) -> Response | None:

@@ -1,0 +1,133 @@
+"""'Test' buttons: can this account (or custom endpoint, or proxy) reach its provider, how fast, and if not,
+why in plain words. Shared by the Providers window and `/api/providers/{id}/test`.
+
+The upstream URL, headers and proxy come from a one-account `RoutingTable`, so a test goes exactly where
+real traffic would go.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from core.gateway.accounts import Account, Node
+from core.gateway.routing import ProxySettings, ResolveError, RoutingTable, Upstream
+from core.gateway.upstream import UpstreamClients, describe_transport_error
+from core.net.host_map import HostMap
+from core.providers import catalog
+
+CHECK_TIMEOUT = 15.0
+PROXY_CHECK_URL = "https://api.openai.com/v1/models"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    message: str
+    latency_ms: float | None = None
+    status: int | None = None
+    models: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {"valid": self.ok, "ok": self.ok, "message": self.message, "latencyMs": self.latency_ms,
+                "status": self.status, "models": self.models}
+
+
+def upstream_for(target: Account | Node, proxies: ProxySettings | None = None) -> tuple[Upstream, str]:
+    """Where a request for `target` goes, and which catalogue provider (if any) it belongs to."""
+    host_map = HostMap.from_environment()
+    if isinstance(target, Node):
+        table = RoutingTable(nodes=[target], proxies=proxies, rewrite_url=host_map.rewrite)
+        return table.resolve(f"{target.prefix}/-").upstreams[0], ""
+    active = Account(target.id, target.provider, target.name, target.api_key, active=True, options=target.options)
+    table = RoutingTable([active], proxies=proxies, rewrite_url=host_map.rewrite)
+    provider = catalog.get_provider(target.provider)
+    prefix = provider.prefix if provider else target.provider
+    return table.resolve(f"{prefix}/-").upstreams[0], provider.id if provider else ""
+
+
+async def check_connection(target: Account | Node, clients: UpstreamClients,
+                           proxies: ProxySettings | None = None) -> CheckResult:
+    """List models where the provider can (cheap, no tokens); else send a one-token chat."""
+    try:
+        upstream, provider_id = upstream_for(target, proxies)
+    except ResolveError as exc:
+        return CheckResult(False, exc.message)
+    provider = catalog.get_provider(provider_id) if provider_id else None
+    client = clients.client_for(upstream.proxy)
+    started = time.perf_counter()
+    try:
+        if provider is None or provider.models_endpoint:
+            response = await client.get(upstream.base_url + "/models", headers=upstream.headers,
+                                        timeout=CHECK_TIMEOUT)
+        else:
+            model = next((m.id for m in provider.models if m.kind == "chat"), "test")
+            response = await client.post(upstream.base_url + "/chat/completions", headers=upstream.headers,
+                                         json={"model": model, "max_tokens": 1,
+                                               "messages": [{"role": "user", "content": "ping"}]},
+                                         timeout=CHECK_TIMEOUT)
+    except httpx.HTTPError as exc:
+        return CheckResult(False, f"Could not reach {upstream.base_url}: {describe_transport_error(exc)}.")
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    if response.status_code < 400:
+        models = _model_ids(response)
+        found = f", {len(models)} models available" if models else ""
+        return CheckResult(True, f"Connected in {latency:.0f} ms{found}.", latency, response.status_code, models)
+    return CheckResult(False, _explain_status(response), latency, response.status_code)
+
+
+async def check_proxy(proxy_url: str, clients: UpstreamClients, target_url: str = PROXY_CHECK_URL) -> CheckResult:
+    """Any HTTP answer through the proxy proves it works (an auth error from the target included)."""
+    url = HostMap.from_environment().rewrite(target_url)
+    started = time.perf_counter()
+    try:
+        async with httpx.AsyncClient(proxy=proxy_url, timeout=CHECK_TIMEOUT, trust_env=False) as client:
+            response = await client.get(url)
+    except httpx.ProxyError as exc:
+        return CheckResult(False, f"The proxy refused the connection: {describe_transport_error(exc)}.")
+    except httpx.HTTPError as exc:
+        return CheckResult(False, f"Could not reach {target_url} through the proxy: "
+                                  f"{describe_transport_error(exc)}.")
+    except ValueError as exc:  # malformed proxy URL or unsupported scheme
+        return CheckResult(False, f"The proxy URL is not usable: {exc}.")
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    return CheckResult(True, f"The proxy works: {target_url} answered HTTP {response.status_code} in "
+                             f"{latency:.0f} ms.", latency, response.status_code)
+
+
+def _model_ids(response: httpx.Response) -> list[str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    items = body.get("data") if isinstance(body, dict) else body  # Together answers with a bare list
+    if not isinstance(items, list):
+        return []
+    return sorted(str(item["id"]) for item in items if isinstance(item, dict) and "id" in item)
+
+
+def _explain_status(response: httpx.Response) -> str:
+    detail = ""
+    try:
+        body = response.json()
+        error = body.get("error") if isinstance(body, dict) else None
+        detail = error.get("message", "") if isinstance(error, dict) else str(error or "")
+    except ValueError:
+        detail = response.text[:200]
+    status = response.status_code
+    if status in (401, 403):
+        lead = "The provider rejected the API key"
+    elif status == 402:
+        lead = "The account has no credit left"
+    elif status == 429:
+        lead = "The account is rate-limited or out of quota"
+    elif status == 404:
+        lead = "The endpoint was not found (check the base URL)"
+    elif status >= 500:
+        lead = "The provider had an internal error"
+    else:
+        lead = "The provider refused the test request"
+    return f"{lead} (HTTP {status}){': ' + detail.strip() if detail.strip() else ''}."
