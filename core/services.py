@@ -13,12 +13,14 @@ from pathlib import Path
 
 from core import settings
 from core.events import Event
+from core.backup.manager import BackupManager
 from core.gateway.accounts import AccountStore
 from core.gateway.app import GatewayContext, build_app
 from core.gateway.runtime import GatewayRuntime, load_config
 from core.gateway.server import GatewayServer, PortInUseError
 from core.secrets import SecretBox
 from core.store import Store
+from core.store.database import replace_database_file
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,9 @@ class CoreServices:
         self.store: Store | None = None
         self.accounts: AccountStore | None = None
         self.runtime: GatewayRuntime | None = None
+        self.backups: BackupManager | None = None
+        self.store_replaced: Event[Store] = Event()
+        self._daily_snapshots: asyncio.Task[None] | None = None
         self.gateway: GatewayServer | None = None
         self.gateway_state = GatewayState(host, port or settings.DEFAULT_PORT, running=False)
         self.gateway_state_changed: Event[GatewayState] = Event()
@@ -62,6 +67,8 @@ class CoreServices:
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
         box = await loop.run_in_executor(None, SecretBox.for_data_folder, self.data_folder)
         self.accounts = AccountStore(box)
+        self.backups = BackupManager(self.data_folder, self.store.path, box, self.replace_database)
+        self._daily_snapshots = asyncio.create_task(self._take_daily_snapshots(), name="quotagate-snapshots")
         config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
         self.runtime = GatewayRuntime(config, self.store)
         port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
@@ -75,6 +82,39 @@ class CoreServices:
         loop = asyncio.get_running_loop()
         config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
         self.runtime.apply(config)
+
+    async def before_config_change(self, reason: str) -> None:
+        """An automatic snapshot (throttled) before the configuration changes, so it can be undone."""
+        if self.backups is not None:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, self.backups.snapshot_before_change, reason)
+            except Exception:  # a failed snapshot must not block the change; it is logged
+                log.exception("Automatic snapshot before %s failed", reason)
+
+    async def replace_database(self, incoming: Path) -> None:
+        """Swap the store's file for `incoming` (validated and prepared by the backup manager) while the
+        gateway keeps serving, then reload everything that read the old one."""
+        assert self.store is not None and self.runtime is not None and self._context is not None
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.store.close)
+        await loop.run_in_executor(None, replace_database_file, incoming, self.store.path)
+        self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
+        self.runtime.usage.use_writer(self.store.writer)
+        self._context.store = self.store
+        await self.reload_gateway_config()
+        self.store_replaced.emit(self.store)
+        log.info("Store replaced from a backup")
+
+    async def _take_daily_snapshots(self) -> None:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(60)  # not in the way of startup; a store opened a minute ago has nothing to lose
+        while True:
+            try:
+                if self.backups is not None and await loop.run_in_executor(None, self.backups.daily_snapshot_due):
+                    await loop.run_in_executor(None, self.backups.create_snapshot, "daily")
+            except Exception:
+                log.exception("Daily snapshot failed")
+            await asyncio.sleep(3600)
 
     async def change_port(self, port: int) -> GatewayState:
         """Save `port` and move the gateway there. If the new port is taken, go back to the old one."""
@@ -94,6 +134,9 @@ class CoreServices:
     async def stop(self) -> None:
         """Drain the gateway, flush queued writes, close the store."""
         await self._stop_gateway()
+        if self._daily_snapshots is not None:
+            self._daily_snapshots.cancel()
+            self._daily_snapshots = None
         if self.runtime is not None:
             runtime, self.runtime = self.runtime, None
             await runtime.aclose()

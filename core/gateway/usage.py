@@ -45,6 +45,10 @@ class UsageRecorder:
         self._cost = cost
         self._latencies: dict[str, deque[float]] = {}
 
+    def use_writer(self, writer: BatchWriter) -> None:
+        """After a restore, new rows go to the new store."""
+        self._writer = writer
+
     def record(self, *, path: str, status: int, provider: str | None, model: str | None,
                account_id: int | None, api_key_id: int | None, tokens: Tokens, latency_ms: float,
                ttft_ms: float | None = None, error: str | None = None) -> None:

@@ -11,7 +11,7 @@ from peewee import SqliteDatabase
 
 from core import paths
 from core.store import migrations
-from core.store.database import open_database, protect_files
+from core.store.database import discard_unfinished_restore, open_database, protect_files
 from core.store.models import Setting
 from core.store.writer import BatchWriter
 
@@ -29,6 +29,7 @@ class Store:
     @classmethod
     def open(cls, folder: Path) -> "Store":
         path = paths.database_path(folder)
+        discard_unfinished_restore(path)
         return cls(path, open_database(path))
 
     def get_setting(self, key: str, default: Any = None) -> Any:
@@ -57,6 +58,10 @@ class Store:
             return {"status": "error", "error": str(exc)}
 
     def close(self) -> None:
-        """Flush queued writes and close every connection."""
+        """Flush queued writes, fold the WAL back into the database, close."""
         self.writer.close()
+        try:
+            self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception:  # closing must go on; SQLite replays the WAL at the next open anyway
+            log.warning("WAL checkpoint at close failed", exc_info=True)
         self.db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from peewee import SqliteDatabase
@@ -52,3 +53,17 @@ def protect_files(path: Path) -> None:
     """The database and its WAL side files are owner-only."""
     for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         paths.make_private(candidate)
+
+
+def replace_database_file(incoming: Path, path: Path) -> None:
+    """Put `incoming` in place of the (closed) database at `path` in one atomic rename. The old WAL side
+    files go first: SQLite would otherwise replay them onto the new file."""
+    for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        side.unlink(missing_ok=True)
+    os.replace(incoming, path)
+    protect_files(path)
+
+
+def discard_unfinished_restore(path: Path) -> None:
+    """A restore killed before its final rename leaves `<store>.incoming`; the store itself is intact."""
+    path.with_name(path.name + ".incoming").unlink(missing_ok=True)
