@@ -12,6 +12,7 @@ from pathlib import Path
 from peewee import DatabaseError
 
 from core import __version__, paths, settings
+from core.backup.cli import add_backup_commands, run_backup
 from core.logs import setup_logging
 from core.services import CoreServices
 from core.store.migrations import SchemaTooNewError
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port_argument, default=None,
                        help=f"port to listen on (default ${settings.PORT_ENV}, the saved setting, "
                             f"or {settings.DEFAULT_PORT})")
+    add_backup_commands(commands, common)
     return parser
 
 
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return run_headless(folder, args.host, args.port)
+        if args.command == "backup":
+            return run_backup(args, folder)
         from desktop.app import run_desktop  # only the desktop path loads Qt
 
         return run_desktop(folder, verbose=verbose)

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import settings
+from core import running, settings
 from core.events import Event
 from core.backup.manager import BackupManager
 from core.gateway.accounts import AccountStore
@@ -61,7 +61,7 @@ class CoreServices:
         self.gateway_state_changed: Event[GatewayState] = Event()
         self._context: GatewayContext | None = None
 
-    async def start(self) -> GatewayState:
+    async def start(self, serve: bool = True) -> GatewayState:
         """Open the store and start the gateway. A gateway that cannot listen is reported, not raised."""
         loop = asyncio.get_running_loop()
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
@@ -74,6 +74,9 @@ class CoreServices:
         port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
         self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()),
                                        runtime=self.runtime)
+        running.claim(self.data_folder, port)
+        if not serve:  # store work only (CLI backup commands): no listener
+            return self._set_state(GatewayState(self.host, port, running=False))
         return await self._start_gateway(port)
 
     async def reload_gateway_config(self) -> None:
@@ -143,6 +146,7 @@ class CoreServices:
         if self.store is not None:
             store, self.store = self.store, None
             await asyncio.get_running_loop().run_in_executor(None, store.close)
+        running.release(self.data_folder)
         log.info("Core services stopped")
 
     def _current_port(self) -> int:
