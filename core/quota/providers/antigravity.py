@@ -1,0 +1,117 @@
+"""Google Antigravity [`antigravity`]: per-model quotas from Cloud Code's `fetchAvailableModels`, by family.
+
+Accounts: every account with a refresh token in OpenCode's `antigravity-accounts.json`, and accounts
+stored in Quotagate. The access token is refreshed at Google and cached until it expires.
+
+Google refreshes a token only for the OAuth client it was issued to (the Antigravity plugin's). Quotagate
+does not ship that client; it is read from `QUOTAGATE_ANTIGRAVITY_CLIENT_ID` / `_CLIENT_SECRET` (or a
+stored account's `client_id` / `client_secret` options).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.quota.accounts import ANTIGRAVITY_PLUGIN, QUOTAGATE, Account, Discovery, StoredAccount, Tool
+from core.quota.credentials import text_field
+from core.quota.errors import QuotaError
+from core.quota.families import ModelQuota, group_by_family
+from core.quota.google import CLOUD_CODE_URL, OAuthClient, load_code_assist, project_of
+from core.quota.http import request_json
+from core.quota.locations import Locations
+from core.quota.model import ErrorKind, QuotaSnapshot, mask_secret, secret_fingerprint
+from core.quota.parsing import child, iso_time, number, require_object
+from core.quota.providers.base import FetchContext, QuotaProvider
+from core.quota.providers.google_auth import google_access_token
+
+MODELS_URL = f"{CLOUD_CODE_URL}:fetchAvailableModels"
+ACCOUNTS_FILE = "antigravity-accounts.json"
+CLIENT_ENV_PREFIX = "QUOTAGATE_ANTIGRAVITY"
+SERVICE = "Google Antigravity"
+
+
+@dataclass(frozen=True)
+class AntigravityCredential:
+    refresh_token: str
+    project: str | None
+    oauth: OAuthClient | None
+
+
+class AntigravityProvider(QuotaProvider[AntigravityCredential]):
+    id = "antigravity"
+    name = "Google Antigravity"
+    service = SERVICE
+
+    def discover(self, locations: Locations,
+                 stored: Sequence[StoredAccount]) -> Discovery[AntigravityCredential]:
+        found: Discovery[AntigravityCredential] = Discovery()
+        oauth = OAuthClient.from_environment(CLIENT_ENV_PREFIX, locations.environ)
+        path = locations.opencode_config / ACCOUNTS_FILE
+        data = self.read_file(found, locations, path, ANTIGRAVITY_PLUGIN)
+        entries = data.get("accounts") if data else None
+        if data is not None and not isinstance(entries, list):
+            self.unusable_entry(found, locations, path, ANTIGRAVITY_PLUGIN, "accounts", "expected a list")
+        for entry in entries if isinstance(entries, list) else ():
+            refresh = text_field(entry, "refreshToken")
+            if refresh:
+                found.add(self._account(refresh, text_field(entry, "email"),
+                                        text_field(entry, "projectId", "managedProjectId"),
+                                        locations.display(path), ANTIGRAVITY_PLUGIN, oauth))
+        for item in self.stored(stored):
+            client = (OAuthClient(item.options["client_id"], item.options.get("client_secret", ""))
+                      if item.options.get("client_id") else oauth)
+            found.add(self._account(item.secret.strip(), item.options.get("email") or item.label or None,
+                                    item.options.get("project"), "Quotagate", QUOTAGATE, client))
+        return found
+
+    def _account(self, refresh: str, email: str | None, project: str | None, source: str, tool: Tool,
+                 oauth: OAuthClient | None) -> Account[AntigravityCredential]:
+        return Account(self.id, email or secret_fingerprint(refresh), email or mask_secret(refresh), source, tool,
+                       AntigravityCredential(refresh, project, oauth))
+
+    async def fetch(self, account: Account[AntigravityCredential], ctx: FetchContext) -> QuotaSnapshot:
+        now = ctx.now()
+        credential = account.credential
+        if credential.oauth is None:
+            raise QuotaError(ErrorKind.CONFIG, f"Refreshing {SERVICE} sign-ins needs the OAuth client they were "
+                                               f"issued to: set {CLIENT_ENV_PREFIX}_CLIENT_ID and "
+                                               f"{CLIENT_ENV_PREFIX}_CLIENT_SECRET.")
+        async with google_access_token(ctx, account, credential.refresh_token, credential.oauth) as token:
+            project = credential.project or await self._project(ctx, account, token)
+            body = await request_json(ctx.client, SERVICE, account.tool, "POST", MODELS_URL,
+                                      json={"project": project} if project else {},
+                                      headers={"Authorization": f"Bearer {token}"})
+        return parse_available_models(body, account, now)
+
+    async def _project(self, ctx: FetchContext, account: Account[Any], token: str) -> str | None:
+        """Accounts without a saved project: ask Cloud Code once, then remember it."""
+        memo_key = f"{account.provider}/{account.key}/project"
+        if memo_key not in ctx.memo:
+            answer = await load_code_assist(ctx.client, token, account.tool, SERVICE, ide_type="ANTIGRAVITY")
+            ctx.memo[memo_key] = project_of(answer)
+        project = ctx.memo[memo_key]
+        return project if isinstance(project, str) else None
+
+
+def parse_available_models(body: Any, account: Account[Any], now: datetime) -> QuotaSnapshot:
+    """`{"models": {id: {"quotaInfo": {"remainingFraction", "resetTime"}}}}` → one window per family.
+    Models without `quotaInfo` have no quota and are skipped; a missing `remainingFraction` is unknown."""
+    data = require_object(body, SERVICE)
+    models = data.get("models")
+    if not isinstance(models, dict):
+        raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s model list has no \"models\" object; the service may "
+                                           f"have changed.")
+    quotas = []
+    for name, info in models.items():
+        quota = child(info, "quotaInfo")
+        if quota is None:
+            continue
+        fraction = number(quota.get("remainingFraction"))
+        if fraction is None and quota.get("isExhausted") is True:
+            fraction = 0.0
+        quotas.append(ModelQuota(name, None if fraction is None else fraction * 100,
+                                 iso_time(quota.get("resetTime")), text_field(info, "displayName", "label")))
+    return account.snapshot(now, windows=group_by_family(quotas))

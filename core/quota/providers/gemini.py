@@ -1,0 +1,141 @@
+"""Gemini CLI [`gemini`]: the Code Assist quota buckets of a "Sign in with Google" Gemini CLI login.
+
+Credentials: `~/.gemini/oauth_creds.json`. The project quotas count against comes from
+`GOOGLE_CLOUD_PROJECT` or, when unset, from `loadCodeAssist` (asked once per run, with the plan).
+The Gemini CLI renews its own token whenever it runs; Quotagate refreshes it itself only when an OAuth
+client is configured (`QUOTAGATE_GEMINI_CLIENT_ID` / `_CLIENT_SECRET`), and otherwise says to run `gemini`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.quota.accounts import GEMINI_CLI, QUOTAGATE, Account, Discovery, StoredAccount, Tool
+from core.quota.credentials import CredentialFileError, is_expired, jwt_claims, read_json_object, text_field
+from core.quota.errors import QuotaError
+from core.quota.families import ModelQuota, group_by_family
+from core.quota.google import CLOUD_CODE_URL, OAuthClient, load_code_assist, project_of, tier_of
+from core.quota.http import request_json
+from core.quota.locations import Locations
+from core.quota.model import ErrorKind, QuotaSnapshot, secret_fingerprint
+from core.quota.parsing import epoch_millis, iso_time, number, require_object
+from core.quota.providers.base import FetchContext, QuotaProvider, expired_error
+from core.quota.providers.google_auth import google_access_token
+
+QUOTA_URL = f"{CLOUD_CODE_URL}:retrieveUserQuota"
+CLIENT_ENV_PREFIX = "QUOTAGATE_GEMINI"
+PROJECT_ENV = ("GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_PROJECT_ID")
+SERVICE = "Gemini Code Assist"
+
+
+@dataclass(frozen=True)
+class GeminiCredential:
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime | None
+    oauth: OAuthClient | None
+
+
+@dataclass(frozen=True)
+class _CodeAssist:
+    project: str | None
+    plan: str | None
+
+
+class GeminiProvider(QuotaProvider[GeminiCredential]):
+    id = "gemini"
+    name = "Gemini CLI"
+    service = SERVICE
+
+    def discover(self, locations: Locations, stored: Sequence[StoredAccount]) -> Discovery[GeminiCredential]:
+        found: Discovery[GeminiCredential] = Discovery()
+        oauth = OAuthClient.from_environment(CLIENT_ENV_PREFIX, locations.environ)
+        path = locations.gemini_dir / "oauth_creds.json"
+        data = self.read_file(found, locations, path, GEMINI_CLI)
+        if data is not None:
+            access, refresh = text_field(data, "access_token"), text_field(data, "refresh_token")
+            if access or refresh:
+                email = text_field(jwt_claims(text_field(data, "id_token") or ""), "email") or _active_email(locations)
+                found.add(Account(self.id, email or "gemini-cli", email or "Gemini CLI", locations.display(path),
+                                  GEMINI_CLI, GeminiCredential(access, refresh, epoch_millis(data.get("expiry_date")),
+                                                               oauth)))
+            else:
+                self.unusable_entry(found, locations, path, GEMINI_CLI, "access_token",
+                                    "expected \"access_token\" or \"refresh_token\"")
+        for item in self.stored(stored):
+            found.add(self._stored(item, oauth))
+        return found
+
+    def _stored(self, item: StoredAccount, oauth: OAuthClient | None) -> Account[GeminiCredential]:
+        tool: Tool = QUOTAGATE
+        return Account(self.id, item.options.get("email") or f"stored:{secret_fingerprint(item.secret)}",
+                       item.options.get("email") or item.label or "Gemini", "Quotagate", tool,
+                       GeminiCredential(None, item.secret.strip(), None, oauth))
+
+    async def fetch(self, account: Account[GeminiCredential], ctx: FetchContext) -> QuotaSnapshot:
+        now = ctx.now()
+        async with self._token(ctx, account) as token:
+            code_assist = await self._code_assist(ctx, account, token)
+            body = await request_json(ctx.client, SERVICE, account.tool, "POST", QUOTA_URL,
+                                      json={"project": code_assist.project} if code_assist.project else {},
+                                      headers={"Authorization": f"Bearer {token}"})
+        return parse_user_quota(body, account, now, plan=code_assist.plan)
+
+    @asynccontextmanager
+    async def _token(self, ctx: FetchContext, account: Account[GeminiCredential]) -> AsyncIterator[str]:
+        """The saved access token while valid; else a refreshed one (if we can); else say it expired."""
+        credential = account.credential
+        if credential.access_token and not is_expired(credential.expires_at, ctx.now()):
+            yield credential.access_token
+        elif credential.refresh_token and credential.oauth:
+            async with google_access_token(ctx, account, credential.refresh_token, credential.oauth) as token:
+                yield token
+        elif credential.access_token and credential.expires_at is not None:
+            raise expired_error(SERVICE, account.tool, credential.expires_at)
+        else:
+            raise QuotaError(ErrorKind.CONFIG, f"This {SERVICE} account has only a refresh token; set "
+                                               f"{CLIENT_ENV_PREFIX}_CLIENT_ID and {CLIENT_ENV_PREFIX}_CLIENT_SECRET "
+                                               f"so Quotagate can refresh it.")
+
+    async def _code_assist(self, ctx: FetchContext, account: Account[Any], token: str) -> _CodeAssist:
+        configured = next((ctx.locations.env(name) for name in PROJECT_ENV if ctx.locations.env(name)), None)
+        memo_key = f"{account.provider}/{account.key}/code-assist"
+        cached = ctx.memo.get(memo_key)
+        if isinstance(cached, _CodeAssist):
+            return _CodeAssist(configured or cached.project, cached.plan)
+        if configured:
+            return _CodeAssist(configured, None)
+        answer = await load_code_assist(ctx.client, token, account.tool, SERVICE)
+        result = _CodeAssist(project_of(answer), tier_of(answer))
+        ctx.memo[memo_key] = result
+        return result
+
+
+def parse_user_quota(body: Any, account: Account[Any], now: datetime, plan: str | None = None) -> QuotaSnapshot:
+    """`{"buckets": [{"modelId", "remainingFraction", "resetTime", "tokenType"}]}` → Pro / Flash / Flash-Lite."""
+    data = require_object(body, SERVICE)
+    buckets = data.get("buckets")
+    if not isinstance(buckets, list):
+        raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s quota answer has no \"buckets\" list; the service may "
+                                           f"have changed.")
+    quotas = []
+    for bucket in buckets:
+        model = text_field(bucket, "modelId")
+        if model and isinstance(bucket, dict):
+            fraction = number(bucket.get("remainingFraction"))
+            quotas.append(ModelQuota(model, None if fraction is None else fraction * 100,
+                                     iso_time(bucket.get("resetTime"))))
+    return account.snapshot(now, plan=plan, windows=group_by_family(quotas))
+
+
+def _active_email(locations: Locations) -> str | None:
+    """The Gemini CLI records the signed-in address in `google_accounts.json`; a broken one is not fatal."""
+    try:
+        accounts = read_json_object(locations.gemini_dir / "google_accounts.json")
+    except CredentialFileError:
+        return None
+    return text_field(accounts, "active")
