@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core import running, settings
 from core.events import Event
-from core.backup.manager import BackupManager
+from core.backup.manager import DEFAULT_KEEP_COUNT, DEFAULT_KEEP_DAYS, DEFAULT_MAX_IMPORT_MB, BackupManager
 from core.gateway.accounts import AccountStore
 from core.gateway.app import GatewayContext, build_app
 from core.gateway.runtime import GatewayRuntime, load_config
@@ -67,13 +67,18 @@ class CoreServices:
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
         box = await loop.run_in_executor(None, SecretBox.for_data_folder, self.data_folder)
         self.accounts = AccountStore(box)
-        self.backups = BackupManager(self.data_folder, self.store.path, box, self.replace_database)
+        self.backups = BackupManager(
+            self.data_folder, self.store.path, box, self.replace_database,
+            keep_count=settings.positive_number(self.store.get_setting(settings.KEY_BACKUP_KEEP_COUNT), DEFAULT_KEEP_COUNT),
+            keep_days=settings.positive_number(self.store.get_setting(settings.KEY_BACKUP_KEEP_DAYS), DEFAULT_KEEP_DAYS),
+            max_import_mb=settings.positive_number(self.store.get_setting(settings.KEY_BACKUP_MAX_IMPORT_MB), DEFAULT_MAX_IMPORT_MB))
         self._daily_snapshots = asyncio.create_task(self._take_daily_snapshots(), name="quotagate-snapshots")
         config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
         self.runtime = GatewayRuntime(config, self.store)
         port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
         self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()),
-                                       runtime=self.runtime)
+                                       runtime=self.runtime, accounts=self.accounts,
+                                       reload=self.reload_gateway_config)
         running.claim(self.data_folder, port)
         if not serve:  # store work only (CLI backup commands): no listener
             return self._set_state(GatewayState(self.host, port, running=False))
@@ -177,3 +182,4 @@ class CoreServices:
         self.gateway_state = state
         self.gateway_state_changed.emit(state)
         return state
+

@@ -15,6 +15,9 @@ KEY_PROXY = "gateway.proxy"  # {"global": url|None, "providers": {provider_id: u
 KEY_REQUIRE_API_KEY = "gateway.require_api_key"
 KEY_MAX_BODY_MB = "gateway.max_body_mb"
 KEY_UPSTREAM_TIMEOUT = "gateway.upstream_read_timeout_s"
+KEY_BACKUP_KEEP_COUNT = "backup.keep_count"
+KEY_BACKUP_KEEP_DAYS = "backup.keep_days"
+KEY_BACKUP_MAX_IMPORT_MB = "backup.max_import_mb"
 KEY_PRICE_OVERRIDES = "gateway.price_overrides"  # {"provider/model": {"input", "output", "cached_input"}}
 
 
@@ -69,3 +72,10 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def positive_number(value: object, default: float) -> float:
+    """A stored number if it is a usable positive one, else the default (a bad setting never stops startup)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return default
+    return value

@@ -39,17 +39,12 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
         rewrite_url=host_map.rewrite,
     )
     require = bool(store.get_setting(settings.KEY_REQUIRE_API_KEY, False)) or not settings.is_loopback_host(host)
-    max_mb = _positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
-    read_timeout = _positive_number(store.get_setting(settings.KEY_UPSTREAM_TIMEOUT), DEFAULT_READ_TIMEOUT)
+    max_mb = settings.positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
+    read_timeout = settings.positive_number(store.get_setting(settings.KEY_UPSTREAM_TIMEOUT), DEFAULT_READ_TIMEOUT)
     overrides = store.get_setting(settings.KEY_PRICE_OVERRIDES, {})
     return GatewayConfig(table, client_keys.active_key_hashes(), require, int(max_mb * 1024 * 1024),
                          overrides if isinstance(overrides, dict) else {}, read_timeout)
 
-
-def _positive_number(value: Any, default: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        return default
-    return value
 
 
 class GatewayRuntime:
