@@ -17,6 +17,7 @@ from core.backup.manager import DEFAULT_KEEP_COUNT, DEFAULT_KEEP_DAYS, DEFAULT_M
 from core.gateway.accounts import AccountStore
 from core.gateway.app import GatewayContext, build_app
 from core.gateway.runtime import GatewayRuntime, load_config
+from core.quota.runtime import QuotaRuntime
 from core.gateway.server import GatewayServer, PortInUseError
 from core.secrets import SecretBox
 from core.store import Store
@@ -54,6 +55,7 @@ class CoreServices:
         self.accounts: AccountStore | None = None
         self.runtime: GatewayRuntime | None = None
         self.backups: BackupManager | None = None
+        self.quota: QuotaRuntime | None = None
         self.store_replaced: Event[Store] = Event()
         self._daily_snapshots: asyncio.Task[None] | None = None
         self.gateway: GatewayServer | None = None
@@ -78,10 +80,13 @@ class CoreServices:
         port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
         self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()),
                                        runtime=self.runtime, accounts=self.accounts,
-                                       reload=self.reload_gateway_config)
+                                       reload=self.reload_gateway_config, before_change=self.before_config_change)
         running.claim(self.data_folder, port)
-        if not serve:  # store work only (CLI backup commands): no listener
+        if not serve:  # store work only (CLI backup commands): no listener, no quota polling
             return self._set_state(GatewayState(self.host, port, running=False))
+        self.quota = await loop.run_in_executor(None, QuotaRuntime, lambda: self.store)
+        self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
+        self.quota.start()
         return await self._start_gateway(port)
 
     async def reload_gateway_config(self) -> None:
@@ -90,6 +95,8 @@ class CoreServices:
         loop = asyncio.get_running_loop()
         config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
         self.runtime.apply(config)
+        if self.quota is not None:
+            self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
 
     async def before_config_change(self, reason: str) -> None:
         """An automatic snapshot (throttled) before the configuration changes, so it can be undone."""
@@ -114,12 +121,15 @@ class CoreServices:
         log.info("Store replaced from a backup")
 
     async def _take_daily_snapshots(self) -> None:
+        """Daily housekeeping: a snapshot of the store, and quota history past its retention."""
         loop = asyncio.get_running_loop()
         await asyncio.sleep(60)  # not in the way of startup; a store opened a minute ago has nothing to lose
         while True:
             try:
                 if self.backups is not None and await loop.run_in_executor(None, self.backups.daily_snapshot_due):
                     await loop.run_in_executor(None, self.backups.create_snapshot, "daily")
+                if self.quota is not None:
+                    await loop.run_in_executor(None, self.quota.prune_history)
             except Exception:
                 log.exception("Daily snapshot failed")
             await asyncio.sleep(3600)
@@ -145,6 +155,9 @@ class CoreServices:
         if self._daily_snapshots is not None:
             self._daily_snapshots.cancel()
             self._daily_snapshots = None
+        if self.quota is not None:
+            quota, self.quota = self.quota, None
+            await quota.stop()
         if self.runtime is not None:
             runtime, self.runtime = self.runtime, None
             await runtime.aclose()

@@ -12,6 +12,30 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+# The developer's own keys and tool folders must not leak into a test.
+LEAKY_ENVIRONMENT = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "ZHIPU_API_KEY", "Z_AI_API_KEY", "GOOGLE_CLOUD_PROJECT",
+                     "GOOGLE_CLOUD_PROJECT_ID", "QUOTAGATE_ANTIGRAVITY_CLIENT_ID",
+                     "QUOTAGATE_ANTIGRAVITY_CLIENT_SECRET", "QUOTAGATE_GEMINI_CLIENT_ID",
+                     "QUOTAGATE_GEMINI_CLIENT_SECRET", "QUOTAGATE_BACKUP_PASSPHRASE", "QUOTAGATE_DATA_DIR")
+QUOTA_HOSTS = ("chatgpt.com", "api.anthropic.com", "bigmodel.cn", "api.z.ai", "oauth2.googleapis.com",
+               "cloudcode-pa.googleapis.com", "api.github.com")
+
+
+def external_hosts() -> list[str]:
+    """Every internet host the program knows: the quota services and the catalogue's providers."""
+    from urllib.parse import urlsplit
+
+    from core.providers import catalog
+
+    hosts = set(QUOTA_HOSTS)
+    for provider in catalog.providers():
+        for url in (provider.base_url, provider.openai_base_url):
+            host = urlsplit(url).hostname if url else None
+            if host and host not in ("127.0.0.1", "localhost"):
+                hosts.add(host)
+    return sorted(hosts)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -53,7 +77,11 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.delenv("QUOTAGATE_PORT", raising=False)
-    monkeypatch.delenv("QUOTAGATE_HOST_MAP", raising=False)
+    for name in LEAKY_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    # A safety net: any request a test forgets to point at a fake fails on loopback instead of leaving
+    # the machine. Tests that need a host set QUOTAGATE_HOST_MAP themselves, replacing this.
+    monkeypatch.setenv("QUOTAGATE_HOST_MAP", ",".join(f"{host}=http://127.0.0.1:9" for host in external_hosts()))
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
     return home

@@ -15,18 +15,7 @@ from core.quota.providers import QuotaProvider
 from tests.quota.fakes import FakeServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
-QUOTA_HOSTS = ("chatgpt.com", "api.anthropic.com", "bigmodel.cn", "api.z.ai", "oauth2.googleapis.com",
-               "cloudcode-pa.googleapis.com", "api.github.com")
-_LEAKY_ENV = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "ZHIPU_API_KEY", "Z_AI_API_KEY", "GOOGLE_CLOUD_PROJECT",
-              "GOOGLE_CLOUD_PROJECT_ID", "QUOTAGATE_ANTIGRAVITY_CLIENT_ID", "QUOTAGATE_ANTIGRAVITY_CLIENT_SECRET",
-              "QUOTAGATE_GEMINI_CLIENT_ID", "QUOTAGATE_GEMINI_CLIENT_SECRET")
-
-
-@pytest.fixture(autouse=True)
-def no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own keys and tool folders must not leak into a test."""
-    for name in _LEAKY_ENV:
-        monkeypatch.delenv(name, raising=False)
+from tests.conftest import QUOTA_HOSTS
 
 
 @pytest.fixture

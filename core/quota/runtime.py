@@ -1,0 +1,93 @@
+"""The quota glance while the program runs: the engine, its notifications and its history, fed with the
+accounts stored in Quotagate. Settings and state live in the store; nothing here blocks the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from core import settings
+from core.events import Event
+from core.gateway.accounts import Account
+from core.quota import history
+from core.quota.accounts import StoredAccount
+from core.quota.alerts import DEFAULT_THRESHOLDS, QuotaAlert, ThresholdNotifier
+from core.quota.engine import DEFAULT_INTERVAL, QuotaEngine
+from core.quota.model import QuotaSnapshot
+from core.quota.providers import PROVIDER_IDS
+from core.store import Store
+from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL = 30.0
+FAST_INTERVAL = 60.0  # while the tray menu is open: what the user looks at should be fresh
+
+
+def stored_quota_accounts(accounts: Iterable[Account]) -> list[StoredAccount]:
+    """Accounts of quota providers (Zhipu, Z.ai keys; Copilot, Antigravity tokens) kept in Quotagate."""
+    return [StoredAccount(a.provider, a.api_key, a.name, {k: str(v) for k, v in a.options.items() if k != "proxy"})
+            for a in accounts if a.provider in PROVIDER_IDS and a.api_key and a.active]
+
+
+def thresholds_from(value: object) -> tuple[float, ...]:
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and 0 < v < 100 for v in value):
+        return tuple(float(v) for v in value)
+    return DEFAULT_THRESHOLDS
+
+
+class QuotaRuntime:
+    def __init__(self, store: Callable[[], Store], engine: QuotaEngine | None = None) -> None:
+        self._store = store
+        current = store()
+        self.interval = settings.positive_number(current.get_setting(settings.KEY_QUOTA_INTERVAL), DEFAULT_INTERVAL)
+        self.interval = max(MIN_INTERVAL, self.interval)
+        self.notifier = ThresholdNotifier.from_dict(current.get_setting(settings.KEY_QUOTA_NOTIFICATIONS),
+                                                    thresholds_from(current.get_setting(settings.KEY_QUOTA_THRESHOLDS)))
+        self._stored: list[StoredAccount] = []
+        self.engine = engine or QuotaEngine(account_source=lambda: self._stored, interval=self.interval)
+        self.alerts: Event[list[QuotaAlert]] = Event()
+        self._recorder = history.SnapshotRecorder(lambda row: self._store().writer.submit(QuotaSnapshotRow, row))
+        self.engine.snapshots_changed.connect(self._recorder.record)
+        self.engine.snapshots_changed.connect(self._observe)
+
+    def use_accounts(self, accounts: Iterable[Account]) -> None:
+        """The stored accounts to query from the next refresh on (the caller read them off the loop)."""
+        self._stored = stored_quota_accounts(accounts)
+
+    def start(self) -> None:
+        self.engine.start()
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+
+    def snapshots(self) -> list[QuotaSnapshot]:
+        return self.engine.snapshots()
+
+    async def refresh_now(self) -> list[QuotaSnapshot]:
+        return await self.engine.refresh_now()
+
+    def menu_opened(self, opened: bool) -> None:
+        self.engine.set_interval(min(FAST_INTERVAL, self.interval) if opened else self.interval)
+
+    def set_interval(self, seconds: float) -> None:
+        self.interval = max(MIN_INTERVAL, seconds)
+        self.engine.set_interval(self.interval)
+
+    def set_thresholds(self, thresholds: Iterable[float]) -> None:
+        state = self.notifier.to_dict()
+        self.notifier = ThresholdNotifier.from_dict(state, thresholds_from(list(thresholds)))
+
+    def prune_history(self) -> int:
+        return history.prune(datetime.now(timezone.utc))
+
+    def _observe(self, snapshots: list[QuotaSnapshot]) -> None:
+        alerts = self.notifier.observe(snapshots)
+        if not alerts:
+            return
+        self.alerts.emit(alerts)
+        state = self.notifier.to_dict()
+        asyncio.get_running_loop().run_in_executor(
+            None, self._store().set_setting, settings.KEY_QUOTA_NOTIFICATIONS, state)
