@@ -13,6 +13,7 @@ from peewee import DatabaseError
 
 from core import __version__, paths, settings
 from core.backup.cli import add_backup_commands, run_backup
+from core.quota.cli import add_status_command, run_status
 from core.logs import setup_logging
 from core.services import CoreServices
 from core.store.migrations import SchemaTooNewError
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port_argument, default=None,
                        help=f"port to listen on (default ${settings.PORT_ENV}, the saved setting, "
                             f"or {settings.DEFAULT_PORT})")
+    add_status_command(commands, common)
     add_backup_commands(commands, common)
     return parser
 
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return run_headless(folder, args.host, args.port)
+        if args.command == "status":
+            return run_status(args, folder)
         if args.command == "backup":
             return run_backup(args, folder)
         from desktop.app import run_desktop  # only the desktop path loads Qt

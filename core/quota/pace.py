@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from core.i18n import tr
 from core.quota.model import QuotaWindow
 
 PaceStatus = Literal["on_pace", "deficit", "reserve", "depleted"]
@@ -52,15 +53,17 @@ def format_pace(result: Pace | None) -> str:
     if result is None:
         return ""
     if result.status == "depleted":
-        return "depleted"
+        return tr("depleted")
     if result.status == "deficit":
-        text = f"{round(result.delta_percent)} % in deficit"
-        return f"{text} · runs out in {format_duration(result.runs_out_in)}" if result.runs_out_in else text
+        text = tr("{percent} % in deficit", percent=round(result.delta_percent))
+        if result.runs_out_in:
+            return text + " · " + tr("runs out in {duration}", duration=format_duration(result.runs_out_in))
+        return text
     if result.runs_out_in is not None:
-        return f"runs out in {format_duration(result.runs_out_in)}"
+        return tr("runs out in {duration}", duration=format_duration(result.runs_out_in))
     if result.status == "reserve":
-        return f"{round(-result.delta_percent)} % in reserve"
-    return "on pace"
+        return tr("{percent} % in reserve", percent=round(-result.delta_percent))
+    return tr("on pace")
 
 
 def format_countdown(resets_at: datetime | None, now: datetime) -> str:
@@ -69,18 +72,18 @@ def format_countdown(resets_at: datetime | None, now: datetime) -> str:
         return ""
     left = resets_at - now
     if left <= timedelta(0):
-        return "now"
+        return tr("now")
     return format_duration(left)
 
 
 def format_duration(span: timedelta) -> str:
     minutes = int(span.total_seconds() // 60)
     if minutes < 1:
-        return "<1m"
+        return tr("<1m")
     days, rest = divmod(minutes, 1440)
     hours, minutes = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
+        return tr("{days}d {hours}h", days=days, hours=hours)
     if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m"
+        return tr("{hours}h {minutes}m", hours=hours, minutes=minutes)
+    return tr("{minutes}m", minutes=minutes)

@@ -1,0 +1,42 @@
+"""Translations for the tray, the windows and the CLI.
+
+Source strings are English and are their own keys; other languages are catalogues of plain data in
+`core/locale/`. The language comes from the `ui.language` setting, else from the locale environment
+(LC_ALL, LC_MESSAGES, LANG, LANGUAGE). Placeholders use `str.format` names, which translators keep.
+"""
+
+from __future__ import annotations
+
+import os
+
+from core.locale import zh
+
+LANGUAGES = {"en": "English", "zh": "中文"}
+_CATALOGS: dict[str, dict[str, str]] = {"zh": zh.MESSAGES}
+_language: str | None = None
+
+
+def detect_language() -> str:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            code = value.split(":")[0].split("_")[0].split(".")[0].lower()
+            return code if code in LANGUAGES else "en"
+    return "en"
+
+
+def set_language(choice: str | None) -> str:
+    """Use `choice` ("en", "zh"), or the locale's language for None/"auto". Returns the language in use."""
+    global _language
+    _language = choice if choice in LANGUAGES else detect_language()
+    return _language
+
+
+def language() -> str:
+    return _language if _language is not None else set_language(None)
+
+
+def tr(text: str, **values: object) -> str:
+    """`text` in the current language, with `{placeholders}` filled from `values`."""
+    template = _CATALOGS.get(language(), {}).get(text, text)
+    return template.format(**values) if values else template

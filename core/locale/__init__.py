@@ -1,0 +1,1 @@
+"""Translation catalogues: one module per language, each a dict from English source text to its translation."""

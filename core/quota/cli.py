@@ -1,0 +1,91 @@
+"""`quotagate status`: the same quota the tray shows, as a table or as JSON, without the app running."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from core import i18n, settings
+from core.i18n import tr
+from core.quota.engine import QuotaEngine
+from core.quota.model import QuotaSnapshot, status_json, utc_now
+from core.quota.providers import PROVIDER_IDS
+from core.quota.runtime import stored_quota_accounts
+from core.quota.text import account_title, bar, staleness, window_status
+
+log = logging.getLogger(__name__)
+
+
+def add_status_command(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    status = commands.add_parser("status", parents=[common], help="show quota left on every subscription",
+                                 description="Query every subscription now and print what is left and when it "
+                                             "resets. Works without the app running.")
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    status.add_argument("--provider", action="append", choices=PROVIDER_IDS, metavar="ID",
+                        help=f"only this provider (repeatable): {', '.join(PROVIDER_IDS)}")
+
+
+def run_status(args: argparse.Namespace, folder: Path) -> int:
+    stored, hide_personal = _stored_accounts(folder)
+    snapshots = asyncio.run(_query(args.provider, stored))
+    now = utc_now()
+    if args.json:
+        print(json.dumps(status_json(snapshots, now=now, hide_personal=hide_personal), indent=2, ensure_ascii=False))
+    else:
+        print(render_table(snapshots, now, hide_personal))
+    return 0
+
+
+async def _query(only: list[str] | None, stored: list) -> list[QuotaSnapshot]:
+    engine = QuotaEngine(only=only, account_source=lambda: stored)
+    async with engine:
+        return await engine.refresh_now()
+
+
+def render_table(snapshots: list[QuotaSnapshot], now, hide_personal: bool = False) -> str:
+    if not snapshots:
+        return tr("No subscriptions found. Sign in with a supported tool (Codex, Claude Code, OpenCode, Gemini "
+                  "CLI, …) or add a key in Quotagate's Providers window.")
+    lines: list[str] = []
+    working = [s for s in snapshots if s.windows]
+    failed = [s for s in snapshots if not s.windows]
+    for snapshot in working:
+        title = account_title(snapshot, hide_personal)
+        stale = staleness(snapshot, now)
+        lines.append(title + (f"  ({stale})" if stale else ""))
+        width = max(len(w.label) for w in snapshot.windows)
+        for window in snapshot.windows:
+            lines.append(f"  {window.label:<{width}}  {bar(window.remaining_percent)}  {window_status(window, now)}")
+        if snapshot.error:
+            lines.append(f"  ! {snapshot.error}")
+    if failed:
+        if lines:
+            lines.append("")
+        lines.append(tr("Errors"))
+        for snapshot in failed:
+            lines.append(f"  {account_title(snapshot, hide_personal)}: {snapshot.error}")
+    return "\n".join(lines)
+
+
+def _stored_accounts(folder: Path) -> tuple[list, bool]:
+    """Keys kept in Quotagate, and the privacy and language settings; credential files work without them."""
+    from core.gateway.accounts import AccountStore
+    from core.secrets import SecretBox
+    from core.store import Store
+
+    try:
+        store = Store.open(folder)
+    except Exception as exc:  # a broken store must not hide the quota of the tools' own credential files
+        print(tr("quotagate: the store could not be read ({error}); showing credential files only.", error=exc),
+              file=sys.stderr)
+        return [], False
+    try:
+        i18n.set_language(store.get_setting(settings.KEY_LANGUAGE))
+        accounts = AccountStore(SecretBox.for_data_folder(folder)).accounts()
+        return stored_quota_accounts(accounts), bool(store.get_setting(settings.KEY_HIDE_PERSONAL, False))
+    finally:
+        store.close()

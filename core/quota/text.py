@@ -1,0 +1,67 @@
+"""How a quota reads in words, shared by the tray menu, its tooltip and `quotagate status`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.i18n import tr
+from core.quota.model import QuotaSnapshot, QuotaWindow, mask_identity
+from core.quota.pace import format_countdown, format_duration, format_pace, pace
+from core.quota.providers import default_providers
+
+_NAMES = {provider.id: provider.name for provider in default_providers()}
+
+
+def provider_name(provider_id: str) -> str:
+    return _NAMES.get(provider_id, provider_id)
+
+
+def account_title(snapshot: QuotaSnapshot, hide_personal: bool = False) -> str:
+    """"Claude · me@example.com · Max" (the identity masked when personal information is hidden)."""
+    identity = mask_identity(snapshot.account) if hide_personal else snapshot.account
+    parts = [provider_name(snapshot.provider), identity]
+    if snapshot.plan:
+        parts.append(snapshot.plan)
+    return " · ".join(part for part in parts if part)
+
+
+def window_status(window: QuotaWindow, now: datetime) -> str:
+    """"62 % left · resets in 2h 14m · on pace"."""
+    if window.unlimited:
+        return tr("unlimited")
+    parts = []
+    if window.remaining_percent is None:
+        parts.append(tr("unknown"))
+    else:
+        parts.append(tr("{percent} % left", percent=round(window.remaining_percent)))
+    countdown = format_countdown(window.resets_at, now)
+    if countdown:
+        parts.append(tr("resets in {countdown}", countdown=countdown))
+    pace_text = format_pace(pace(window, now))
+    if pace_text:
+        parts.append(pace_text)
+    return " · ".join(parts)
+
+
+def staleness(snapshot: QuotaSnapshot, now: datetime) -> str:
+    """"" when fresh; "stale, 12m old" when the last refresh failed and older data is shown."""
+    if not snapshot.stale:
+        return ""
+    return tr("stale, {age} old", age=format_duration(now - snapshot.fetched_at))
+
+
+def bar(percent: float | None, width: int = 20) -> str:
+    """A text bar of what is left: █ remaining, ░ used, · unknown."""
+    if percent is None:
+        return "·" * width
+    filled = round(max(0.0, min(100.0, percent)) / 100 * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def most_constrained(snapshots: list[QuotaSnapshot]) -> tuple[QuotaSnapshot, QuotaWindow] | None:
+    """The window with the least left across every account: what the tray icon shows."""
+    candidates = [(s, w) for s in snapshots if s.windows for w in s.windows
+                  if w.remaining_percent is not None and not w.unlimited]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda pair: pair[1].remaining_percent)
