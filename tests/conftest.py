@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core import i18n
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -77,6 +79,10 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.delenv("QUOTAGATE_PORT", raising=False)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")  # English, whatever the machine's locale
+    i18n.set_language(None)
     for name in LEAKY_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     # A safety net: any request a test forgets to point at a fake fails on loopback instead of leaving
