@@ -26,4 +26,15 @@ MESSAGES: dict[str, str] = {
     "Errors": "错误",
     "quotagate: the store could not be read ({error}); showing credential files only.":
         "quotagate：无法读取数据库（{error}），仅显示凭据文件中的账户。",
+    # tray
+    "Refresh now": "立即刷新",
+    "Back up now": "立即备份",
+    "Restore…": "恢复…",
+    "Settings…": "设置…",
+    "Quit": "退出",
+    "Gateway stopped — see Settings": "网关已停止——请查看设置",
+    "No subscriptions found yet": "尚未找到任何订阅",
+    "Sign in with Codex, Claude Code, OpenCode or Gemini CLI, or add a key in Settings › Providers.":
+        "请用 Codex、Claude Code、OpenCode 或 Gemini CLI 登录，或在“设置 › 服务商”中添加密钥。",
+    "error — see the menu": "出错——请查看菜单",
 }

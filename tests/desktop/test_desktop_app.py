@@ -34,7 +34,8 @@ def test_the_app_boots_and_its_gateway_answers_on_the_same_loop(make_desktop, ql
 def test_the_tray_menu_shows_gateway_state_settings_and_quit(make_desktop, qloop) -> None:
     desktop = make_desktop()
     state = qloop.run_until_complete(desktop.start())
-    assert action_texts(desktop) == [f"Gateway on 127.0.0.1:{state.port}", "Settings…", "Quit"]
+    assert action_texts(desktop) == ["No subscriptions found yet", f"Gateway on 127.0.0.1:{state.port}",
+                                     "Refresh now", "Back up now", "Restore…", "Settings…", "Quit"]
     assert not desktop.tray.gateway_action.isEnabled()  # a status line, not a command
     assert f"127.0.0.1:{state.port}" in desktop.tray.icon.toolTip()
     assert not desktop.tray.icon.icon().isNull()
@@ -70,7 +71,7 @@ def test_saving_a_new_port_moves_the_gateway_and_remembers_it(make_desktop, qloo
     assert qloop.run_until_complete(get(f"http://127.0.0.1:{new_port}/healthz")).text == "ok"
     assert port_is_free(old.port)
     assert desktop.services.store.get_setting(settings.KEY_PORT) == new_port
-    assert action_texts(desktop)[0] == f"Gateway on 127.0.0.1:{new_port}"
+    assert desktop.tray.gateway_action.text() == f"Gateway on 127.0.0.1:{new_port}"
 
 
 def test_a_taken_port_is_refused_and_the_gateway_stays_where_it_was(make_desktop, qloop, qtbot) -> None:
@@ -142,7 +143,7 @@ def test_a_taken_port_at_startup_is_shown_in_the_tray(make_desktop, qloop) -> No
         desktop = make_desktop(port=taken)
         state = qloop.run_until_complete(desktop.start())
     assert not state.running
-    assert action_texts(desktop)[0] == "Gateway stopped — see Settings"
+    assert desktop.tray.gateway_action.text() == "Gateway stopped — see Settings"
     assert f"Port {taken}" in desktop.tray.icon.toolTip()
     assert f"Port {taken}" in desktop.general_page.gateway_status.text()
 
