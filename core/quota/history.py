@@ -66,3 +66,32 @@ def prune(now: datetime, retention: timedelta = RETENTION) -> int:
     """Delete rows older than `retention`; returns how many went."""
     cutoff = (now - retention).timestamp()
     return int(QuotaSnapshotRow.delete().where(QuotaSnapshotRow.ts < cutoff).execute())
+
+
+def used_percent_series(snapshots: list[QuotaSnapshot], since: datetime, until: datetime,
+                        bucket: timedelta) -> tuple[list[float], dict[str, tuple[str, list[float | None]]]]:
+    """Bucket starts, and per window id its label and used % per bucket, for a chart.
+
+    Rows are recorded only on change, so a value holds until the next record: each bucket shows the last
+    value known by its end. Buckets before the first record are gaps (None), not zeros."""
+    width = bucket.total_seconds()
+    start = since.timestamp()
+    count = max(1, int((until.timestamp() - start) // width) + 1)
+    starts = [start + i * width for i in range(count)]
+    ordered = sorted(snapshots, key=lambda s: s.fetched_at)
+    labels: dict[str, str] = {}
+    for snapshot in ordered:
+        for window in snapshot.windows:
+            labels.setdefault(window.id, window.label)
+    series: dict[str, list[float | None]] = {window_id: [] for window_id in labels}
+    current: dict[str, float | None] = {window_id: None for window_id in labels}
+    index = 0
+    for bucket_start in starts:
+        bucket_end = bucket_start + width
+        while index < len(ordered) and ordered[index].fetched_at.timestamp() < bucket_end:
+            for window in ordered[index].windows:
+                current[window.id] = window.used_percent
+            index += 1
+        for window_id in labels:
+            series[window_id].append(current[window_id])
+    return starts, {window_id: (labels[window_id], values) for window_id, values in series.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.i18n import tr
+from core.quota.alerts import QuotaAlert
 from core.quota.model import QuotaSnapshot, QuotaWindow, mask_identity
 from core.quota.pace import format_countdown, format_duration, format_pace, pace
 from core.quota.providers import default_providers
@@ -65,3 +66,24 @@ def most_constrained(snapshots: list[QuotaSnapshot]) -> tuple[QuotaSnapshot, Quo
     if not candidates:
         return None
     return min(candidates, key=lambda pair: pair[1].remaining_percent)
+
+
+def visible(snapshots: list[QuotaSnapshot], hidden: object) -> list[QuotaSnapshot]:
+    """Snapshots not hidden by the user's choice (a list of provider ids and/or `provider/account` keys)."""
+    if not isinstance(hidden, list) or not hidden:
+        return snapshots
+    hidden_set = {str(item) for item in hidden}
+    return [s for s in snapshots if s.provider not in hidden_set and s.key not in hidden_set]
+
+
+def alert_text(alert: QuotaAlert, now: datetime) -> tuple[str, str]:
+    """The notification for a crossed threshold, a used-up window, or one that came back."""
+    where = f"{provider_name(alert.provider)} {alert.window_label}"
+    countdown = format_countdown(alert.resets_at, now)
+    resets = tr("Resets in {countdown}.", countdown=countdown) if countdown else ""
+    if alert.kind == "depleted":
+        return tr("{where} is used up", where=where), resets
+    if alert.kind == "restored":
+        return tr("{where} is available again", where=where), tr("{percent} % left.",
+                                                                  percent=round(alert.remaining_percent))
+    return tr("{where}: {percent} % left", where=where, percent=round(alert.remaining_percent)), resets

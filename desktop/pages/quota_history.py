@@ -1,0 +1,78 @@
+"""History: each quota window's used % over the last days, per account, as a chart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from core.i18n import tr
+from core.quota import history
+from core.quota.model import QuotaSnapshot
+from core.quota.text import account_title
+from desktop.widgets.chart import ChartSeries, TimeSeriesChart
+from desktop.widgets.feedback import hint, title_label
+from desktop.widgets.tasks import PageTasks, off_loop
+
+COLORS = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9")
+RANGES = ((timedelta(days=1), timedelta(hours=1)), (timedelta(days=7), timedelta(hours=3)),
+          (timedelta(days=30), timedelta(days=1)))
+
+
+def range_labels() -> list[str]:
+    return [tr("Last 24 hours"), tr("Last 7 days"), tr("Last 30 days")]
+
+
+class QuotaHistoryPage(QWidget):
+    def __init__(self, snapshots: list[QuotaSnapshot]) -> None:
+        super().__init__()
+        self.tasks = PageTasks("History page")
+        self.account = QComboBox()
+        self.range = QComboBox()
+        self.range.addItems(range_labels())
+        self.range.setCurrentIndex(1)
+        self.refresh_button = QPushButton(tr("Refresh"))
+        self.chart = TimeSeriesChart(empty_text=tr("No history yet: Quotagate records each account's quota as it "
+                                                   "changes."))
+        self.chart.set_axis_maximum("left", 100)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel(tr("Account:")))
+        controls.addWidget(self.account, 1)
+        controls.addWidget(self.range)
+        controls.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label(tr("Quota history")))
+        layout.addWidget(hint(tr("Used % of each window. A drop means the window reset.")))
+        layout.addLayout(controls)
+        layout.addWidget(self.chart, 1)
+        self.account.currentIndexChanged.connect(lambda _: self.tasks.start(self.load()))
+        self.range.currentIndexChanged.connect(lambda _: self.tasks.start(self.load()))
+        self.refresh_button.clicked.connect(lambda: self.tasks.start(self.load()))
+        self.show_accounts(snapshots)
+
+    def show_accounts(self, snapshots: list[QuotaSnapshot]) -> None:
+        """The accounts to choose from (those with windows); keeps the current choice when it still exists."""
+        current = self.account.currentData()
+        self.account.blockSignals(True)
+        self.account.clear()
+        for snapshot in snapshots:
+            if snapshot.windows:
+                self.account.addItem(account_title(snapshot), (snapshot.provider, snapshot.account_key))
+        index = self.account.findData(current)
+        self.account.setCurrentIndex(max(index, 0))
+        self.account.blockSignals(False)
+        self.tasks.start(self.load())
+
+    async def load(self) -> None:
+        choice = self.account.currentData()
+        if choice is None:
+            self.chart.set_data([], 3600, [])
+            return
+        span, bucket = RANGES[self.range.currentIndex()]
+        until = datetime.now(timezone.utc)
+        since = until - span
+        recorded = await off_loop(history.load, choice[0], choice[1], since)
+        starts, windows = history.used_percent_series(recorded, since, until, bucket)
+        series = [ChartSeries(label, values, COLORS[i % len(COLORS)], style="line", format=lambda v: f"{v:.0f} %")
+                  for i, (label, values) in enumerate(windows.values())]
+        self.chart.set_data(starts if series else [], bucket.total_seconds(), series)
