@@ -60,40 +60,36 @@ async def test_wrong_proxy_credentials_are_a_clear_gateway_error(services, clien
     assert "wrong" not in response.text  # the proxy password never comes back
 
 
-async def test_the_environment_proxy_applies_when_nothing_is_configured(data_dir, upstream, openai_via_fake,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+async def chat_through_fresh_services(data_dir, openai_via_fake):
+    """The environment is read when the services start, so these tests start their own."""
     import httpx
 
+    services = CoreServices(data_dir, port=0)
+    await services.start()
+    try:
+        await openai_via_fake(services, "sk-ok")
+        async with httpx.AsyncClient(base_url=services.gateway_state.url, trust_env=False) as client:
+            return await client.post("/v1/chat/completions", json=CHAT)
+    finally:
+        await services.stop()
+
+
+async def test_the_environment_proxy_applies_when_nothing_is_configured(data_dir, upstream, openai_via_fake,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     with HttpProxy() as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
         monkeypatch.delenv("NO_PROXY", raising=False)
-        services = CoreServices(data_dir, port=0)
-        await services.start()
-        try:
-            await openai_via_fake(services, "sk-ok")
-            async with httpx.AsyncClient(base_url=services.gateway_state.url, trust_env=False) as client:
-                response = await client.post("/v1/chat/completions", json=CHAT)
-        finally:
-            await services.stop()
+        response = await chat_through_fresh_services(data_dir, openai_via_fake)
     assert response.status_code == 200
     assert len(proxy.seen) == 1
 
 
 async def test_no_proxy_in_the_environment_is_respected(data_dir, upstream, openai_via_fake,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    import httpx
-
     with HttpProxy() as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        services = CoreServices(data_dir, port=0)
-        await services.start()
-        try:
-            await openai_via_fake(services, "sk-ok")
-            async with httpx.AsyncClient(base_url=services.gateway_state.url, trust_env=False) as client:
-                response = await client.post("/v1/chat/completions", json=CHAT)
-        finally:
-            await services.stop()
+        response = await chat_through_fresh_services(data_dir, openai_via_fake)
     assert response.status_code == 200
     assert proxy.seen == []
 
