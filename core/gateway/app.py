@@ -6,17 +6,27 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Awaitable, Callable
 
 import psutil
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from core import __version__
+from core.gateway.accounts import AccountStore
 from core.gateway.errors import openai_error
+from core.gateway.management import (
+    ManagementAuth,
+    ManagementError,
+    ManagementGuard,
+    error_response,
+    is_management_path,
+    management_routes,
+)
 from core.gateway.openai_routes import openai_routes
 from core.gateway.requests import GatewayError
 from core.gateway.runtime import GatewayRuntime
@@ -32,8 +42,26 @@ class GatewayContext:
     store: Store
     address: Callable[[], tuple[str, int]]
     runtime: GatewayRuntime
+    accounts: AccountStore | None = None
+    reload: Callable[[], Awaitable[None]] | None = None  # re-read the store into the running gateway
+    before_change: Callable[[str], Awaitable[None]] | None = None  # e.g. a throttled backup snapshot
+    auth: ManagementAuth = field(default_factory=ManagementAuth)  # outlives app rebuilds (port changes)
     started_monotonic: float = field(default_factory=time.monotonic)
     process: psutil.Process = field(default_factory=psutil.Process)
+    _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def prepare_change(self, reason: str) -> None:
+        """Before the management API changes the configuration (so the change can be undone)."""
+        if self.before_change is not None:
+            await self.before_change(reason)
+
+    async def apply_changes(self) -> None:
+        """Make the running gateway use what was just stored. Serialised, so that of two overlapping
+        changes the later one's snapshot is always the one left in place."""
+        if self.reload is None:
+            return
+        async with self._reload_lock:
+            await self.reload()
 
 
 def build_app(context: GatewayContext) -> Starlette:
@@ -54,17 +82,16 @@ def build_app(context: GatewayContext) -> Starlette:
             "gateway": {"host": host, "port": port},
         })
 
-    async def telemetry_summary(request: Request) -> Response:
-        return JSONResponse(context.runtime.usage.telemetry_summary())
-
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-        Route("/api/monitoring/health", monitoring_health, methods=["GET"]),
-        Route("/api/telemetry/summary", telemetry_summary, methods=["GET"]),
         *openai_routes(lambda: context.runtime),
+        Route("/api/monitoring/health", monitoring_health, methods=["GET"]),
+        *management_routes(context),
     ]
-    return Starlette(routes=routes, exception_handlers={
+    # The guard covers every /api/* path, whichever module registers the route.
+    return Starlette(routes=routes, middleware=[Middleware(ManagementGuard, context=context)], exception_handlers={
         GatewayError: _gateway_error,
+        ManagementError: _management_error,
         HTTPException: _http_error,
         Exception: _unexpected_error,
     })
@@ -75,19 +102,31 @@ async def _gateway_error(request: Request, exc: Exception) -> Response:
     return openai_error(exc.status, exc.message, code=exc.code, headers=exc.headers)
 
 
+async def _management_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ManagementError)
+    return error_response(exc.status, exc.message, headers=exc.headers)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    management = is_management_path(request.url.path)
     if exc.status_code == 404:
         message = f"No route for {request.method} {request.url.path}. See the README for the gateway's paths."
-        return openai_error(404, message, code="not_found")
+        return error_response(404, message) if management else openai_error(404, message, code="not_found")
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         message = f"{request.method} is not allowed on {request.url.path}; use {allowed or 'another method'}."
+        if management:
+            return error_response(405, message, headers=exc.headers)
         return openai_error(405, message, code="method_not_allowed", headers=exc.headers)
+    if management:
+        return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
     return openai_error(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return openai_error(500, "Quotagate hit an internal error; details are in its log file.",
-                        code="internal_error")
+    message = "Quotagate hit an internal error; details are in its log file."
+    if is_management_path(request.url.path):
+        return error_response(500, message)
+    return openai_error(500, message, code="internal_error")

@@ -1,0 +1,43 @@
+"""The management API under `/api/*`: providers, custom endpoints, client keys, settings, proxies, aliases,
+usage — the paths and shapes of the reference gateway, answered only to this machine's own programs.
+
+`ManagementGuard` (guard.py) checks every `/api/*` request before any route runs; each module here
+contributes the routes of one area. Every route reads and writes the store in an executor and, after a
+successful change, calls `GatewayContext.apply_changes()` so the running gateway uses it at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.routing import Route
+
+from core.gateway.management.aliases import alias_routes
+from core.gateway.management.auth import ManagementAuth, auth_routes
+from core.gateway.management.common import ManagementError, error_response
+from core.gateway.management.guard import ManagementGuard, is_management_path
+from core.gateway.management.keys import key_routes
+from core.gateway.management.nodes import node_routes
+from core.gateway.management.providers import provider_routes
+from core.gateway.management.proxy import proxy_routes
+from core.gateway.management.settings import settings_routes
+from core.gateway.management.usage import usage_routes
+
+if TYPE_CHECKING:
+    from core.gateway.app import GatewayContext
+
+__all__ = ["ManagementAuth", "ManagementError", "ManagementGuard", "error_response", "is_management_path",
+           "management_routes"]
+
+
+def management_routes(context: "GatewayContext") -> list[Route]:
+    return [
+        *auth_routes(context),
+        *provider_routes(context),
+        *node_routes(context),
+        *key_routes(context),
+        *proxy_routes(context),  # before settings: /api/settings/proxy is more specific
+        *settings_routes(context),
+        *alias_routes(context),
+        *usage_routes(context),
+    ]
