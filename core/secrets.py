@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -52,6 +53,14 @@ def mask(secret: str | None, keep: int = 4) -> str:
     if len(secret) <= keep * 2 + 2:
         return "•" * len(secret)
     return f"{secret[:keep]}…{secret[-keep:]}"
+
+
+def mask_url_credentials(url: Any) -> Any:
+    """A URL (a proxy's, say) with its `user:password@` part hidden: scheme, host and port stay."""
+    if not isinstance(url, str) or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://•••@{rest.rpartition('@')[2]}"
 
 
 def load_or_create_master_key(folder: Path) -> bytes:

@@ -58,6 +58,7 @@ class CoreServices:
         self.quota: QuotaRuntime | None = None
         self.store_replaced: Event[Store] = Event()
         self._daily_snapshots: asyncio.Task[None] | None = None
+        self._reload_lock = asyncio.Lock()
         self.gateway: GatewayServer | None = None
         self.gateway_state = GatewayState(host, port or settings.DEFAULT_PORT, running=False)
         self.gateway_state_changed: Event[GatewayState] = Event()
@@ -93,10 +94,12 @@ class CoreServices:
         """Re-read accounts, endpoints, aliases, keys and settings after a change; swap them in whole."""
         assert self.store is not None and self.accounts is not None and self.runtime is not None
         loop = asyncio.get_running_loop()
-        config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
-        self.runtime.apply(config)
-        if self.quota is not None:
-            self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
+        # Serialised: of two overlapping changes (a window and the API), the later read must win.
+        async with self._reload_lock:
+            config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
+            self.runtime.apply(config)
+            if self.quota is not None:
+                self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
 
     async def before_config_change(self, reason: str) -> None:
         """An automatic snapshot (throttled) before the configuration changes, so it can be undone."""

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.secrets import SecretBox, SecretUnreadable, mask
+from core.secrets import SecretBox, SecretUnreadable, mask, mask_url_credentials
 from core.store.models import ModelAlias, ProviderAccount, ProviderNode
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class Account:
         return {
             "id": self.id, "provider": self.provider, "name": self.name, "apiKey": mask(self.api_key),
             "priority": self.priority, "isActive": self.active, "defaultModel": self.default_model,
-            "proxy": _mask_proxy(self.options.get("proxy")), "needsKey": self.needs_key,
+            "proxy": mask_url_credentials(self.options.get("proxy")), "needsKey": self.needs_key,
         }
 
 
@@ -233,11 +233,3 @@ def _headers(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise AccountError("headers must be an object of string values")
     return value
-
-
-def _mask_proxy(proxy: Any) -> Any:
-    """Proxy URLs may carry a password: show scheme, host and port only."""
-    if not isinstance(proxy, str) or "@" not in proxy:
-        return proxy
-    scheme, _, rest = proxy.partition("://")
-    return f"{scheme}://•••@{rest.rpartition('@')[2]}"

@@ -48,7 +48,6 @@ class GatewayContext:
     auth: ManagementAuth = field(default_factory=ManagementAuth)  # outlives app rebuilds (port changes)
     started_monotonic: float = field(default_factory=time.monotonic)
     process: psutil.Process = field(default_factory=psutil.Process)
-    _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     async def prepare_change(self, reason: str) -> None:
         """Before the management API changes the configuration (so the change can be undone)."""
@@ -56,11 +55,8 @@ class GatewayContext:
             await self.before_change(reason)
 
     async def apply_changes(self) -> None:
-        """Make the running gateway use what was just stored. Serialised, so that of two overlapping
-        changes the later one's snapshot is always the one left in place."""
-        if self.reload is None:
-            return
-        async with self._reload_lock:
+        """Make the running gateway use what was just stored (the reload itself is serialised)."""
+        if self.reload is not None:
             await self.reload()
 
 

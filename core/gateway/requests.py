@@ -57,5 +57,5 @@ def client_key_id(request: Request, key_hashes: dict[str, int], required: bool) 
 
 def _too_large(limit_bytes: int) -> GatewayError:
     return GatewayError(413, f"The request body is larger than the gateway's limit of "
-                             f"{limit_bytes // (1024 * 1024)} MiB (setting gateway.max_body_mb).",
+                             f"{limit_bytes // (1024 * 1024)} MiB; raise it with maxBodyMb in PUT /api/settings.",
                         "request_too_large")

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core import settings
 from core.gateway.management.common import ManagementError, boolean, off_loop, read_object, resource
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KEY_REQUIRE_LOGIN = "management.require_login"
-KEY_PASSWORD = "management.password"  # {"scheme": "scrypt", "n", "r", "p", "salt", "hash"}, hex strings
+KEY_REQUIRE_LOGIN = settings.KEY_REQUIRE_LOGIN
+KEY_PASSWORD = settings.KEY_MANAGEMENT_PASSWORD  # {"scheme": "scrypt", "n", "r", "p", "salt", "hash"}, hex strings
 COOKIE_NAME = "auth_token"
 SESSION_SECONDS = 12 * 3600
 MIN_PASSWORD_LENGTH = 8

@@ -25,6 +25,7 @@ from core.gateway.management.common import (
     scrub,
 )
 from core.providers import catalog
+from core.secrets import mask_url_credentials
 
 if TYPE_CHECKING:
     from core.gateway.accounts import AccountStore
@@ -33,16 +34,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+mask_proxy = mask_url_credentials  # the name the management modules use
+
 SCHEMES = ("http", "https", "socks5", "socks5h")
 _FIELDS = {"global", "providers"}
-
-
-def mask_proxy(proxy: Any) -> Any:
-    """Scheme, host and port only: the user:password part may be a credential."""
-    if not isinstance(proxy, str) or "@" not in proxy:
-        return proxy
-    scheme, _, rest = proxy.partition("://")
-    return f"{scheme}://•••@{rest.rpartition('@')[2]}"
 
 
 def proxy_url(value: Any, name: str) -> str:
