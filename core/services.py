@@ -81,7 +81,8 @@ class CoreServices:
         port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
         self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()),
                                        runtime=self.runtime, accounts=self.accounts,
-                                       reload=self.reload_gateway_config, before_change=self.before_config_change)
+                                       reload=self.reload_gateway_config, before_change=self.before_config_change,
+                                       backups=self.backups)
         running.claim(self.data_folder, port)
         if not serve:  # store work only (CLI backup commands): no listener, no quota polling
             return self._set_state(GatewayState(self.host, port, running=False))

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from core import __version__
+from core.backup.manager import BackupManager
 from core.gateway.accounts import AccountStore
 from core.gateway.errors import openai_error
 from core.gateway.management import (
@@ -45,6 +46,7 @@ class GatewayContext:
     accounts: AccountStore | None = None
     reload: Callable[[], Awaitable[None]] | None = None  # re-read the store into the running gateway
     before_change: Callable[[str], Awaitable[None]] | None = None  # e.g. a throttled backup snapshot
+    backups: BackupManager | None = None
     auth: ManagementAuth = field(default_factory=ManagementAuth)  # outlives app rebuilds (port changes)
     started_monotonic: float = field(default_factory=time.monotonic)
     process: psutil.Process = field(default_factory=psutil.Process)

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from core.gateway.management.aliases import alias_routes
 from core.gateway.management.auth import ManagementAuth, auth_routes
+from core.gateway.management.backups import backup_routes
 from core.gateway.management.common import ManagementError, error_response
 from core.gateway.management.guard import ManagementGuard, is_management_path
 from core.gateway.management.keys import key_routes
@@ -36,6 +37,7 @@ def management_routes(context: "GatewayContext") -> list[Route]:
         *provider_routes(context),
         *node_routes(context),
         *key_routes(context),
+        *backup_routes(context),
         *proxy_routes(context),  # before settings: /api/settings/proxy is more specific
         *settings_routes(context),
         *alias_routes(context),
