@@ -21,7 +21,11 @@ from desktop.bridge import CoreBridge
 from desktop.display import display_unavailable_reason
 from desktop.icons import app_icon
 from desktop.main_window import MainWindow
+from desktop.pages.api_keys import ApiKeysPage
+from desktop.pages.dashboard import DashboardPage
 from desktop.pages.general import GeneralPage
+from desktop.pages.providers import ProvidersPage
+from desktop.pages.proxies import ProxiesPage
 from desktop.single_instance import SingleInstance
 from desktop.tray import TrayController
 
@@ -59,6 +63,14 @@ class DesktopApp(QObject):
                                         self._save_start_at_login)
         self.bridge.gateway_state_changed.connect(self.general_page.show_gateway_state)
         self.window.add_page("General", self.general_page)
+        self.providers_page = ProvidersPage(self.services)
+        self.window.add_page("Providers", self.providers_page)
+        self.proxies_page = ProxiesPage(self.services)
+        self.window.add_page("Proxies", self.proxies_page)
+        self.api_keys_page = ApiKeysPage(self.services)
+        self.window.add_page("API keys", self.api_keys_page)
+        self.dashboard_page = DashboardPage(self.services)
+        self.window.add_page("Dashboard", self.dashboard_page)
         if self.tray is not None:
             self.tray.show_gateway_state(state)
             self.tray.show()

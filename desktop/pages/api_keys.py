@@ -1,0 +1,352 @@
+"""API keys: the keys IDE tools present to the gateway. Created keys are shown once (the store keeps only a
+hash), listed by their prefix, and revoked for good."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable
+
+from PySide6.QtGui import QGuiApplication, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import settings
+from core.gateway import client_keys
+from core.gateway.client_keys import CreatedKey
+from core.services import CoreServices
+from desktop.widgets import format as fmt
+from desktop.widgets.feedback import (
+    MUTED_COLOR,
+    WARNING_COLOR,
+    ConfirmBox,
+    StatusLabel,
+    cell,
+    empty_state,
+    fill_table,
+    hint,
+    monospace_font,
+    read_only_table,
+    select_row_with,
+    selected_data,
+)
+from desktop.widgets.tasks import PageTasks, off_loop
+
+log = logging.getLogger(__name__)
+
+KEYS_NOTE = ("While the gateway listens on this computer only (127.0.0.1), API keys are optional: programs on "
+             "this computer can use it without one. When it listens on another address, every request must "
+             "carry a key. Create one key per tool, so you can revoke each on its own.")
+
+
+class ApiKeysPage(QWidget):
+    def __init__(self, services: CoreServices) -> None:
+        super().__init__()
+        self.services = services
+        self.tasks = PageTasks("API keys page")
+        self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
+        self.keys: list[dict[str, Any]] = []
+        self.dialog: CreateKeyDialog | None = None
+        self.confirm_box: ConfirmBox | None = None
+
+        self.mode_label = QLabel()
+        self.mode_label.setWordWrap(True)
+        self.require_box = QCheckBox("Require a key from programs on this computer too")
+        self.require_box.toggled.connect(self._on_require_toggled)
+        self.require_feedback = StatusLabel()
+        access_layout = QVBoxLayout()
+        access_layout.addWidget(hint(KEYS_NOTE))
+        access_layout.addWidget(self.mode_label)
+        access_layout.addWidget(self.require_box)
+        access_layout.addWidget(self.require_feedback)
+        access_box = QGroupBox("Access")
+        access_box.setLayout(access_layout)
+
+        self.table = read_only_table(["Name", "Key", "Created", "Last used", "Status"])
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.empty = empty_state("No API keys yet. Create one for each tool that talks to the gateway "
+                                 "(Cursor, Cline, scripts…).")
+        self.create_button = QPushButton("Create key…")
+        self.create_button.clicked.connect(self.open_create_dialog)
+        self.revoke_button = QPushButton("Revoke…")
+        self.revoke_button.clicked.connect(self.confirm_revoke)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.create_button)
+        buttons.addWidget(self.revoke_button)
+        buttons.addStretch(1)
+        self.feedback = StatusLabel()
+        keys_layout = QVBoxLayout()
+        keys_layout.addWidget(self.table, 1)
+        keys_layout.addWidget(self.empty, 1)
+        keys_layout.addLayout(buttons)
+        keys_layout.addWidget(self.feedback)
+        keys_layout.addWidget(hint("Tools send the key as “Authorization: Bearer <key>” or “x-api-key: <key>”."))
+        keys_box = QGroupBox("Keys")
+        keys_box.setLayout(keys_layout)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(access_box)
+        layout.addWidget(keys_box, 1)
+        self._show_keys()
+        self._show_mode(False)
+        self.refresh_soon()
+
+    # -- data ------------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        self.refresh_soon()  # "last used" moves while the gateway serves
+        super().showEvent(event)
+
+    def refresh_soon(self) -> None:
+        if self.services.store is not None:
+            self.tasks.start(self.refresh())
+
+    async def settle(self) -> None:
+        await self.tasks.settle()
+
+    async def refresh(self) -> None:
+        store = self.services.store
+        if store is None:
+            return
+        try:
+            self.keys = await off_loop(client_keys.list_keys)
+            required = bool(await off_loop(store.get_setting, settings.KEY_REQUIRE_API_KEY, False))
+        except Exception as exc:
+            log.exception("Reading API keys failed")
+            self.feedback.error(f"Could not read the API keys: {exc}")
+            return
+        self._show_keys()
+        self._show_mode(required)
+
+    def active_keys(self) -> list[dict[str, Any]]:
+        return [key for key in self.keys if not key["revoked"]]
+
+    def _show_keys(self) -> None:
+        selected = selected_data(self.table)
+        # Active keys first, newest first within each group.
+        ordered = sorted(self.keys, key=lambda k: (k["revoked"], -(k["createdAt"] or 0)))
+        rows = []
+        for key in ordered:
+            muted = MUTED_COLOR if key["revoked"] else None
+            rows.append([
+                cell(key["name"], data=key["id"], color=muted),
+                cell(key["key"], color=muted, tooltip="Only the start of a key is kept visible"),
+                cell(fmt.date_time(key["createdAt"]), color=muted),
+                cell(fmt.ago(key["lastUsedAt"]), color=muted,
+                     tooltip=fmt.timestamp(key["lastUsedAt"]) if key["lastUsedAt"] else ""),
+                cell("Revoked" if key["revoked"] else "Active", color=muted),
+            ])
+        for row in rows:
+            row[1].setFont(monospace_font())
+        fill_table(self.table, rows)
+        if selected is not None:
+            select_row_with(self.table, selected)
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
+        self._update_buttons()
+
+    def _show_mode(self, required: bool) -> None:
+        host = self.services.host
+        loopback = settings.is_loopback_host(host)
+        state = self.services.gateway_state
+        where = f"{host}:{state.port}"
+        self.require_box.blockSignals(True)
+        self.require_box.setChecked(required or not loopback)
+        self.require_box.setEnabled(loopback)
+        self.require_box.blockSignals(False)
+        if not loopback:
+            text, color = f"The gateway listens on {where}, so every request must carry a key.", None
+        elif required:
+            text, color = f"The gateway listens on {where}; you chose to require a key anyway.", None
+        else:
+            text, color = f"The gateway listens on {where} only: keys are optional now.", None
+        if (required or not loopback) and not self.active_keys():
+            text += " No key is active yet, so every request is refused until you create one."
+            color = WARNING_COLOR
+        self.mode_label.setText(text)
+        self.mode_label.setStyleSheet(f"color: {color};" if color else "")
+
+    def _update_buttons(self) -> None:
+        key_id = selected_data(self.table)
+        key = next((k for k in self.keys if k["id"] == key_id), None)
+        self.revoke_button.setEnabled(key is not None and not key["revoked"])
+
+    # -- require on loopback -----------------------------------------------------------------------
+    def _on_require_toggled(self, checked: bool) -> None:
+        self.tasks.start(self._save_require(checked))
+
+    async def _save_require(self, required: bool) -> None:
+        store = self.services.store
+        if store is None:
+            return
+        try:
+            await off_loop(store.set_setting, settings.KEY_REQUIRE_API_KEY, required)
+            await self.services.reload_gateway_config()
+        except Exception as exc:
+            log.exception("Saving the key requirement failed")
+            self.require_feedback.error(f"Not saved: {exc}")
+        else:
+            self.require_feedback.ok("Saved. " + ("Requests without a valid key are refused from now on."
+                                                  if required else "Programs on this computer need no key now."))
+        await self.refresh()
+
+    # -- create ------------------------------------------------------------------------------------
+    def open_create_dialog(self) -> "CreateKeyDialog":
+        dialog = CreateKeyDialog(self, self._create)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def _create(self, name: str) -> CreatedKey:
+        created = await off_loop(client_keys.create_key, name)
+        message = f"Created the key “{created.name}”."
+        try:
+            await self.services.reload_gateway_config()
+        except Exception as exc:
+            log.exception("Reloading the gateway configuration failed")
+            message += f" The gateway could not load it yet ({exc}); it will at the next start."
+            self.feedback.error(message)
+        else:
+            self.feedback.ok(message)
+        await self.refresh()
+        select_row_with(self.table, created.id)
+        return created
+
+    # -- revoke ------------------------------------------------------------------------------------
+    def confirm_revoke(self) -> ConfirmBox | None:
+        key_id = selected_data(self.table)
+        key = next((k for k in self.keys if k["id"] == key_id and not k["revoked"]), None)
+        if key is None:
+            return None
+        self.confirm_box = ConfirmBox(self, "Revoke API key", f"Revoke the key “{key['name']}” ({key['key']})?",
+                                      "Revoke", lambda: self.tasks.start(self._revoke(key)),
+                                      "Tools using it are refused from now on. This cannot be undone.")
+        self.confirm_box.open()
+        return self.confirm_box
+
+    async def _revoke(self, key: dict[str, Any]) -> None:
+        try:
+            await off_loop(client_keys.revoke_key, key["id"])
+            await self.services.reload_gateway_config()
+        except Exception as exc:
+            log.exception("Revoking a key failed")
+            self.feedback.error(f"Could not revoke {key['name']}: {exc}")
+        else:
+            self.feedback.ok(f"Revoked “{key['name']}”. Requests with it are refused now.")
+        await self.refresh()
+
+
+class CreateKeyDialog(QDialog):
+    """Asks for a name; then shows the new key once, with a Copy button."""
+
+    def __init__(self, parent: QWidget, create: Callable[[str], Awaitable[CreatedKey]]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Create API key")
+        self.setMinimumWidth(560)
+        self._create = create
+        self.create_task: asyncio.Task[None] | None = None
+        self.created: CreatedKey | None = None
+
+        # Step 1: a name
+        self.name_field = QLineEdit()
+        self.name_field.setPlaceholderText("e.g. Cursor on my laptop")
+        self.error = StatusLabel()
+        self.ask_buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.create_button = self.ask_buttons.addButton("Create", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ask_buttons.accepted.connect(self.submit)
+        self.ask_buttons.rejected.connect(self.reject)
+        ask_form = QFormLayout()
+        ask_form.addRow("Name:", self.name_field)
+        ask_layout = QVBoxLayout()
+        ask_layout.addLayout(ask_form)
+        ask_layout.addWidget(hint("The name tells you later which tool uses the key."))
+        ask_layout.addWidget(self.error)
+        ask_layout.addStretch(1)
+        ask_layout.addWidget(self.ask_buttons)
+        ask_page = QWidget()
+        ask_page.setLayout(ask_layout)
+
+        # Step 2: the key, once
+        self.created_label = QLabel()
+        self.created_label.setWordWrap(True)
+        self.key_field = QLineEdit()
+        self.key_field.setReadOnly(True)
+        self.key_field.setFont(monospace_font())
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.clicked.connect(self.copy_key)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_field, 1)
+        key_row.addWidget(self.copy_button)
+        warning = QLabel("Copy this key now: you won't see it again. Quotagate keeps only a fingerprint of it; "
+                         "if you lose it, revoke it and create a new one.")
+        warning.setWordWrap(True)
+        warning.setStyleSheet(f"color: {WARNING_COLOR}; font-weight: bold;")
+        self.done_buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.done_buttons.rejected.connect(self.accept)
+        show_layout = QVBoxLayout()
+        show_layout.addWidget(self.created_label)
+        show_layout.addLayout(key_row)
+        show_layout.addWidget(warning)
+        show_layout.addStretch(1)
+        show_layout.addWidget(self.done_buttons)
+        show_page = QWidget()
+        show_page.setLayout(show_layout)
+
+        self.steps = QStackedWidget()
+        self.steps.addWidget(ask_page)
+        self.steps.addWidget(show_page)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.steps)
+        self.finished.connect(self._forget_key)
+        self.name_field.setFocus()
+
+    def submit(self) -> asyncio.Task[None] | None:
+        name = self.name_field.text().strip()
+        if not name:
+            self.error.error("Enter a name, e.g. the tool that will use the key.")
+            return None
+        self.create_task = asyncio.ensure_future(self._run_create(name))
+        return self.create_task
+
+    async def _run_create(self, name: str) -> None:
+        self.ask_buttons.setEnabled(False)
+        self.error.busy("Creating…")
+        try:
+            self.created = await self._create(name)
+        except Exception as exc:
+            log.exception("Creating a key failed")
+            self.error.error(f"Not created: {exc}")
+            self.ask_buttons.setEnabled(True)
+            return
+        finally:
+            self.create_task = None
+        self.created_label.setText(f"Your new key “{self.created.name}”:")
+        self.key_field.setText(self.created.key)
+        self.key_field.setCursorPosition(0)
+        self.steps.setCurrentIndex(1)
+        self.copy_button.setFocus()
+
+    def copy_key(self) -> None:
+        QGuiApplication.clipboard().setText(self.key_field.text())
+        self.copy_button.setText("Copied ✓")
+
+    def reject(self) -> None:
+        if self.create_task is not None:
+            return  # the key is being created: closing now would lose it
+        super().reject()
+
+    def _forget_key(self, _result: int) -> None:
+        self.key_field.clear()
+        self.created = None

@@ -1,0 +1,1039 @@
+"""Providers: the catalogue and the user's custom endpoints on the left; the chosen one's accounts, its
+connection test and its models on the right. The store and the checks are the core's; this page only
+collects input, calls them off the loop, and says what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable
+from urllib.parse import urlsplit
+
+from peewee import IntegrityError
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import settings
+from core.gateway.accounts import API_FORMATS, Account, AccountError, Node
+from core.gateway.checks import CheckResult, check_connection
+from core.gateway.routing import ProxySettings
+from core.providers import catalog
+from core.providers.catalog import Provider
+from core.services import CoreServices
+from desktop.widgets import format as fmt
+from desktop.widgets.feedback import (
+    ERROR_COLOR,
+    MUTED_COLOR,
+    WARNING_COLOR,
+    ConfirmBox,
+    SecretField,
+    StatusLabel,
+    cell,
+    empty_state,
+    fill_table,
+    hint,
+    read_only_table,
+    select_row_with,
+    selected_data,
+    title_label,
+)
+from desktop.widgets.proxy_field import ProxyField, ProxyUrlError, mask_proxy, scrub_proxy
+from desktop.widgets.tasks import PageTasks, off_loop
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "provider"
+NODE = "node"
+FORMAT_LABELS = {"openai": "OpenAI-compatible (/chat/completions)", "anthropic": "Anthropic-compatible (/messages)"}
+WIRE_FORMAT_NAMES = {"openai": "OpenAI format", "anthropic": "Anthropic format", "gemini": "Gemini format"}
+
+Saver = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def _dot(color: str | None) -> QIcon:
+    """A small status dot for the list; None draws a hollow ring (not connected)."""
+    size = 12
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if color is None:
+        painter.setPen(QColor("#b8bec6"))
+        painter.drawEllipse(2, 2, size - 5, size - 5)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(color))
+        painter.drawEllipse(2, 2, size - 4, size - 4)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def describe_check(name: str, result: CheckResult) -> str:
+    """'work: Connected in 123 ms, 42 models.' or 'work: <the provider's error in words>'."""
+    if not result.ok:
+        return f"{name}: {result.message}"
+    latency = f" in {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
+    count = len(result.models)
+    models = f", {count} model{'s' if count != 1 else ''}" if count else ""
+    return f"{name}: Connected{latency}{models}."
+
+
+def _context(tokens: int | None) -> str:
+    if not tokens:
+        return "—"
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_048_576:.0f}M" if tokens % 1_048_576 == 0 else f"{tokens / 1_000_000:.1f}M"
+    return f"{round(tokens / 1000)}k"
+
+
+class ProvidersPage(QWidget):
+    def __init__(self, services: CoreServices) -> None:
+        super().__init__()
+        self.services = services
+        self.tasks = PageTasks("Providers page")
+        self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
+        self.accounts: list[Account] = []
+        self.nodes: list[Node] = []
+        self.live_models: dict[tuple[str, Any], list[str]] = {}  # (kind, id) -> models from the last good Test
+        self.current: tuple[str, Any] | None = None
+        self.dialog: QDialog | None = None  # the open add/edit dialog (tests reach it here)
+        self.confirm_box: ConfirmBox | None = None
+        self.test_task: asyncio.Task[None] | None = None
+
+        # Left: catalogue and custom endpoints
+        self.filter_field = QLineEdit()
+        self.filter_field.setPlaceholderText("Filter providers")
+        self.filter_field.setClearButtonEnabled(True)
+        self.filter_field.textChanged.connect(self._apply_filter)
+        self.provider_list = QListWidget()
+        self.provider_list.setIconSize(QSize(12, 12))
+        self.provider_list.setStyleSheet("QListWidget::item { padding: 3px 2px; }")
+        self.provider_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.provider_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.provider_list.currentItemChanged.connect(self._on_current_item)
+        self.add_node_button = QPushButton("Add custom endpoint…")
+        self.add_node_button.setToolTip("Any OpenAI- or Anthropic-compatible server, with its own prefix")
+        self.add_node_button.clicked.connect(lambda: self.open_node_dialog())
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.filter_field)
+        left.addWidget(self.provider_list, 1)
+        left.addWidget(self.add_node_button)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left_widget.setFixedWidth(200)
+
+        self.views = QStackedWidget()
+        self.provider_view = self._build_provider_view()
+        self.node_view = self._build_node_view()
+        self.views.addWidget(self.provider_view)
+        self.views.addWidget(self.node_view)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(left_widget)
+        layout.addWidget(self.views, 1)
+
+        self._rebuild_list()
+        self.select(PROVIDER, catalog.providers()[0].id)
+        self.refresh_soon()
+
+    # -- building --------------------------------------------------------------------------------
+    def _build_provider_view(self) -> QWidget:
+        self.title = title_label()
+        self.subtitle = hint("")
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_link = QLabel()
+        self.key_link.setOpenExternalLinks(True)
+
+        self.accounts_table = read_only_table(["Name", "API key", "Priority", "Active", "Default model"])
+        self.accounts_table.itemSelectionChanged.connect(self._update_account_buttons)
+        self.accounts_table.itemDoubleClicked.connect(lambda _item: self.open_account_dialog(self._selected_account()))
+        self.accounts_empty = empty_state("")
+        self.add_account_button = QPushButton("Add account…")
+        self.add_account_button.clicked.connect(lambda: self.open_account_dialog())
+        self.edit_account_button = QPushButton("Edit…")
+        self.edit_account_button.clicked.connect(lambda: self.open_account_dialog(self._selected_account()))
+        self.remove_account_button = QPushButton("Remove…")
+        self.remove_account_button.clicked.connect(self.confirm_remove_account)
+        self.test_button = QPushButton("Test")
+        self.test_button.setToolTip("Ask the provider whether the selected account's key works, and how fast")
+        self.test_button.clicked.connect(self.test_selected)
+        buttons = QHBoxLayout()
+        for button in (self.add_account_button, self.edit_account_button, self.remove_account_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.test_button)
+        self.test_status = StatusLabel()
+        self.page_status = StatusLabel()
+        accounts_layout = QVBoxLayout()
+        accounts_layout.addWidget(self.accounts_table, 1)
+        accounts_layout.addWidget(self.accounts_empty, 1)
+        accounts_layout.addLayout(buttons)
+        accounts_layout.addWidget(self.test_status)
+        accounts_layout.addWidget(self.page_status)
+        accounts_box = QGroupBox("Accounts")
+        accounts_box.setLayout(accounts_layout)
+
+        self.models_table = read_only_table(["Model", "Type", "Input", "Output", "Cached", "Context"])
+        self.models_table.setToolTip("Double-click a model to copy its full name")
+        self.models_table.itemDoubleClicked.connect(self._copy_model_name)
+        self.model_filter = QLineEdit()
+        self.model_filter.setPlaceholderText("Filter models")
+        self.model_filter.setClearButtonEnabled(True)
+        self.model_filter.textChanged.connect(self._show_models)
+        self.models_hint = hint("")
+        models_layout = QVBoxLayout()
+        models_layout.addWidget(self.model_filter)
+        models_layout.addWidget(self.models_table, 1)
+        models_layout.addWidget(self.models_hint)
+        models_box = QGroupBox("Models")
+        models_box.setLayout(models_layout)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(accounts_box)
+        splitter.addWidget(models_box)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.key_link)
+        layout = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(splitter, 1)
+        view = QWidget()
+        view.setLayout(layout)
+        return view
+
+    def _build_node_view(self) -> QWidget:
+        self.node_title = title_label()
+        self.node_subtitle = hint("")
+        self.node_details = QFormLayout()
+        self.node_prefix_label = QLabel()
+        self.node_url_label = QLabel()
+        self.node_format_label = QLabel()
+        self.node_headers_label = QLabel()
+        self.node_key_label = QLabel()
+        for label in (self.node_prefix_label, self.node_url_label, self.node_format_label,
+                      self.node_headers_label, self.node_key_label):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+        self.node_details.addRow("Prefix:", self.node_prefix_label)
+        self.node_details.addRow("Base URL:", self.node_url_label)
+        self.node_details.addRow("Format:", self.node_format_label)
+        self.node_details.addRow("Headers:", self.node_headers_label)
+        self.node_details.addRow("API key:", self.node_key_label)
+        self.edit_node_button = QPushButton("Edit…")
+        self.edit_node_button.clicked.connect(lambda: self.open_node_dialog(self._current_node()))
+        self.remove_node_button = QPushButton("Remove…")
+        self.remove_node_button.clicked.connect(self.confirm_remove_node)
+        self.node_test_button = QPushButton("Test")
+        self.node_test_button.setToolTip("List the endpoint's models to check that it answers")
+        self.node_test_button.clicked.connect(self.test_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_node_button)
+        buttons.addWidget(self.remove_node_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.node_test_button)
+        self.node_status = StatusLabel()
+        self.node_page_status = StatusLabel()
+        details_layout = QVBoxLayout()
+        details_layout.addLayout(self.node_details)
+        details_layout.addLayout(buttons)
+        details_layout.addWidget(self.node_status)
+        details_layout.addWidget(self.node_page_status)
+        details_box = QGroupBox("Endpoint")
+        details_box.setLayout(details_layout)
+
+        self.node_models_table = read_only_table(["Model"])
+        self.node_models_table.setToolTip("Double-click a model to copy its full name")
+        self.node_models_table.itemDoubleClicked.connect(self._copy_model_name)
+        self.node_models_empty = empty_state("")
+        models_layout = QVBoxLayout()
+        models_layout.addWidget(self.node_models_table, 1)
+        models_layout.addWidget(self.node_models_empty, 1)
+        models_box = QGroupBox("Models")
+        models_box.setLayout(models_layout)
+
+        layout = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.node_title)
+        layout.addWidget(self.node_subtitle)
+        layout.addWidget(details_box)
+        layout.addWidget(models_box, 1)
+        view = QWidget()
+        view.setLayout(layout)
+        return view
+
+    # -- data ------------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        # Accounts can also change through the management API: re-read whenever the page is shown.
+        self.refresh_soon()
+        super().showEvent(event)
+
+    def refresh_soon(self) -> None:
+        if self.services.accounts is not None:
+            self.tasks.start(self.refresh())
+
+    async def settle(self) -> None:
+        await self.tasks.settle()
+
+    async def refresh(self) -> None:
+        store = self.services.accounts
+        if store is None:
+            return
+        try:
+            self.accounts, self.nodes = await off_loop(lambda: (store.accounts(), store.nodes()))
+        except Exception as exc:
+            log.exception("Reading accounts failed")
+            self._page_status().error(f"Could not read the accounts: {exc}")
+            return
+        self._rebuild_list()
+        self._show_current()
+
+    def _accounts_of(self, provider_id: str) -> list[Account]:
+        return [a for a in self.accounts if a.provider == provider_id]
+
+    def _rebuild_list(self) -> None:
+        current = self.current
+        self.provider_list.blockSignals(True)
+        self.provider_list.clear()
+        self._add_header("PROVIDERS")
+        known = {p.id for p in catalog.providers()}
+        for provider in catalog.providers():
+            self._add_provider_item(provider.id, provider.name + ("  · local" if provider.local else ""),
+                                    self._accounts_of(provider.id))
+        for provider_id in sorted({a.provider for a in self.accounts} - known):
+            self._add_provider_item(provider_id, f"{provider_id} (unknown)", self._accounts_of(provider_id))
+        self._add_header("CUSTOM ENDPOINTS")
+        for node in self.nodes:
+            item = QListWidgetItem(_dot(WARNING_COLOR if node.needs_key else "#3b82f6"), f"{node.name}")
+            item.setData(Qt.ItemDataRole.UserRole, (NODE, node.id))
+            item.setToolTip(f"{node.name}: {node.prefix}/<model> → {node.base_url}")
+            self.provider_list.addItem(item)
+        if not self.nodes:
+            item = QListWidgetItem("None yet")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            item.setForeground(QColor(MUTED_COLOR))
+            self.provider_list.addItem(item)
+        self.provider_list.blockSignals(False)
+        self._apply_filter()
+        if current is not None and not self._select_item(current):
+            self.current = None
+            self.select(PROVIDER, catalog.providers()[0].id)
+
+    def _add_header(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        font = item.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        item.setFont(font)
+        item.setForeground(QColor(MUTED_COLOR))
+        item.setData(Qt.ItemDataRole.UserRole, ("header", text))
+        self.provider_list.addItem(item)
+
+    def _add_provider_item(self, provider_id: str, label: str, accounts: list[Account]) -> None:
+        usable = [a for a in accounts if a.active and not a.needs_key]
+        if usable:
+            icon, tip = _dot("#22a06b"), f"Connected: {len(usable)} active account{'s' if len(usable) != 1 else ''}"
+        elif accounts:
+            icon, tip = _dot(WARNING_COLOR), "Has accounts, but none is active and usable"
+        else:
+            icon, tip = _dot(None), "Not connected"
+        item = QListWidgetItem(icon, label)
+        item.setData(Qt.ItemDataRole.UserRole, (PROVIDER, provider_id))
+        item.setToolTip(f"{label.split('  ·')[0]} — {tip}")
+        if usable:
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+        self.provider_list.addItem(item)
+
+    def _apply_filter(self) -> None:
+        needle = self.filter_field.text().strip().lower()
+        for row in range(self.provider_list.count()):
+            item = self.provider_list.item(row)
+            key = item.data(Qt.ItemDataRole.UserRole)
+            if not needle or key is None or key[0] == "header":
+                item.setHidden(False)
+                continue
+            words = item.text().lower()
+            if key[0] == PROVIDER:
+                provider = catalog.get_provider(key[1])
+                if provider:
+                    words += " " + " ".join(provider.names)
+            else:
+                node = next((n for n in self.nodes if n.id == key[1]), None)
+                words += f" {node.prefix}" if node else ""
+            item.setHidden(needle not in words)
+
+    def _select_item(self, key: tuple[str, Any]) -> bool:
+        for row in range(self.provider_list.count()):
+            item = self.provider_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == key:
+                self.provider_list.setCurrentItem(item)
+                return True
+        return False
+
+    def select(self, kind: str, ident: Any) -> bool:
+        """Show a provider (by catalogue id) or a custom endpoint (by id)."""
+        self.current = (kind, ident)
+        found = self._select_item((kind, ident))
+        self._show_current()
+        return found
+
+    def _on_current_item(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        key = item.data(Qt.ItemDataRole.UserRole) if item else None
+        if not key or key[0] not in (PROVIDER, NODE) or key == self.current:
+            return
+        self.current = tuple(key)
+        self.test_status.clear()
+        self.node_status.clear()
+        self.page_status.clear()
+        self.node_page_status.clear()
+        self.model_filter.clear()
+        self._show_current()
+
+    # -- showing the current provider or endpoint --------------------------------------------------
+    def _current_provider(self) -> Provider | None:
+        if self.current and self.current[0] == PROVIDER:
+            return catalog.get_provider(self.current[1])
+        return None
+
+    def _current_node(self) -> Node | None:
+        if self.current and self.current[0] == NODE:
+            return next((n for n in self.nodes if n.id == self.current[1]), None)
+        return None
+
+    def _page_status(self) -> StatusLabel:
+        return self.node_page_status if self.current and self.current[0] == NODE else self.page_status
+
+    def _show_current(self) -> None:
+        if self.current is None:
+            return
+        if self.current[0] == NODE:
+            self.views.setCurrentWidget(self.node_view)
+            self._show_node()
+        else:
+            self.views.setCurrentWidget(self.provider_view)
+            self._show_provider()
+
+    def _show_provider(self) -> None:
+        provider_id = self.current[1] if self.current else ""
+        provider = catalog.get_provider(provider_id)
+        accounts = self._accounts_of(provider_id)
+        if provider is None:
+            self.title.setText(provider_id)
+            self.subtitle.setText("This provider is not in Quotagate's catalogue, so the gateway cannot route to "
+                                  "it. Remove these accounts, or add a custom endpoint instead.")
+            self.key_link.clear()
+        else:
+            where = "on this computer" if provider.local else urlsplit(provider.base_url).hostname
+            self.title.setText(provider.name)
+            self.subtitle.setText(f"{provider.prefix}/<model> · {WIRE_FORMAT_NAMES[provider.format]} · {where}")
+            self.subtitle.setToolTip(provider.base_url)
+            self.key_link.setText(f'<a href="{provider.key_url}">Get an API key</a>' if provider.key_url else "")
+        self.add_account_button.setEnabled(provider is not None)
+        rows = []
+        for account in accounts:
+            public = account.public()
+            if account.needs_key:
+                key_cell = cell("⚠ re-enter key", color=ERROR_COLOR,
+                                tooltip="This key was encrypted on another computer (a restored backup) and "
+                                        "cannot be read here. Edit the account and paste the key again.")
+            elif public["apiKey"]:
+                key_cell = cell(public["apiKey"])
+            else:
+                key_cell = cell("none", color=MUTED_COLOR)
+            name_tip = f"Proxy: {public['proxy']}" if public.get("proxy") else ""
+            rows.append([
+                cell(account.name, data=account.id, tooltip=name_tip),
+                key_cell,
+                cell(str(account.priority), align_right=True),
+                cell("Yes" if account.active else "Off", color=None if account.active else MUTED_COLOR),
+                cell(account.default_model or "—", color=None if account.default_model else MUTED_COLOR),
+            ])
+        selected = selected_data(self.accounts_table)
+        fill_table(self.accounts_table, rows)
+        if not (selected is not None and select_row_with(self.accounts_table, selected)) and rows:
+            self.accounts_table.selectRow(0)
+        name = provider.name if provider else provider_id
+        if provider is not None and provider.local:
+            empty = (f"No {name} account yet. Add one (a key is only needed if your server asks for a token) "
+                     f"to use {provider.prefix}/… models.")
+        elif provider is not None:
+            empty = f"No {name} account yet. Add one with your API key to use {provider.prefix}/… models."
+        else:
+            empty = "No accounts."
+        self.accounts_empty.setText(empty)
+        self.accounts_table.setVisible(bool(rows))
+        self.accounts_empty.setVisible(not rows)
+        self._update_account_buttons()
+        self._show_models()
+
+    def _show_models(self) -> None:
+        provider = self._current_provider()
+        if provider is None:
+            fill_table(self.models_table, [])
+            self.models_hint.setText("")
+            return
+        needle = self.model_filter.text().strip().lower()
+        live = self.live_models.get((PROVIDER, provider.id), [])
+        live_set = set(live)
+        rows = []
+        for model in provider.models:
+            if needle and needle not in model.id.lower():
+                continue
+            price = model.price
+            tip = "Listed by the provider at the last Test" if model.id in live_set else ""
+            rows.append([
+                cell(model.id, data=f"{provider.prefix}/{model.id}", tooltip=f"{provider.prefix}/{model.id}"
+                     + (f" — {tip}" if tip else "")),
+                cell("embed" if model.kind == "embedding" else model.kind),
+                cell(fmt.price(price.input), align_right=True),
+                cell(fmt.price(price.output), align_right=True),
+                cell(fmt.price(price.cached_input), align_right=True),
+                cell(_context(model.context), align_right=True),
+            ])
+        known = {m.id for m in provider.models}
+        extra = [m for m in live if m not in known and (not needle or needle in m.lower())]
+        for model_id in extra:
+            rows.append([cell(model_id, data=f"{provider.prefix}/{model_id}",
+                              tooltip="Listed by the provider at the last Test; no catalogue price"),
+                         cell("live", color=MUTED_COLOR)]
+                        + [cell("—", align_right=True, color=MUTED_COLOR) for _ in range(4)])
+        fill_table(self.models_table, rows)
+        note = "USD per 1M tokens; double-click a model to copy its full name."
+        if live:
+            note += f" “live”: listed by the provider at the last Test ({len(live)} in all)."
+        self.models_hint.setText(note)
+        self.model_filter.setVisible(len(provider.models) + len(extra) > 10 or bool(needle))
+
+    def _show_node(self) -> None:
+        node = self._current_node()
+        if node is None:
+            return
+        public = node.public()
+        self.node_title.setText(node.name)
+        self.node_subtitle.setText(f"Custom endpoint · models as {node.prefix}/<model>")
+        self.node_prefix_label.setText(f"{node.prefix}/")
+        self.node_url_label.setText(node.base_url)
+        self.node_format_label.setText(FORMAT_LABELS.get(node.api_format, node.api_format))
+        headers = public["headers"]
+        self.node_headers_label.setText(", ".join(f"{k}: {v}" for k, v in headers.items()) if headers else "none")
+        if node.needs_key:
+            self.node_key_label.setText("⚠ This key was encrypted on another computer; edit the endpoint and "
+                                        "paste it again.")
+            self.node_key_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        else:
+            self.node_key_label.setText(public["apiKey"] or "none")
+            self.node_key_label.setStyleSheet("")
+        live = self.live_models.get((NODE, node.id), [])
+        fill_table(self.node_models_table, [[cell(m, data=f"{node.prefix}/{m}")] for m in live])
+        self.node_models_empty.setText(f"Run Test to list this endpoint's models. Any model name works as "
+                                       f"{node.prefix}/<model>.")
+        self.node_models_table.setVisible(bool(live))
+        self.node_models_empty.setVisible(not live)
+        self._update_test_buttons()
+
+    def _selected_account(self) -> Account | None:
+        account_id = selected_data(self.accounts_table)
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def _update_account_buttons(self) -> None:
+        has = self._selected_account() is not None
+        self.edit_account_button.setEnabled(has and self._current_provider() is not None)
+        self.remove_account_button.setEnabled(has)
+        self._update_test_buttons()
+
+    def _update_test_buttons(self) -> None:
+        testing = self.test_task is not None and not self.test_task.done()
+        self.test_button.setEnabled(not testing and self._selected_account() is not None
+                                    and self._current_provider() is not None)
+        self.node_test_button.setEnabled(not testing and self._current_node() is not None)
+
+    def _copy_model_name(self, item: Any) -> None:
+        table = item.tableWidget()
+        full = table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        if full:
+            QGuiApplication.clipboard().setText(full)
+            self._page_status().info(f"Copied {full} to the clipboard.")
+
+    # -- Test ------------------------------------------------------------------------------------
+    def test_selected(self) -> asyncio.Task[None] | None:
+        target: Account | Node | None = self._current_node() if self.current and self.current[0] == NODE \
+            else self._selected_account()
+        if target is None:
+            self._status_for_test().error("Select an account to test.")
+            return None
+        self.test_task = self.tasks.start(self._test(target))
+        return self.test_task
+
+    def _status_for_test(self) -> StatusLabel:
+        return self.node_status if self.current and self.current[0] == NODE else self.test_status
+
+    async def _test(self, target: Account | Node) -> None:
+        status = self._status_for_test()
+        button = self.node_test_button if isinstance(target, Node) else self.test_button
+        key = (NODE, target.id) if isinstance(target, Node) else (PROVIDER, target.provider)
+        button.setText("Testing…")
+        self._update_test_buttons()
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        status.busy(f"Testing {target.name}…")
+        proxies: ProxySettings | None = None
+        try:
+            if self.services.runtime is None:
+                status.error("The gateway is stopped, so nothing can be tested now.")
+                return
+            proxies = await off_loop(self._proxy_settings)
+            result = await check_connection(target, self.services.runtime.clients, proxies)
+        except Exception as exc:  # an unexpected failure still ends the busy state with words
+            log.exception("Connection test failed")
+            status.error(self._scrub(f"{target.name}: the test could not run ({exc}).", target, proxies))
+        else:
+            if result.ok and result.models:
+                self.live_models[key] = result.models
+            if self.current != key:  # the user moved on to another provider meanwhile
+                status.clear()
+            elif result.ok:
+                status.ok(describe_check(target.name, result))
+            else:
+                message = describe_check(target.name, result)
+                proxy = self._proxy_for(target, proxies)
+                if proxy and result.status is None:  # not an answer from the provider: the way there failed
+                    message += f" The request went through the proxy {mask_proxy(proxy)} (Proxies page)."
+                status.error(self._scrub(message, target, proxies))
+            if self.current == key:
+                self._show_current()
+        finally:
+            button.setText("Test")
+            self.unsetCursor()
+            self.test_task = None
+            self._update_test_buttons()
+
+    @staticmethod
+    def _proxy_for(target: Account | Node, proxies: ProxySettings | None) -> str | None:
+        proxies = proxies or ProxySettings()
+        if isinstance(target, Node):
+            return proxies.for_account(target.prefix, None)
+        return proxies.for_account(target.provider, target.options.get("proxy"))
+
+    @staticmethod
+    def _scrub(text: str, target: Account | Node, proxies: ProxySettings | None) -> str:
+        """Network errors may quote the proxy URL: never show its sign-in."""
+        for url in (target.options.get("proxy") if isinstance(target, Account) else None,
+                    *(proxies.per_provider.values() if proxies else ()),
+                    proxies.global_proxy if proxies else None):
+            text = scrub_proxy(text, url)
+        return text
+
+    def _proxy_settings(self) -> ProxySettings:
+        store = self.services.store
+        return ProxySettings.from_setting(store.get_setting(settings.KEY_PROXY) if store else None)
+
+    # -- accounts: add, edit, remove -----------------------------------------------------------------
+    def open_account_dialog(self, account: Account | None = None) -> "AccountDialog | None":
+        provider = self._current_provider()
+        if provider is None:
+            return None
+        siblings = self._accounts_of(provider.id)
+        models = [m.id for m in provider.models if m.kind == "chat"]
+        models += [m for m in self.live_models.get((PROVIDER, provider.id), []) if m not in models]
+        next_priority = max((a.priority for a in siblings), default=-1) + 1
+        default_name = "Main" if not siblings else f"Account {len(siblings) + 1}"
+        dialog = AccountDialog(self, provider, account, models, next_priority, default_name,
+                               lambda values: self._save_account(provider, account, values))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def _save_account(self, provider: Provider, account: Account | None, values: dict[str, Any]) -> None:
+        """Raises AccountError (shown in the dialog) when the store refuses the input."""
+        store = self.services.accounts
+        assert store is not None
+        proxy = values.pop("proxy")
+        if account is None:
+            saved = await off_loop(store.create_account, provider.id, options={"proxy": proxy} if proxy else None,
+                                   **values)
+            done = f"Added {saved.name}. {provider.name} models are available as {provider.prefix}/<model> now."
+        else:
+            saved = await off_loop(store.update_account, account.id, options={"proxy": proxy}, **values)
+            if saved is None:
+                raise AccountError("this account was removed meanwhile")
+            done = f"Saved {saved.name}."
+        await self._after_change(done, select_account=saved.id)
+
+    def confirm_remove_account(self) -> ConfirmBox | None:
+        account = self._selected_account()
+        if account is None:
+            return None
+        provider = catalog.get_provider(account.provider)
+        prefix = provider.prefix if provider else account.provider
+        others = [a for a in self._accounts_of(account.provider) if a.id != account.id and a.active]
+        consequence = (f"Requests for {prefix}/… will use the remaining accounts." if others
+                       else f"Requests for {prefix}/… will fail until you add another account.")
+        self.confirm_box = ConfirmBox(self, "Remove account", f"Remove the account “{account.name}”?",
+                                      "Remove", lambda: self.tasks.start(self._remove_account(account)),
+                                      f"Its API key is deleted from Quotagate. {consequence}")
+        self.confirm_box.open()
+        return self.confirm_box
+
+    async def _remove_account(self, account: Account) -> None:
+        store = self.services.accounts
+        assert store is not None
+        try:
+            await off_loop(store.delete_account, account.id)
+        except Exception as exc:
+            log.exception("Removing an account failed")
+            self.page_status.error(f"Could not remove {account.name}: {exc}")
+            return
+        await self._after_change(f"Removed {account.name}.")
+
+    # -- custom endpoints --------------------------------------------------------------------------
+    def open_node_dialog(self, node: Node | None = None) -> "EndpointDialog":
+        dialog = EndpointDialog(self, node, lambda values: self._save_node(node, values))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def _save_node(self, node: Node | None, values: dict[str, Any]) -> None:
+        store = self.services.accounts
+        assert store is not None
+        try:
+            if node is None:
+                saved = await off_loop(store.create_node, **values)
+            else:
+                saved = await off_loop(store.update_node, node.id, **values)
+        except IntegrityError:
+            raise AccountError(f"another custom endpoint already uses the prefix “{values['prefix']}”") from None
+        if saved is None:
+            raise AccountError("this endpoint was removed meanwhile")
+        self.current = (NODE, saved.id)
+        verb = "Added" if node is None else "Saved"
+        await self._after_change(f"{verb} {saved.name}. Use its models as {saved.prefix}/<model>.")
+
+    def confirm_remove_node(self) -> ConfirmBox | None:
+        node = self._current_node()
+        if node is None:
+            return None
+        self.confirm_box = ConfirmBox(self, "Remove custom endpoint", f"Remove the custom endpoint “{node.name}”?",
+                                      "Remove", lambda: self.tasks.start(self._remove_node(node)),
+                                      f"Requests for {node.prefix}/… will fail afterwards.")
+        self.confirm_box.open()
+        return self.confirm_box
+
+    async def _remove_node(self, node: Node) -> None:
+        store = self.services.accounts
+        assert store is not None
+        try:
+            await off_loop(store.delete_node, node.id)
+        except Exception as exc:
+            log.exception("Removing an endpoint failed")
+            self.node_page_status.error(f"Could not remove {node.name}: {exc}")
+            return
+        self.live_models.pop((NODE, node.id), None)
+        self.current = None
+        await self._after_change(f"Removed {node.name}.")
+
+    async def _after_change(self, done: str, select_account: int | None = None) -> None:
+        """Every change goes live at once: the gateway re-reads its configuration."""
+        reloaded_error = None
+        try:
+            await self.services.reload_gateway_config()
+        except Exception as exc:
+            log.exception("Reloading the gateway configuration failed")
+            reloaded_error = exc
+        await self.refresh()
+        if select_account is not None:
+            select_row_with(self.accounts_table, select_account)
+        status = self._page_status()
+        if reloaded_error is None:
+            status.ok(done)
+        else:
+            status.error(f"{done} The gateway could not load it yet ({reloaded_error}); it will at the next start.")
+
+
+class _SavingDialog(QDialog):
+    """A dialog whose Save runs async: it stays open, with the input, until the store accepted it."""
+
+    def __init__(self, parent: QWidget, title: str, save: Saver) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self._save = save
+        self.save_task: asyncio.Task[None] | None = None
+        self.error = StatusLabel()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+
+    def values(self) -> dict[str, Any]:
+        """The input, checked; raise ValueError with what to fix."""
+        raise NotImplementedError
+
+    def submit(self) -> asyncio.Task[None] | None:
+        try:
+            values = self.values()
+        except ValueError as exc:
+            self.error.error(str(exc))
+            return None
+        self.save_task = asyncio.ensure_future(self._run_save(values))
+        return self.save_task
+
+    async def _run_save(self, values: dict[str, Any]) -> None:
+        self.buttons.setEnabled(False)
+        self.error.busy("Saving…")
+        try:
+            await self._save(values)
+        except AccountError as exc:
+            self.error.error(f"Not saved: {str(exc).rstrip('.')}.")
+        except Exception as exc:
+            log.exception("Saving failed")
+            self.error.error(f"Not saved: {exc}")
+        else:
+            self.error.clear()
+            self.accept()
+        finally:
+            self.buttons.setEnabled(True)
+            self.save_task = None
+
+    def reject(self) -> None:
+        if self.save_task is None:  # never abandon a save half-way
+            super().reject()
+
+
+class AccountDialog(_SavingDialog):
+    def __init__(self, parent: QWidget, provider: Provider, account: Account | None, models: list[str],
+                 next_priority: int, default_name: str, save: Saver) -> None:
+        title = f"Edit {provider.name} account" if account else f"Add {provider.name} account"
+        super().__init__(parent, title, save)
+        self.provider = provider
+        self.account = account
+        self.setMinimumWidth(520)
+
+        self.name_field = QLineEdit(account.name if account else default_name)
+        self.name_field.setPlaceholderText("e.g. Work")
+        self.key_field = SecretField()
+        if account is not None and account.api_key:
+            self.key_field.setPlaceholderText(f"Leave empty to keep {account.public()['apiKey']}")
+        elif account is not None and account.needs_key:
+            self.key_field.setPlaceholderText("Paste the key again: the stored one cannot be read here")
+        elif provider.auth == "none":
+            self.key_field.setPlaceholderText("Optional: only if your server asks for a token")
+        else:
+            self.key_field.setPlaceholderText("Paste your API key")
+        self.priority_field = QSpinBox()
+        self.priority_field.setRange(0, 999)
+        self.priority_field.setValue(account.priority if account else max(0, next_priority))
+        self.active_field = QCheckBox("Use this account for requests")
+        self.active_field.setChecked(account.active if account else True)
+        self.model_field = QComboBox()
+        self.model_field.setEditable(True)
+        self.model_field.addItems([""] + models)
+        self.model_field.lineEdit().setPlaceholderText("None (clients name the model)")
+        self.model_field.setCurrentText(account.default_model or "" if account else "")
+        self.proxy_field = ProxyField(optional_hint="Optional, e.g. socks5://127.0.0.1:1080")
+        self.proxy_field.set_url((account.options.get("proxy") if account else None) or None)
+
+        form = QFormLayout()
+        form.addRow("Name:", self.name_field)
+        key_label = "API key:" if provider.auth != "none" else "Token:"
+        form.addRow(key_label, self.key_field)
+        if provider.key_url and account is None:
+            link = QLabel(f'<a href="{provider.key_url}">Get an API key from {provider.name}</a>')
+            link.setOpenExternalLinks(True)
+            form.addRow("", link)
+        priority_row = QHBoxLayout()
+        priority_row.addWidget(self.priority_field)
+        priority_row.addWidget(hint("Lower numbers are tried first; the next account takes over when one "
+                                    "fails or runs out of quota."), 1)
+        form.addRow("Priority:", priority_row)
+        form.addRow("", self.active_field)
+        form.addRow("Default model:", self.model_field)
+        form.addRow("Proxy:", self.proxy_field)
+        form.addRow("", hint("This account's own proxy wins over the provider and global proxies "
+                             "(Proxies page)."))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.name_field.setFocus()
+
+    def values(self) -> dict[str, Any]:
+        name = self.name_field.text().strip()
+        if not name:
+            raise ValueError("Enter a name for this account, e.g. Work.")
+        key = self.key_field.text()
+        needs_key = self.provider.auth != "none"
+        if needs_key and not key and (self.account is None or self.account.needs_key or not self.account.api_key):
+            raise ValueError(f"Enter the API key: {self.provider.name} refuses requests without one.")
+        if any(ch.isspace() for ch in key):
+            raise ValueError("The API key contains spaces or line breaks; paste it again without them.")
+        try:
+            proxy = self.proxy_field.url()
+        except ProxyUrlError as exc:
+            raise ValueError(str(exc)) from None
+        values: dict[str, Any] = {
+            "name": name,
+            "priority": self.priority_field.value(),
+            "active": self.active_field.isChecked(),
+            "default_model": self.model_field.currentText().strip() or None,
+            "proxy": proxy,
+        }
+        if key or self.account is None:
+            values["api_key"] = key or None
+        return values
+
+
+class HeaderRows(QWidget):
+    """Extra headers as name/value rows. Values may be tokens, so they are masked unless shown."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__()
+        self.rows: list[tuple[QLineEdit, QLineEdit, QWidget]] = []
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.add_button = QPushButton("Add header")
+        self.add_button.clicked.connect(lambda: self.add_row())
+        self.show_values = QCheckBox("Show values")
+        self.show_values.toggled.connect(self._toggle_values)
+        controls = QHBoxLayout()
+        controls.addWidget(self.add_button)
+        controls.addStretch(1)
+        controls.addWidget(self.show_values)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.grid)
+        layout.addLayout(controls)
+        for name, value in headers.items():
+            self.add_row(name, value)
+
+    def add_row(self, name: str = "", value: str = "") -> tuple[QLineEdit, QLineEdit]:
+        name_edit = QLineEdit(name)
+        name_edit.setPlaceholderText("Header, e.g. X-Org-Id")
+        value_edit = QLineEdit(value)
+        value_edit.setPlaceholderText("Value")
+        if not self.show_values.isChecked():
+            value_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        remove = QToolButton()
+        remove.setText("✕")
+        remove.setToolTip("Remove this header")
+        entry = (name_edit, value_edit, remove)
+        remove.clicked.connect(lambda: self._remove(entry))
+        row = len(self.rows)
+        self.grid.addWidget(name_edit, row, 0)
+        self.grid.addWidget(value_edit, row, 1)
+        self.grid.addWidget(remove, row, 2)
+        self.rows.append(entry)
+        return name_edit, value_edit
+
+    def _remove(self, entry: tuple[QLineEdit, QLineEdit, QWidget]) -> None:
+        self.rows.remove(entry)
+        for widget in entry:
+            self.grid.removeWidget(widget)
+            widget.deleteLater()
+
+    def _toggle_values(self, shown: bool) -> None:
+        for _, value_edit, _ in self.rows:
+            value_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+
+    def headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for name_edit, value_edit, _ in self.rows:
+            name, value = name_edit.text().strip(), value_edit.text().strip()
+            if not name and not value:
+                continue
+            if not name:
+                raise ValueError("A header has a value but no name.")
+            if any(ch.isspace() or ch == ":" for ch in name):
+                raise ValueError(f"Header name “{name}” may not contain spaces or ':'.")
+            if name.lower() in (h.lower() for h in headers):
+                raise ValueError(f"The header “{name}” is listed twice.")
+            headers[name] = value
+        return headers
+
+
+class EndpointDialog(_SavingDialog):
+    def __init__(self, parent: QWidget, node: Node | None, save: Saver) -> None:
+        super().__init__(parent, "Edit custom endpoint" if node else "Add custom endpoint", save)
+        self.node = node
+        self.setMinimumWidth(560)
+        self.prefix_field = QLineEdit(node.prefix if node else "")
+        self.prefix_field.setPlaceholderText("e.g. mynode")
+        self.name_field = QLineEdit(node.name if node else "")
+        self.name_field.setPlaceholderText("e.g. Team vLLM server")
+        self.url_field = QLineEdit(node.base_url if node else "")
+        self.url_field.setPlaceholderText("https://llm.example.com/v1")
+        self.format_field = QComboBox()
+        for api_format in API_FORMATS:
+            self.format_field.addItem(FORMAT_LABELS.get(api_format, api_format), api_format)
+        if node is not None:
+            self.format_field.setCurrentIndex(max(0, self.format_field.findData(node.api_format)))
+        self.header_rows = HeaderRows(node.headers if node else {})
+        self.key_field = SecretField()
+        if node is not None and node.api_key:
+            self.key_field.setPlaceholderText(f"Leave empty to keep {node.public()['apiKey']}")
+        else:
+            self.key_field.setPlaceholderText("Optional")
+        form = QFormLayout()
+        form.addRow("Prefix:", self.prefix_field)
+        form.addRow("", hint("Clients ask for models as prefix/model, e.g. mynode/llama3."))
+        form.addRow("Name:", self.name_field)
+        form.addRow("Base URL:", self.url_field)
+        form.addRow("Format:", self.format_field)
+        form.addRow("Headers:", self.header_rows)
+        form.addRow("API key:", self.key_field)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        (self.name_field if node else self.prefix_field).setFocus()
+
+    def values(self) -> dict[str, Any]:
+        prefix = self.prefix_field.text().strip().lower()
+        if not prefix:
+            raise ValueError("Enter a prefix: clients use it to pick this endpoint (prefix/model).")
+        provider = catalog.get_provider(prefix)
+        if provider is not None:
+            raise ValueError(f"“{prefix}” already names {provider.name} in the catalogue; choose another prefix.")
+        name = self.name_field.text().strip() or prefix
+        url = self.url_field.text().strip()
+        if not url:
+            raise ValueError("Enter the base URL, e.g. https://llm.example.com/v1.")
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError("The base URL must start with http:// or https://, e.g. https://llm.example.com/v1.")
+        values: dict[str, Any] = {
+            "prefix": prefix, "name": name, "base_url": url, "api_format": self.format_field.currentData(),
+            "headers": self.header_rows.headers(),
+        }
+        key = self.key_field.text()
+        if key or self.node is None:
+            values["api_key"] = key or None
+        return values

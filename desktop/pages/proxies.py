@@ -1,0 +1,375 @@
+"""Proxies: one global proxy and per-provider overrides, each testable before saving.
+
+Saved under `settings.KEY_PROXY` as {"global": url | None, "providers": {provider_id: url}}; an account's
+own proxy (Providers page) wins over both. The gateway re-reads them at once after Save."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import settings
+from core.gateway.checks import check_proxy
+from core.gateway.upstream import describe_proxy_from_environment
+from core.providers import catalog
+from core.services import CoreServices
+from desktop.widgets.feedback import (
+    StatusLabel,
+    cell,
+    empty_state,
+    fill_table,
+    hint,
+    read_only_table,
+    select_row_with,
+    selected_data,
+)
+from desktop.widgets.proxy_field import ProxyField, ProxyUrlError, mask_proxy, scrub_proxy, validate_proxy_url
+from desktop.widgets.tasks import PageTasks, off_loop
+
+log = logging.getLogger(__name__)
+
+
+def provider_label(provider_id: str, node_names: dict[str, str]) -> str:
+    provider = catalog.get_provider(provider_id)
+    if provider is not None:
+        return provider.name
+    if provider_id in node_names:
+        return f"{node_names[provider_id]} (custom endpoint)"
+    return provider_id
+
+
+class ProxiesPage(QWidget):
+    def __init__(self, services: CoreServices) -> None:
+        super().__init__()
+        self.services = services
+        self.tasks = PageTasks("Proxies page")
+        self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
+        self.saved: dict[str, Any] = {"global": None, "providers": {}}
+        self.overrides: dict[str, str] = {}  # the edited per-provider proxies, saved with Save
+        self.node_names: dict[str, str] = {}  # custom endpoint prefix -> name
+        self.dirty = False
+        self.dialog: OverrideDialog | None = None
+        self.test_task: asyncio.Task[None] | None = None
+
+        # Global proxy
+        self.global_field = ProxyField(optional_hint="Empty: connect directly")
+        self.global_field.changed.connect(self._mark_dirty)
+        self.global_test_button = QPushButton("Test")
+        self.global_test_button.setToolTip("Send one request through this proxy (nothing is saved)")
+        self.global_test_button.clicked.connect(self.test_global)
+        self.global_result = StatusLabel()
+        global_row = QHBoxLayout()
+        global_row.addWidget(self.global_field, 1)
+        global_row.addWidget(self.global_test_button, 0, Qt.AlignmentFlag.AlignTop)
+        global_layout = QVBoxLayout()
+        global_layout.addLayout(global_row)
+        global_layout.addWidget(self.global_result)
+        global_layout.addWidget(hint("Use http://, https://, socks5:// or socks5h:// (socks5h lets the proxy "
+                                     "resolve host names)."))
+        env = describe_proxy_from_environment()
+        self.environment_note = hint(
+            f"{env} is set in Quotagate's environment: it applies while no proxy is set here, and NO_PROXY is "
+            "respected." if env else
+            "When no proxy is set, Quotagate connects directly (or through HTTP(S)_PROXY if set at start).")
+        global_layout.addWidget(self.environment_note)
+        global_box = QGroupBox("Global proxy")
+        global_box.setLayout(global_layout)
+
+        # Per-provider overrides
+        self.table = read_only_table(["Provider", "Proxy"], stretch=1)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemDoubleClicked.connect(lambda _item: self.open_override_dialog(selected_data(self.table)))
+        self.empty = empty_state("No per-provider proxies. Add one to send a single provider's traffic through "
+                                 "its own proxy.")
+        self.add_button = QPushButton("Add…")
+        self.add_button.clicked.connect(lambda: self.open_override_dialog())
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.clicked.connect(lambda: self.open_override_dialog(selected_data(self.table)))
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.override_test_button = QPushButton("Test")
+        self.override_test_button.clicked.connect(self.test_selected_override)
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.override_test_button)
+        self.override_result = StatusLabel()
+        overrides_layout = QVBoxLayout()
+        overrides_layout.addWidget(self.table, 1)
+        overrides_layout.addWidget(self.empty, 1)
+        overrides_layout.addLayout(buttons)
+        overrides_layout.addWidget(self.override_result)
+        overrides_layout.addWidget(hint("A provider's proxy wins over the global one; an account's own proxy "
+                                        "(Providers page) wins over both."))
+        overrides_box = QGroupBox("Per-provider proxies")
+        overrides_box.setLayout(overrides_layout)
+
+        # Save / Revert
+        self.save_button = QPushButton("Save")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.revert_button = QPushButton("Revert")
+        self.revert_button.setToolTip("Forget unsaved changes")
+        self.revert_button.clicked.connect(self.revert)
+        self.feedback = StatusLabel()
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.feedback, 100)
+        save_row.addStretch(1)  # keeps the buttons compact while there is no feedback
+        save_row.addWidget(self.revert_button)
+        save_row.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(global_box)
+        layout.addWidget(overrides_box, 1)
+        layout.addLayout(save_row)
+        self._show_overrides()
+        self._update_buttons()
+        self.load_soon()
+
+    # -- loading -----------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        if not self.dirty:  # never overwrite what the user is editing
+            self.load_soon()
+        super().showEvent(event)
+
+    def load_soon(self) -> None:
+        if self.services.store is not None:
+            self.tasks.start(self.load())
+
+    async def settle(self) -> None:
+        await self.tasks.settle()
+
+    async def load(self) -> None:
+        store, accounts = self.services.store, self.services.accounts
+        if store is None:
+            return
+        try:
+            value = await off_loop(store.get_setting, settings.KEY_PROXY)
+            nodes = await off_loop(accounts.nodes) if accounts is not None else []
+        except Exception as exc:
+            log.exception("Reading the proxy settings failed")
+            self.feedback.error(f"Could not read the proxy settings: {exc}")
+            return
+        self.node_names = {node.prefix: node.name for node in nodes}
+        value = value if isinstance(value, dict) else {}
+        providers = value.get("providers") if isinstance(value.get("providers"), dict) else {}
+        self.saved = {"global": value.get("global") or None,
+                      "providers": {k: v for k, v in providers.items() if isinstance(v, str) and v}}
+        if self.dirty:  # the user started editing while this loaded: their edits win
+            self._show_overrides()
+            return
+        self._show_saved()
+
+    def _show_saved(self) -> None:
+        self.global_field.set_url(self.saved["global"])
+        self.overrides = dict(self.saved["providers"])
+        self._show_overrides()
+        self._set_dirty(False)
+
+    def revert(self) -> None:
+        self._show_saved()
+        self.feedback.info("Unsaved changes were discarded.")
+
+    # -- per-provider table --------------------------------------------------------------------------
+    def _show_overrides(self) -> None:
+        selected = selected_data(self.table)
+        rows = [[cell(provider_label(pid, self.node_names), data=pid), cell(mask_proxy(url))]
+                for pid, url in sorted(self.overrides.items(), key=lambda kv: provider_label(kv[0], self.node_names))]
+        fill_table(self.table, rows)
+        if selected is not None:
+            select_row_with(self.table, selected)
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = selected_data(self.table) is not None
+        testing = self.test_task is not None and not self.test_task.done()
+        self.edit_button.setEnabled(has)
+        self.remove_button.setEnabled(has)
+        self.override_test_button.setEnabled(has and not testing)
+        self.global_test_button.setEnabled(not testing)
+
+    def open_override_dialog(self, provider_id: str | None = None) -> "OverrideDialog":
+        choices = [(p.name, p.id) for p in catalog.providers()]
+        choices += [(f"{name} (custom endpoint)", prefix) for prefix, name in sorted(self.node_names.items())]
+        taken = set(self.overrides) - {provider_id}
+        dialog = OverrideDialog(self, [c for c in choices if c[1] not in taken], provider_id,
+                                self.overrides.get(provider_id or ""))
+        dialog.accepted.connect(lambda: self._apply_override(provider_id, dialog.provider_id, dialog.url))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _apply_override(self, old: str | None, provider_id: str, url: str) -> None:
+        if old is not None and old != provider_id:
+            self.overrides.pop(old, None)
+        self.overrides[provider_id] = url
+        self._show_overrides()
+        select_row_with(self.table, provider_id)
+        self._mark_dirty()
+
+    def remove_selected(self) -> None:
+        provider_id = selected_data(self.table)
+        if provider_id is None:
+            return
+        self.overrides.pop(provider_id, None)
+        self._show_overrides()
+        self._mark_dirty()
+
+    # -- saving ------------------------------------------------------------------------------------
+    def _mark_dirty(self) -> None:
+        self._set_dirty(True)
+        self.feedback.info("Unsaved changes.")
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self.dirty = dirty
+        self.save_button.setEnabled(dirty)
+        self.revert_button.setEnabled(dirty)
+        if not dirty and self.feedback.kind == "info":
+            self.feedback.clear()
+
+    def save(self) -> asyncio.Task[None] | None:
+        try:
+            global_url = self.global_field.url()
+        except ProxyUrlError as exc:
+            self.feedback.error(f"Not saved: the global proxy is not usable. {exc}")
+            return None
+        for provider_id, url in self.overrides.items():
+            try:
+                validate_proxy_url(url)
+            except ProxyUrlError as exc:
+                self.feedback.error(f"Not saved: the proxy for {provider_label(provider_id, self.node_names)} "
+                                    f"is not usable. {exc}")
+                return None
+        value = {"global": global_url, "providers": dict(self.overrides)}
+        return self.tasks.start(self._save(value))
+
+    async def _save(self, value: dict[str, Any]) -> None:
+        store = self.services.store
+        if store is None:
+            self.feedback.error("Not saved: Quotagate is shutting down.")
+            return
+        self.save_button.setEnabled(False)
+        self.feedback.busy("Saving…")
+        try:
+            await off_loop(store.set_setting, settings.KEY_PROXY, value)
+        except Exception as exc:
+            log.exception("Saving the proxy settings failed")
+            self.feedback.error(f"Not saved: {exc}")
+            self.save_button.setEnabled(True)
+            return
+        self.saved = {"global": value["global"], "providers": dict(value["providers"])}
+        self._set_dirty(False)
+        try:
+            await self.services.reload_gateway_config()
+        except Exception as exc:
+            log.exception("Reloading the gateway configuration failed")
+            self.feedback.error(f"Saved, but the gateway could not load it yet ({exc}); it will at the next start.")
+            return
+        if value["global"] or value["providers"]:
+            self.feedback.ok("Saved. New requests use these proxies.")
+        else:
+            self.feedback.ok("Saved. Quotagate connects directly" +
+                             (" (or through the environment's proxy)." if describe_proxy_from_environment() else "."))
+
+    # -- testing -----------------------------------------------------------------------------------
+    def test_global(self) -> asyncio.Task[None] | None:
+        try:
+            url = self.global_field.url()
+        except ProxyUrlError as exc:
+            self.global_result.error(str(exc))
+            return None
+        if url is None:
+            self.global_result.error("Enter a proxy address to test.")
+            return None
+        self.test_task = self.tasks.start(self._test(url, self.global_result, self.global_test_button))
+        return self.test_task
+
+    def test_selected_override(self) -> asyncio.Task[None] | None:
+        provider_id = selected_data(self.table)
+        if provider_id is None:
+            return None
+        self.test_task = self.tasks.start(self._test(self.overrides[provider_id], self.override_result,
+                                                     self.override_test_button,
+                                                     provider_label(provider_id, self.node_names)))
+        return self.test_task
+
+    async def _test(self, url: str, result_label: StatusLabel, button: QPushButton, who: str = "") -> None:
+        prefix = f"{who}: " if who else ""
+        button.setText("Testing…")
+        self._update_buttons()
+        button.setEnabled(False)
+        result_label.busy(f"{prefix}testing {mask_proxy(url)}…")
+        try:
+            if self.services.runtime is None:
+                result_label.error("The gateway is stopped, so nothing can be tested now.")
+                return
+            result = await check_proxy(url, self.services.runtime.clients)
+        except Exception as exc:
+            log.exception("Proxy test failed")
+            result_label.error(scrub_proxy(f"{prefix}the test could not run ({exc}).", url))
+        else:
+            (result_label.ok if result.ok else result_label.error)(prefix + scrub_proxy(result.message, url))
+        finally:
+            button.setText("Test")
+            self.test_task = None
+            self._update_buttons()
+
+
+class OverrideDialog(QDialog):
+    """Pick a provider and its proxy; the page keeps the change until Save."""
+
+    def __init__(self, parent: QWidget, choices: list[tuple[str, str]], provider_id: str | None,
+                 url: str | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit provider proxy" if provider_id else "Add provider proxy")
+        self.setMinimumWidth(500)
+        self.provider_id = provider_id or ""
+        self.url = url or ""
+        self.provider_field = QComboBox()
+        for label, ident in choices:
+            self.provider_field.addItem(label, ident)
+        if provider_id:
+            self.provider_field.setCurrentIndex(max(0, self.provider_field.findData(provider_id)))
+        self.proxy_field = ProxyField()
+        self.proxy_field.set_url(url)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Provider:", self.provider_field)
+        form.addRow("Proxy:", self.proxy_field)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+
+    def submit(self) -> bool:
+        try:
+            url = self.proxy_field.url()
+        except ProxyUrlError:
+            return False  # the field shows why
+        if url is None:
+            self.proxy_field.error.error("Enter the proxy address, e.g. http://127.0.0.1:8080.")
+            return False
+        self.provider_id = self.provider_field.currentData()
+        self.url = url
+        self.accept()
+        return True

@@ -1,0 +1,1 @@
+"""Reusable widgets for the settings window's pages (no business logic: they show what they are given)."""
