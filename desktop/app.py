@@ -13,7 +13,8 @@ from peewee import DatabaseError
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from core import __version__, autostart, settings
+from core import __version__, autostart, i18n, settings
+from core.i18n import tr
 from core.cli import EXIT_FAILED, EXIT_OK, run_headless
 from core.services import CoreServices, GatewayState
 from core.store.migrations import SchemaTooNewError
@@ -22,19 +23,23 @@ from desktop.display import display_unavailable_reason
 from desktop.icons import app_icon
 from desktop.main_window import MainWindow
 from desktop.pages.api_keys import ApiKeysPage
+from desktop.pages.backups import BackupsPage, format_size
 from desktop.pages.dashboard import DashboardPage
 from desktop.pages.general import GeneralPage
 from desktop.pages.providers import ProvidersPage
 from desktop.pages.proxies import ProxiesPage
+from desktop.pages.quota_history import QuotaHistoryPage
+from desktop.pages.quota_settings import QuotaSettingsPage
+from desktop.quota_glance import QuotaGlance
 from desktop.single_instance import SingleInstance
 from desktop.tray import TrayController
+from desktop.widgets.tasks import off_loop
 
 log = logging.getLogger(__name__)
 
-NO_TRAY_NOTICE = (
-    "Your desktop has no system tray, so Quotagate shows this window instead. The gateway keeps running "
-    "while it is open; closing the window quits Quotagate."
-)
+def no_tray_notice() -> str:
+    return tr("Your desktop has no system tray, so Quotagate shows this window instead. The gateway keeps "
+              "running while it is open; closing the window quits Quotagate.")
 
 
 class DesktopApp(QObject):
@@ -53,33 +58,76 @@ class DesktopApp(QObject):
             self.tray = TrayController(services.gateway_state)
             self.tray.settings_requested.connect(self.show_settings)
             self.tray.quit_requested.connect(self.request_quit)
+            self.tray.backup_requested.connect(lambda: asyncio.ensure_future(self.back_up_now()))
+            self.tray.restore_requested.connect(self.show_restore)
             self.bridge.gateway_state_changed.connect(self.tray.show_gateway_state)
         self.general_page: GeneralPage | None = None
         self._quit = asyncio.Event()
 
     async def start(self) -> GatewayState:
         state = await self.services.start()
+        i18n.set_language(await off_loop(self.services.store.get_setting, settings.KEY_LANGUAGE))
+        if self.tray is not None:
+            self.tray.retranslate()
+        self.quota_glance = QuotaGlance(self.services, self.tray)
+        await self.quota_glance.apply_settings()
         self.general_page = GeneralPage(state, self.services.data_folder, self.services.change_port,
                                         self._save_start_at_login)
         self.bridge.gateway_state_changed.connect(self.general_page.show_gateway_state)
-        self.window.add_page("General", self.general_page)
+        self.quota_settings_page = QuotaSettingsPage(lambda: self.services.store, self.quota_glance.snapshots())
+        self.quota_settings_page.changed.connect(lambda: asyncio.ensure_future(self.quota_glance.apply_settings()))
+        self.history_page = QuotaHistoryPage(self.quota_glance.snapshots())
+        self.quota_glance.snapshots_changed.connect(self.history_page.show_accounts)
         self.providers_page = ProvidersPage(self.services)
-        self.window.add_page("Providers", self.providers_page)
         self.proxies_page = ProxiesPage(self.services)
-        self.window.add_page("Proxies", self.proxies_page)
         self.api_keys_page = ApiKeysPage(self.services)
-        self.window.add_page("API keys", self.api_keys_page)
         self.dashboard_page = DashboardPage(self.services)
-        self.window.add_page("Dashboard", self.dashboard_page)
+        self.backups_page = BackupsPage(self.services)
+        for title, page in ((tr("General"), self.general_page), (tr("Quota"), self.quota_settings_page),
+                            (tr("History"), self.history_page), (tr("Providers"), self.providers_page),
+                            (tr("Proxies"), self.proxies_page), (tr("API keys"), self.api_keys_page),
+                            (tr("Dashboard"), self.dashboard_page), (tr("Backups"), self.backups_page)):
+            self.window.add_page(title, page)
+        self.services.store_replaced.connect(lambda _store: asyncio.ensure_future(self._after_restore()))
         if self.tray is not None:
             self.tray.show_gateway_state(state)
             self.tray.show()
             if not state.running:
-                self.tray.notify("Quotagate: gateway not started", state.error or "", critical=True)
+                self.tray.notify(tr("Quotagate: gateway not started"), state.error or "", critical=True)
         else:
-            self.window.show_notice(NO_TRAY_NOTICE)
+            # Without a tray, notifications appear in the window's notice bar.
+            self.quota_glance.notified.connect(lambda title, message: self.window.show_notice(f"{title} {message}"))
+            self.window.show_notice(no_tray_notice())
             self.window.bring_to_front()
         return state
+
+    async def back_up_now(self) -> None:
+        """The tray's "Back up now": a snapshot, then a notification saying where it went."""
+        try:
+            info = await off_loop(self.services.backups.create_snapshot, "manual (tray)")
+        except Exception as exc:
+            log.exception("Backing up from the tray failed")
+            self._notify(tr("Backup failed"), str(exc), critical=True)
+            return
+        self._notify(tr("Backup saved"), tr("Snapshot {id} ({size}). Restore it from Settings › Backups.",
+                                           id=info.id, size=format_size(info.size_bytes)))
+
+    def show_restore(self) -> None:
+        self.window.show_page(tr("Backups"))
+        self.window.bring_to_front()
+
+    async def _after_restore(self) -> None:
+        """Everything on screen was read from the old store: read it again."""
+        for page in (self.providers_page, self.api_keys_page, self.dashboard_page, self.backups_page):
+            await page.refresh()
+        await self.proxies_page.load()
+        await self.quota_glance.apply_settings()
+
+    def _notify(self, title: str, message: str, critical: bool = False) -> None:
+        if self.tray is not None:
+            self.tray.notify(title, message, critical)
+        else:
+            self.window.show_notice(f"{title}: {message}")
 
     async def run(self) -> int:
         try:
@@ -100,6 +148,8 @@ class DesktopApp(QObject):
         self._quit.set()
 
     async def shutdown(self) -> None:
+        if getattr(self, "quota_glance", None) is not None:
+            self.quota_glance.stop()
         if self.tray is not None:
             self.tray.hide()
         self.window.quit_on_close = False

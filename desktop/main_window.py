@@ -26,7 +26,7 @@ class MainWindow(QMainWindow):
         self.quit_on_close = quit_on_close
         self.setWindowTitle("Quotagate")
         self.setWindowIcon(app_icon())
-        self.resize(820, 560)
+        self.resize(1000, 680)
 
         self.notice = QLabel()
         self.notice.setObjectName("notice")

@@ -34,11 +34,12 @@ class TrayController(QObject):
         self.menu.aboutToShow.connect(lambda: self.menu_visible.emit(True))
         self.menu.aboutToHide.connect(lambda: self.menu_visible.emit(False))
         self.gateway_action = self._action("", enabled=False)  # a status line, not a command
-        self.refresh_action = self._action(tr("Refresh now"), self.refresh_requested)
-        self.backup_action = self._action(tr("Back up now"), self.backup_requested)
-        self.restore_action = self._action(tr("Restore…"), self.restore_requested)
-        self.settings_action = self._action(tr("Settings…"), self.settings_requested)
-        self.quit_action = self._action(tr("Quit"), self.quit_requested)
+        self.refresh_action = self._action("", self.refresh_requested)
+        self.backup_action = self._action("", self.backup_requested)
+        self.restore_action = self._action("", self.restore_requested)
+        self.settings_action = self._action("", self.settings_requested)
+        self.quit_action = self._action("", self.quit_requested)
+        self.retranslate()
         self.quota_actions: list[QAction] = []
 
         self.icon = QSystemTrayIcon(app_icon())
@@ -49,6 +50,13 @@ class TrayController(QObject):
         self._thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS
         self._hide_personal = False
         self.show_gateway_state(state)
+
+    def retranslate(self) -> None:
+        """Command texts in the current language (it is known only once the store is open)."""
+        for action, text in ((self.refresh_action, tr("Refresh now")), (self.backup_action, tr("Back up now")),
+                             (self.restore_action, tr("Restore…")), (self.settings_action, tr("Settings…")),
+                             (self.quit_action, tr("Quit"))):
+            action.setText(text)
 
     # -- what it shows --------------------------------------------------------------------------------
     def show_gateway_state(self, state: GatewayState) -> None:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.providers import catalog
 from core.secrets import SecretBox, SecretUnreadable, mask, mask_url_credentials
 from core.store.models import ModelAlias, ProviderAccount, ProviderNode
 
@@ -117,6 +118,8 @@ class AccountStore:
     def create_node(self, prefix: str, name: str, base_url: str, api_format: str = "openai",
                     headers: dict[str, str] | None = None, api_key: str | None = None) -> Node:
         now = time.time()
+        if ProviderNode.get_or_none(ProviderNode.prefix == _node_prefix(prefix)) is not None:
+            raise AccountError(f"another custom endpoint already uses the prefix “{_node_prefix(prefix)}”")
         row = ProviderNode.create(
             prefix=_node_prefix(prefix), name=_required_text(name, "name"), base_url=_base_url(base_url),
             api_format=_api_format(api_format), headers=json.dumps(_headers(headers)),
@@ -211,6 +214,8 @@ def _node_prefix(value: Any) -> str:
     prefix = _required_text(value, "prefix").lower()
     if not _PREFIX_PATTERN.match(prefix):
         raise AccountError("prefix may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)")
+    if catalog.get_provider(prefix) is not None:
+        raise AccountError(f"“{prefix}” is the name of a built-in provider; choose another prefix")
     return prefix
 
 

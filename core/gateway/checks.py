@@ -74,7 +74,7 @@ async def check_connection(target: Account | Node, clients: UpstreamClients,
     latency = round((time.perf_counter() - started) * 1000, 1)
     if response.status_code < 400:
         models = _model_ids(response)
-        found = f", {len(models)} models available" if models else ""
+        found = f", {len(models)} model{'s' if len(models) != 1 else ''} available" if models else ""
         return CheckResult(True, f"Connected in {latency:.0f} ms{found}.", latency, response.status_code, models)
     return CheckResult(False, _explain_status(response), latency, response.status_code)
 

@@ -68,4 +68,19 @@ MESSAGES: dict[str, str] = {
     "Show in the tray": "在托盘中显示",
     "Quota": "额度",
     "Saved. Windows opened from now on use the new language.": "已保存。此后打开的窗口将使用新语言。",
+    # window
+    "General": "常规",
+    "History": "历史",
+    "Providers": "服务商",
+    "Proxies": "代理",
+    "API keys": "API 密钥",
+    "Dashboard": "仪表盘",
+    "Backups": "备份",
+    "Quotagate: gateway not started": "Quotagate：网关未启动",
+    "Your desktop has no system tray, so Quotagate shows this window instead. The gateway keeps running while it is "
+    "open; closing the window quits Quotagate.":
+        "你的桌面没有系统托盘，因此 Quotagate 改为显示此窗口。窗口打开期间网关保持运行；关闭窗口将退出 Quotagate。",
+    "Backup failed": "备份失败",
+    "Backup saved": "备份已保存",
+    "Snapshot {id} ({size}). Restore it from Settings › Backups.": "快照 {id}（{size}）。可在“设置 › 备份”中恢复。",
 }

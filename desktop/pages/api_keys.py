@@ -191,6 +191,7 @@ class ApiKeysPage(QWidget):
         store = self.services.store
         if store is None:
             return
+        await self.services.before_config_change("changing the API key requirement")
         try:
             await off_loop(store.set_setting, settings.KEY_REQUIRE_API_KEY, required)
             await self.services.reload_gateway_config()
@@ -237,6 +238,7 @@ class ApiKeysPage(QWidget):
         return self.confirm_box
 
     async def _revoke(self, key: dict[str, Any]) -> None:
+        await self.services.before_config_change("revoking an API key")
         try:
             await off_loop(client_keys.revoke_key, key["id"])
             await self.services.reload_gateway_config()

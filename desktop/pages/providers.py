@@ -679,6 +679,7 @@ class ProvidersPage(QWidget):
         store = self.services.accounts
         assert store is not None
         proxy = values.pop("proxy")
+        await self.services.before_config_change("adding an account" if account is None else "editing an account")
         if account is None:
             saved = await off_loop(store.create_account, provider.id, options={"proxy": proxy} if proxy else None,
                                    **values)
@@ -708,6 +709,7 @@ class ProvidersPage(QWidget):
     async def _remove_account(self, account: Account) -> None:
         store = self.services.accounts
         assert store is not None
+        await self.services.before_config_change("removing an account")
         try:
             await off_loop(store.delete_account, account.id)
         except Exception as exc:
@@ -726,6 +728,7 @@ class ProvidersPage(QWidget):
     async def _save_node(self, node: Node | None, values: dict[str, Any]) -> None:
         store = self.services.accounts
         assert store is not None
+        await self.services.before_config_change("saving a custom endpoint")
         try:
             if node is None:
                 saved = await off_loop(store.create_node, **values)
@@ -752,6 +755,7 @@ class ProvidersPage(QWidget):
     async def _remove_node(self, node: Node) -> None:
         store = self.services.accounts
         assert store is not None
+        await self.services.before_config_change("removing a custom endpoint")
         try:
             await off_loop(store.delete_node, node.id)
         except Exception as exc:

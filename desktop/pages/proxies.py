@@ -269,6 +269,7 @@ class ProxiesPage(QWidget):
             return
         self.save_button.setEnabled(False)
         self.feedback.busy("Saving…")
+        await self.services.before_config_change("changing proxies")
         try:
             await off_loop(store.set_setting, settings.KEY_PROXY, value)
         except Exception as exc:

@@ -10,7 +10,7 @@ import httpx
 from PySide6.QtCore import Qt
 
 from core import autostart, settings
-from desktop.app import NO_TRAY_NOTICE
+from desktop.app import no_tray_notice
 from tests.conftest import free_port, port_is_free
 
 
@@ -47,7 +47,8 @@ def test_settings_opens_the_main_window_on_its_general_page(make_desktop, qloop,
     assert not desktop.window.isVisible()
     desktop.tray.settings_action.trigger()
     qtbot.waitUntil(desktop.window.isVisible)
-    assert desktop.window.page_titles()[0] == "General"
+    assert desktop.window.page_titles() == ["General", "Quota", "History", "Providers", "Proxies", "API keys",
+                                            "Dashboard", "Backups"]
     page = desktop.general_page
     assert page.folder_field.text() == str(data_dir)
     assert page.folder_field.isReadOnly()
@@ -153,7 +154,7 @@ def test_without_a_tray_the_window_opens_and_says_why(make_desktop, qloop) -> No
     qloop.run_until_complete(desktop.start())
     assert desktop.tray is None
     assert desktop.window.isVisible()
-    assert desktop.window.notice.text() == NO_TRAY_NOTICE
+    assert desktop.window.notice.text() == no_tray_notice()
 
 
 def test_without_a_tray_closing_the_window_quits(make_desktop, qloop) -> None:
@@ -168,3 +169,31 @@ def test_without_a_tray_closing_the_window_quits(make_desktop, qloop) -> None:
 
     assert qloop.run_until_complete(run_then_close()) == 0
     assert desktop.services.store is None
+
+
+def test_back_up_now_from_the_tray_takes_a_snapshot(make_desktop, qloop) -> None:
+    desktop = make_desktop()
+    qloop.run_until_complete(desktop.start())
+    desktop.tray.backup_action.trigger()
+    qloop.run_until_complete(asyncio.sleep(0.5))
+    snapshots = desktop.services.backups.list_snapshots()
+    assert [s.reason for s in snapshots] == ["manual (tray)"]
+
+
+def test_restore_from_the_tray_opens_the_backups_page(make_desktop, qloop, qtbot) -> None:
+    desktop = make_desktop()
+    qloop.run_until_complete(desktop.start())
+    desktop.tray.restore_action.trigger()
+    qtbot.waitUntil(desktop.window.isVisible)
+    assert desktop.window.pages.currentWidget() is desktop.backups_page
+
+
+def test_a_restore_refreshes_the_windows(make_desktop, qloop) -> None:
+    desktop = make_desktop()
+    qloop.run_until_complete(desktop.start())
+    snapshot = desktop.services.backups.create_snapshot("before")
+    desktop.services.accounts.create_account("openai", "added later", "sk-0123456789abcdef")
+    qloop.run_until_complete(desktop.providers_page.refresh())
+    qloop.run_until_complete(desktop.services.backups.restore_snapshot(snapshot.id))
+    qloop.run_until_complete(asyncio.sleep(0.3))
+    assert all(a.name != "added later" for a in desktop.providers_page.accounts)

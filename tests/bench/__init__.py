@@ -1,0 +1,1 @@
+"""Gateway benchmark: `python -m tests.bench` (or `make bench`). See docs/BENCHMARKS.md."""

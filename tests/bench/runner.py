@@ -1,0 +1,321 @@
+"""The gateway benchmark, end to end: fake upstream, headless gateway, desktop gateway, tray probe.
+
+Everything listens on 127.0.0.1. With two or more CPUs the gateway (headless or desktop) is pinned to the
+first one and the fake upstream plus the load generators to the second, so the gateway gets a CPU to
+itself and the upstream never competes with it (`--no-pin` turns this off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.bench import processes
+from tests.bench.load import LoadGenerator, LoadResult, find_wrk
+from tests.bench.processes import Child, free_port, wait_for_port, wait_until_ready
+from tests.bench.report import Report
+
+REPO = Path(__file__).resolve().parents[2]
+GATEWAY_MODEL = "bench/fake-model"  # the custom endpoint `bench` that setup_store creates
+DIRECT_MODEL = "fake-model"
+CHAT_PATH = "/v1/chat/completions"
+
+
+def quotagate_command() -> list[str]:
+    """The installed console script when there is one (what users run), else the module."""
+    script = Path(sys.executable).with_name("quotagate")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "core.cli"]
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, root: Path) -> None:
+        self.args = args
+        self.root = root
+        cpus = processes.usable_cpus()
+        self.pinned = not args.no_pin and len(cpus) >= 2
+        self.gateway_cpus = {cpus[0]} if self.pinned else None
+        self.load_cpus = set(cpus[1:]) if self.pinned else None
+        if self.pinned:  # our own polling and parsing stay off the gateway's CPU too
+            os.sched_setaffinity(0, self.load_cpus)
+        wrk, self.wrk_note = find_wrk(try_install=not args.no_install)
+        self.load = LoadGenerator(wrk, self.load_cpus, root)
+        self.results: dict[str, Any] = {"machine": self.machine(wrk)}
+        self.home = root / "home"
+        self.home.mkdir()
+        self.upstream_port = free_port()
+
+    # -- environment ---------------------------------------------------------------------------------
+    def machine(self, wrk: str | None) -> dict[str, Any]:
+        wrk_version = "missing"
+        if wrk:
+            import subprocess
+            out = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.splitlines()
+            wrk_version = out[0].split(" [")[0] if out else "present"
+        return {
+            "cpus": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version(),
+            "pyside6": package_version("PySide6-Essentials"), "qasync": package_version("qasync"),
+            "uvicorn": package_version("uvicorn"), "starlette": package_version("starlette"),
+            "httpx": package_version("httpx"), "aiohttp": package_version("aiohttp"),
+            "wrk": wrk_version, "duration_s": self.args.duration, "pinned": self.pinned,
+            "gateway_cpus": sorted(self.gateway_cpus or []), "load_cpus": sorted(self.load_cpus or []),
+        }
+
+    def env(self, data_dir: Path | None = None, **extra: str) -> dict[str, str]:
+        """A child's environment: private HOME/XDG folders, file-based master key, no proxies."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("QUOTAGATE_") and k.lower() not in
+               ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+        env.update({
+            "HOME": str(self.home), "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "XDG_DATA_HOME": str(self.home / ".local/share"), "XDG_STATE_HOME": str(self.home / ".local/state"),
+            "XDG_CACHE_HOME": str(self.home / ".cache"), "QUOTAGATE_KEYRING": "off",
+            "PYTHONPATH": str(REPO),
+        })
+        if data_dir is not None:
+            env["QUOTAGATE_DATA_DIR"] = str(data_dir)
+        env.update(extra)
+        return env
+
+    def data_dir(self, name: str) -> Path:
+        import subprocess
+        folder = self.root / name
+        subprocess.run([sys.executable, "-m", "tests.bench.setup_store", "--data-dir", str(folder),
+                        "--upstream", f"http://127.0.0.1:{self.upstream_port}"],
+                       env=self.env(folder), cwd=REPO, check=True, timeout=60)
+        return folder
+
+    # -- pieces --------------------------------------------------------------------------------------
+    def start_upstream(self) -> Child:
+        child = Child("fake upstream", [sys.executable, "-m", "tests.bench.fake_upstream", "--port",
+                                        str(self.upstream_port), "--chunks", str(self.args.chunks)],
+                      self.env(), self.load_cpus, cwd=REPO)
+        wait_for_port(self.upstream_port)
+        return child
+
+    def start_serve(self, data_dir: Path, port: int) -> tuple[Child, float]:
+        child = Child("quotagate serve", quotagate_command() + ["serve", "--port", str(port)],
+                      self.env(data_dir), self.gateway_cpus, cwd=REPO)
+        return child, wait_until_ready(child, port)
+
+    def start_desktop(self, data_dir: Path, port: int) -> tuple[Child, float]:
+        env = self.env(data_dir, QT_QPA_PLATFORM="offscreen", QUOTAGATE_PORT=str(port))
+        child = Child("quotagate (desktop)", quotagate_command(), env, self.gateway_cpus, cwd=REPO)
+        ready = wait_until_ready(child, port)
+        if any("headless" in line for line in child.lines):
+            raise RuntimeError(f"the desktop app fell back to headless:\n{child.tail()}")
+        return child, ready
+
+    def url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}{CHAT_PATH}"
+
+    def throughput(self, label: str, port: int, model: str, stream: bool, concurrency: int,
+                   duration: float | None = None) -> LoadResult:
+        result = self.load.throughput(self.url(port), model, stream, concurrency, duration or self.args.duration)
+        kind = "stream" if stream else "chat"
+        print(f"  {label:<8} {kind:<6} c={concurrency:<3} {result.rps:>9,.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
+              f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
+        if result.errors:
+            print(f"  warning: {result.errors} failed requests ({result.raw.get('errors') or result.raw.get('statuses')})",
+                  flush=True)
+        return result
+
+    def first_byte(self, label: str, port: int, model: str, concurrency: int) -> LoadResult:
+        result = self.load.first_byte(self.url(port), model, concurrency, self.args.ttfb_duration)
+        print(f"  {label:<8} ttfb   c={concurrency:<3} {result.rps:>9,.0f} req/s  first byte p50 "
+              f"{result.ttfb_p50_ms:6.2f} ms  p99 {result.ttfb_p99_ms:6.2f} ms  errors {result.errors}", flush=True)
+        return result
+
+    def warm(self, port: int, model: str) -> None:
+        self.load.throughput(self.url(port), model, False, 16, 1)
+        self.load.throughput(self.url(port), model, True, 16, 1)
+
+    # -- sections ------------------------------------------------------------------------------------
+    def headless_load(self) -> None:
+        print("Headless gateway (`quotagate serve`, asyncio) vs the fake upstream called directly", flush=True)
+        port = free_port()
+        child, _ = self.start_serve(self.data_dir("serve"), port)
+        section: dict[str, Any] = {}
+        try:
+            for label, target_port, model in (("direct", self.upstream_port, DIRECT_MODEL),
+                                              ("gateway", port, GATEWAY_MODEL)):
+                self.warm(target_port, model)
+                runs: dict[str, Any] = {}
+                for concurrency in (1, 16, 64):
+                    runs[f"chat_c{concurrency}"] = self.throughput(label, target_port, model, False, concurrency)
+                runs["stream_c16"] = self.throughput(label, target_port, model, True, 16)
+                runs["ttfb_c1"] = self.first_byte(label, target_port, model, 1)
+                runs["ttfb_c16"] = self.first_byte(label, target_port, model, 16)
+                section[label] = runs
+            section["rss_after_load_mib"] = psutil.Process(child.pid).memory_info().rss / 2**20
+        finally:
+            child.stop()
+        self.results["headless"] = section
+
+    def startup(self) -> None:
+        print(f"Headless startup: {self.args.ready_runs} runs of spawn → /healthz, then a few requests and "
+              f"idle RSS", flush=True)
+        folder = self.data_dir("startup")
+        readies, rsses = [], []
+        for run in range(self.args.ready_runs):
+            port = free_port()
+            child, ready = self.start_serve(folder, port)
+            try:
+                few_requests(port)
+                time.sleep(1.0)
+                rss = psutil.Process(child.pid).memory_info().rss / 2**20
+            finally:
+                child.stop()
+            readies.append(ready)
+            rsses.append(rss)
+            print(f"  run {run + 1}: ready in {ready * 1000:.0f} ms, idle RSS {rss:.1f} MiB", flush=True)
+        self.results["startup"] = {"ready_s": readies, "rss_mib": rsses,
+                                   "ready_median_s": statistics.median(readies),
+                                   "rss_median_mib": statistics.median(rsses)}
+
+    def desktop_load(self) -> None:
+        print("Desktop app (`quotagate`, qasync loop, QT_QPA_PLATFORM=offscreen)", flush=True)
+        port = free_port()
+        child, ready = self.start_desktop(self.data_dir("desktop"), port)
+        section: dict[str, Any] = {"ready_s": ready}
+        try:
+            self.warm(port, GATEWAY_MODEL)
+            section["chat_c1"] = self.throughput("desktop", port, GATEWAY_MODEL, False, 1)
+            section["chat_c16"] = self.throughput("desktop", port, GATEWAY_MODEL, False, 16)
+            section["stream_c16"] = self.throughput("desktop", port, GATEWAY_MODEL, True, 16)
+            section["ttfb_c1"] = self.first_byte("desktop", port, GATEWAY_MODEL, 1)
+            section["rss_after_load_mib"] = psutil.Process(child.pid).memory_info().rss / 2**20
+        finally:
+            child.stop()
+        self.results["desktop"] = section
+
+    def tray(self) -> None:
+        print("Tray responsiveness: desktop app in one process, a 50 ms QTimer, idle then under c=16 load",
+              flush=True)
+        port = free_port()
+        folder = self.data_dir("tray")
+        env = self.env(folder, QT_QPA_PLATFORM="offscreen")
+        child = Child("tray probe", [sys.executable, "-m", "tests.bench.tray_probe", "--data-dir", str(folder),
+                                     "--port", str(port)], env, self.gateway_cpus, cwd=REPO)
+        try:
+            child.wait_for_line("BENCH_READY", 60)
+            time.sleep(0.5)
+            idle = (time.monotonic(), time.monotonic() + 3.0)
+            time.sleep(3.0)
+            self.load.throughput(self.url(port), GATEWAY_MODEL, False, 16, 1)  # warm-up
+            started = time.monotonic()
+            under_load = self.throughput("tray app", port, GATEWAY_MODEL, False, 16)
+            loaded = (started + 0.2, time.monotonic() - 0.2)
+            child.process.send_signal(signal.SIGTERM)
+            line = child.wait_for_line("BENCH_RESULT ", 30)
+        finally:
+            child.stop()
+        ticks = json.loads(line[len("BENCH_RESULT "):])["ticks"]
+
+        def window(bounds: tuple[float, float]) -> dict[str, float]:
+            late = sorted(lateness for fired, lateness in ticks if bounds[0] <= fired <= bounds[1])
+            return {"ticks": len(late), "p50_ms": pct(late, 50), "p99_ms": pct(late, 99),
+                    "max_ms": late[-1] if late else 0.0}
+
+        self.results["tray"] = {"idle": window(idle), "load": window(loaded), "chat_c16": under_load}
+        print(f"  timer lateness idle p99 {self.results['tray']['idle']['p99_ms']:.1f} ms, under load p99 "
+              f"{self.results['tray']['load']['p99_ms']:.1f} ms (max {self.results['tray']['load']['max_ms']:.1f})",
+              flush=True)
+
+
+def pct(ordered: list[float], percent: float) -> float:
+    if not ordered:
+        return 0.0
+    index = min(len(ordered) - 1, max(0, int(round(percent / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def few_requests(port: int, count: int = 50) -> None:
+    """Some chat requests, plain and streamed, the way a user's first minutes would send them."""
+    from tests.bench.load import chat_body
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for index in range(count):
+            stream = index % 5 == 0
+            connection.request("POST", CHAT_PATH, body=chat_body(GATEWAY_MODEL, stream),
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"gateway answered {response.status} during the idle-RSS warm-up")
+    finally:
+        connection.close()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench",
+                                     description="Benchmark the gateway against a fake upstream on 127.0.0.1.")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run (5)")
+    parser.add_argument("--ttfb-duration", type=float, default=3.0, help="seconds per first-byte run (3)")
+    parser.add_argument("--ready-runs", type=int, default=5, help="startup runs for readiness and RSS (5)")
+    parser.add_argument("--chunks", type=int, default=20, help="events per streamed answer (20)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
+    parser.add_argument("--no-install", action="store_true", help="do not try to apt-get install wrk")
+    parser.add_argument("--skip-desktop", action="store_true", help="headless measurements only")
+    parser.add_argument("--json", type=Path, help="also write the raw results to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SIGTERM ends the run like Ctrl+C does: through the finally below, which stops every child.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="quotagate-bench-") as folder:
+        bench = Bench(args, Path(folder))
+        if bench.wrk_note:
+            print(f"bench: {bench.wrk_note}", flush=True)
+        try:
+            bench.start_upstream()
+            bench.headless_load()
+            bench.startup()
+            if not args.skip_desktop:
+                bench.desktop_load()
+                bench.tray()
+        except KeyboardInterrupt:
+            print("\nbench: interrupted; stopping every process it started", file=sys.stderr, flush=True)
+            return 130
+        finally:
+            processes.stop_all()
+    report = Report(bench.results, bench.wrk_note)
+    print()
+    print(report.render(), flush=True)
+    print(f"\n(total bench time {time.monotonic() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps(report.raw(), indent=2, default=lambda o: o.__dict__))
+    return 0 if report.all_passed() else 1

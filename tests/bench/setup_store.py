@@ -1,0 +1,41 @@
+"""Prepare a data folder for the benchmark: a custom endpoint `bench/…` pointing at the fake upstream.
+
+Run with QUOTAGATE_KEYRING=off (the bench does) so the master key goes to a file in the folder, never to
+the user's keyring:
+
+    python -m tests.bench.setup_store --data-dir DIR --upstream http://127.0.0.1:PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from core.gateway.accounts import AccountStore
+from core.secrets import SecretBox
+from core.store import Store
+
+PREFIX = "bench"
+
+
+def prepare(folder: Path, upstream_url: str) -> None:
+    store = Store.open(folder)
+    try:
+        accounts = AccountStore(SecretBox.for_data_folder(folder))
+        if not any(node.prefix == PREFIX for node in accounts.nodes()):
+            accounts.create_node(PREFIX, "Benchmark fake upstream", f"{upstream_url}/v1", "openai", {},
+                                 "sk-bench-not-a-real-key")
+    finally:
+        store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--upstream", required=True)
+    args = parser.parse_args()
+    prepare(args.data_dir, args.upstream)
+
+
+if __name__ == "__main__":
+    main()
