@@ -78,6 +78,7 @@ class DesktopApp(QObject):
         self.quota_settings_page.changed.connect(lambda: asyncio.ensure_future(self.quota_glance.apply_settings()))
         self.history_page = QuotaHistoryPage(self.quota_glance.snapshots())
         self.quota_glance.snapshots_changed.connect(self.history_page.show_accounts)
+        self.quota_glance.snapshots_changed.connect(self.quota_settings_page.show_accounts)
         self.providers_page = ProvidersPage(self.services)
         self.proxies_page = ProxiesPage(self.services)
         self.api_keys_page = ApiKeysPage(self.services)

@@ -31,6 +31,7 @@ from desktop.widgets.feedback import (
     SecretField,
     StatusLabel,
     cell,
+    empty_state,
     fill_table,
     hint,
     read_only_table,
@@ -90,6 +91,8 @@ class BackupsPage(QWidget):
         self.confirm_box: ConfirmBox | None = None
 
         self.table = read_only_table(["Created", "Reason", "Size", "Contents"], stretch=3)
+        self.empty = empty_state("No snapshots yet. The first daily one comes a minute after start; "
+                                 "“Back up now” takes one at once.")
         self.back_up_button = QPushButton("Back up now")
         self.back_up_button.clicked.connect(lambda: self.tasks.start(self.back_up_now()))
         self.restore_button = QPushButton("Restore selected…")
@@ -135,6 +138,7 @@ class BackupsPage(QWidget):
         layout.addWidget(hint("Quotagate takes a snapshot every day and before configuration changes. "
                               "Snapshots stay on this machine; export a file to move to another one."))
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty, 1)
         layout.addLayout(actions)
         layout.addLayout(retention)
         layout.addWidget(files_box)
@@ -151,6 +155,8 @@ class BackupsPage(QWidget):
             rows.append([cell(created, info.id), cell(info.reason), cell(format_size(info.size_bytes), align_right=True),
                          cell(describe_contents(info))])
         fill_table(self.table, rows)
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
         self.restore_button.setEnabled(bool(snapshots))
 
     async def back_up_now(self) -> BackupInfo | None:

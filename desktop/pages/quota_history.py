@@ -19,6 +19,18 @@ RANGES = ((timedelta(days=1), timedelta(hours=1)), (timedelta(days=7), timedelta
           (timedelta(days=30), timedelta(days=1)))
 
 
+def aligned_start(moment: datetime, bucket: timedelta) -> datetime:
+    """Buckets start on whole local hours (or local midnights for day-sized ones), so the axis reads
+    "Nov 20 · 03:00 · 06:00…" instead of odd minutes."""
+    local = moment.astimezone()
+    if bucket >= timedelta(days=1):
+        local = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    else:
+        hours = max(1, int(bucket.total_seconds() // 3600))
+        local = local.replace(hour=local.hour - local.hour % hours, minute=0, second=0, microsecond=0)
+    return local.astimezone(timezone.utc)
+
+
 def range_labels() -> list[str]:
     return [tr("Last 24 hours"), tr("Last 7 days"), tr("Last 30 days")]
 
@@ -70,7 +82,7 @@ class QuotaHistoryPage(QWidget):
             return
         span, bucket = RANGES[self.range.currentIndex()]
         until = datetime.now(timezone.utc)
-        since = until - span
+        since = aligned_start(until - span, bucket)
         recorded = await off_loop(history.load, choice[0], choice[1], since)
         starts, windows = history.used_percent_series(recorded, since, until, bucket)
         series = [ChartSeries(label, values, COLORS[i % len(COLORS)], style="line", format=lambda v: f"{v:.0f} %")

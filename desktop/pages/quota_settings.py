@@ -126,6 +126,12 @@ class QuotaSettingsPage(QWidget):
         self.changed.emit()
         return True
 
+    def show_accounts(self, snapshots: list[QuotaSnapshot]) -> None:
+        """Accounts found since the page opened join the list; the user's ticks are kept."""
+        hidden = self.hidden_choices()
+        self.shown.clear()
+        self._fill_shown(snapshots, hidden)
+
     def _fill_shown(self, snapshots: list[QuotaSnapshot], hidden: list[str]) -> None:
         entries = [(provider_id, provider_name(provider_id)) for provider_id in PROVIDER_IDS]
         entries += [(s.key, "    " + account_title(s)) for s in snapshots if s.key not in dict(entries)]

@@ -155,3 +155,25 @@ def test_thresholds_parse(text: str, expected: list[float]) -> None:
 def test_thresholds_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_thresholds(text)
+
+
+def test_accounts_found_later_join_the_show_list_keeping_choices(services, qtbot) -> None:
+    page = QuotaSettingsPage(lambda: services.store, [])
+    qtbot.addWidget(page)
+    zai = next(page.shown.item(i) for i in range(page.shown.count()) if page.shown.item(i).data(256) == "zai")
+    zai.setCheckState(zai.checkState().Unchecked)
+    page.show_accounts([QuotaSnapshot("claude", "code", "Claude Code", windows=(
+        QuotaWindow.from_used("five_hour", "Session", 10),))])
+    keys = [page.shown.item(i).data(256) for i in range(page.shown.count())]
+    assert "claude/code" in keys and keys.index("claude/code") == keys.index("claude") + 1
+    assert page.hidden_choices() == ["zai"]
+
+
+def test_history_buckets_start_on_whole_hours() -> None:
+    from desktop.pages.quota_history import aligned_start
+
+    start = aligned_start(datetime(2026, 11, 20, 7, 57, 13, tzinfo=timezone.utc), timedelta(hours=3))
+    local = start.astimezone()
+    assert (local.minute, local.second, local.hour % 3) == (0, 0, 0)
+    day = aligned_start(datetime(2026, 11, 20, 7, 57, tzinfo=timezone.utc), timedelta(days=1)).astimezone()
+    assert (day.hour, day.minute) == (0, 0)
