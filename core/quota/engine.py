@@ -151,7 +151,8 @@ class QuotaEngine:
                 log.exception("Quota refresh round failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._seconds_until_due())
+                async with asyncio.timeout(self._seconds_until_due()):  # no extra task, unlike wait_for
+                    await self._wake.wait()
 
     def _seconds_until_due(self) -> float:
         now = self._clock()
