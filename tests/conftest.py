@@ -13,6 +13,8 @@ from core import i18n
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 # The developer's own keys and tool folders must not leak into a test.
 LEAKY_ENVIRONMENT = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "ZHIPU_API_KEY", "Z_AI_API_KEY", "GOOGLE_CLOUD_PROJECT",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import gzip
 import io
 import json
 import tarfile
@@ -17,7 +15,7 @@ from core.backup import BackupError
 from core.services import CoreServices
 from core.store import migrations
 from core.store.models import UsageRow
-from tests.backup.conftest import NODE_KEY, PROVIDER_KEY, dump, fill, without_secrets
+from tests.backup.conftest import NODE_KEY, PROVIDER_KEY, dump, without_secrets
 
 
 async def test_a_sqlite_export_round_trip_restores_every_row(services: CoreServices, tmp_path: Path) -> None:

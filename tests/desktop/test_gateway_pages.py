@@ -18,7 +18,6 @@ from core.store.models import ProviderAccount
 from desktop.widgets.chart import ChartSeries, TimeSeriesChart, nice_ceiling
 from desktop.widgets.proxy_field import ProxyUrlError, validate_proxy_url
 from tests.fakes.proxies import HttpProxy
-from tests.gateway.conftest import openai_via_fake, upstream  # noqa: F401  (fixtures)
 
 CHAT = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]}
 LONG_KEY = "sk-proj-abcdefghijklmnop1234"

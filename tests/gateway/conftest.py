@@ -1,4 +1,5 @@
-"""Gateway fixtures: the real services on a free port, and a fake provider on loopback."""
+"""Gateway fixtures: the real services on a free port and a client for them (the fake provider is in
+tests/fakes/fixtures.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,6 @@ import httpx
 import pytest
 
 from core.services import CoreServices
-from tests.fakes.openai_upstream import FakeUpstream
-from tests.fakes.server import ThreadedServer
-
-
-@pytest.fixture
-def upstream():
-    fake = FakeUpstream()
-    with ThreadedServer(fake.app()) as server:
-        fake.url = server.url  # type: ignore[attr-defined]
-        yield fake
 
 
 @pytest.fixture
@@ -33,16 +24,3 @@ async def services(data_dir: Path):
 async def client(services: CoreServices):
     async with httpx.AsyncClient(base_url=services.gateway_state.url, timeout=10) as http:
         yield http
-
-
-@pytest.fixture
-def openai_via_fake(upstream, monkeypatch: pytest.MonkeyPatch):
-    """Route the catalogue's OpenAI host to the fake upstream; return a helper adding accounts."""
-    monkeypatch.setenv("QUOTAGATE_HOST_MAP", f"api.openai.com={upstream.url}")
-
-    async def add(services: CoreServices, *keys: str) -> None:
-        for priority, key in enumerate(keys):
-            services.accounts.create_account("openai", f"account-{priority}", key, priority=priority)
-        await services.reload_gateway_config()
-
-    return add

@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 
-import httpx
 
 from core import settings
 from core.store.models import UsageRow

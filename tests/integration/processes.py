@@ -16,10 +16,12 @@ QUOTAGATE = [sys.executable, "-m", "core.cli"]
 
 
 class RunningQuotagate:
-    def __init__(self, args: list[str], env: dict[str, str], port: int) -> None:
+    """`quotagate ARGS` as a subprocess (`command` may name another build of it, e.g. the bundle)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], port: int, command: list[str] | None = None) -> None:
         self.port = port
         self.process = subprocess.Popen(
-            QUOTAGATE + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            (command or QUOTAGATE) + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 
     @property

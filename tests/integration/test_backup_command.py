@@ -70,5 +70,5 @@ def test_import_is_refused_while_quotagate_runs(data_dir: Path, tmp_path: Path) 
     finally:
         app.kill()
     assert refused.returncode == 1
-    assert f"Quotagate is running" in refused.stderr and f"port {port}" in refused.stderr
+    assert "Quotagate is running" in refused.stderr and f"port {port}" in refused.stderr
     assert exported_meanwhile.returncode == 0  # exports are safe while it serves

@@ -6,7 +6,6 @@ The bundle is built once per test run (about half a minute) with packaging/build
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,7 +15,8 @@ import httpx
 import pytest
 
 from core import __version__
-from tests.conftest import free_port, port_is_free, wait_for
+from tests.conftest import free_port, port_is_free
+from tests.integration.processes import RunningQuotagate
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -42,50 +42,18 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return executable
 
 
-class BundledQuotagate:
-    """The bundle running as a subprocess, the way a user or a service manager starts it."""
-
-    def __init__(self, executable: Path, args: list[str], env: dict[str, str], port: int) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [str(executable), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-
-    def wait_until_healthy(self, timeout: float = 20.0) -> None:
-        def healthy() -> bool:
-            if self.process.poll() is not None:
-                out, err = self.process.communicate()
-                raise AssertionError(f"the bundle exited {self.process.returncode}:\n{out}\n{err}")
-            try:
-                return httpx.get(f"{self.url}/healthz", timeout=1).text == "ok"
-            except httpx.TransportError:
-                return False
-
-        wait_for(healthy, timeout, interval=0.2)
-
-    def terminate(self, timeout: float = 15.0) -> tuple[int, str, str]:
-        self.process.send_signal(signal.SIGTERM)
-        out, err = self.process.communicate(timeout=timeout)
-        return self.process.returncode, out, err
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-
-
-Start = Callable[..., BundledQuotagate]
+Start = Callable[..., RunningQuotagate]
 
 
 @pytest.fixture
 def start(bundle: Path, data_dir: Path) -> Iterator[Start]:
     """Start the bundle with a fresh data folder and wait until it answers; whatever was started is killed
     when the test ends."""
-    started: list[BundledQuotagate] = []
+    started: list[RunningQuotagate] = []
 
-    def launch(args: list[str], port: int, **env: str) -> BundledQuotagate:
-        app = BundledQuotagate(bundle, args, {**os.environ, "QUOTAGATE_DATA_DIR": str(data_dir), **env}, port)
+    def launch(args: list[str], port: int, **env: str) -> RunningQuotagate:
+        app = RunningQuotagate(args, {**os.environ, "QUOTAGATE_DATA_DIR": str(data_dir), **env}, port,
+                               command=[str(bundle)])
         started.append(app)
         app.wait_until_healthy()
         return app
@@ -98,7 +66,7 @@ def start(bundle: Path, data_dir: Path) -> Iterator[Start]:
 
 
 @pytest.fixture
-def served(start: Start) -> BundledQuotagate:
+def served(start: Start) -> RunningQuotagate:
     port = free_port()
     return start(["serve", "--port", str(port)], port)
 
@@ -122,18 +90,18 @@ def test_icons_travel_inside_the_resources_package(bundle: Path) -> None:
     assert len(list(icons.glob("quotagate-*.png"))) >= 4
 
 
-def test_serve_answers_healthz(served: BundledQuotagate) -> None:
+def test_serve_answers_healthz(served: RunningQuotagate) -> None:
     response = httpx.get(f"{served.url}/healthz")
     assert response.status_code == 200 and response.text == "ok"
 
 
-def test_serve_health_json_reports_the_version(served: BundledQuotagate) -> None:
+def test_serve_health_json_reports_the_version(served: RunningQuotagate) -> None:
     health = httpx.get(f"{served.url}/api/monitoring/health").json()
     assert health["version"] == __version__
     assert health["database"]["status"] == "ok"
 
 
-def test_sigterm_stops_serve_cleanly_and_frees_the_port(served: BundledQuotagate) -> None:
+def test_sigterm_stops_serve_cleanly_and_frees_the_port(served: RunningQuotagate) -> None:
     code, out, err = served.terminate()
     assert code == 0, err
     assert "Stopped." in out
