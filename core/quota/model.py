@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from core.secrets import mask
+
 UTC = timezone.utc
 
 
@@ -211,13 +213,9 @@ def parse_iso_z(text: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def mask_secret(secret: str, keep: int = 4) -> str:
-    """`sk-abc…wxyz`: enough to tell keys apart, too little to use one."""
-    secret = secret.strip()
-    keep = min(keep, len(secret) // 4)
-    if keep <= 0:
-        return "…"
-    return f"{secret[:keep]}…{secret[-keep:]}"
+def mask_secret(secret: str) -> str:
+    """`sk-a…wxyz`: the one masking rule of the program (core.secrets.mask)."""
+    return mask(secret.strip())
 
 
 def mask_identity(identity: str) -> str:
