@@ -10,7 +10,7 @@ from pathlib import Path
 
 import qasync
 from peewee import DatabaseError
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from core import __version__, autostart, i18n, settings
@@ -62,11 +62,13 @@ class DesktopApp(QObject):
             self.tray.restore_requested.connect(self.show_restore)
             self.bridge.gateway_state_changed.connect(self.tray.show_gateway_state)
         self.general_page: GeneralPage | None = None
+        self._qt_translator: QTranslator | None = None
         self._quit = asyncio.Event()
 
     async def start(self) -> GatewayState:
         state = await self.services.start()
         i18n.set_language(await off_loop(self.services.store.get_setting, settings.KEY_LANGUAGE))
+        self._qt_translator = install_qt_translations()
         if self.tray is not None:
             self.tray.retranslate()
         self.quota_glance = QuotaGlance(self.services, self.tray)
@@ -128,15 +130,16 @@ class DesktopApp(QObject):
         if self.tray is not None:
             self.tray.notify(title, message, critical)
         else:
-            self.window.show_notice(f"{title}: {message}")
+            self.window.show_notice(tr("{title}: {message}", title=title, message=message))
 
     async def run(self) -> int:
         try:
             await self.start()
         except (SchemaTooNewError, DatabaseError, OSError) as exc:
             log.error("Cannot open the store: %s", exc)
-            QMessageBox.critical(None, "Quotagate cannot start",
-                                 f"The store in {self.services.data_folder} cannot be opened:\n\n{exc}")
+            QMessageBox.critical(None, tr("Quotagate cannot start"),
+                                 tr("The store in {folder} cannot be opened:\n\n{error}",
+                                    folder=self.services.data_folder, error=exc))
             return EXIT_FAILED
         await self._quit.wait()
         await self.shutdown()
@@ -161,6 +164,9 @@ class DesktopApp(QObject):
         """Hand the Qt objects back to Qt for deletion (deterministic, instead of Python's GC order)."""
         if self.tray is not None:
             self.tray.dispose()
+        if self._qt_translator is not None:
+            QCoreApplication.removeTranslator(self._qt_translator)
+            self._qt_translator = None
         self.window.deleteLater()
         self.deleteLater()
 
@@ -180,10 +186,26 @@ def configure_application(app: QApplication) -> QApplication:
     return app
 
 
+def install_qt_translations() -> QTranslator | None:
+    """Qt's own texts (standard dialog buttons, file dialogs, edit menus) in the language in use. English
+    needs none; a missing catalogue leaves them in English."""
+    app = QCoreApplication.instance()
+    if app is None or i18n.language() == "en":
+        return None
+    translator = QTranslator(app)
+    if not translator.load(QLocale(i18n.language()), "qtbase", "_",
+                           QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        translator.deleteLater()
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
 def run_desktop(folder: Path, verbose: bool = False) -> int:
     reason = display_unavailable_reason()
     if reason:
-        print(f"Quotagate: {reason}, so the gateway runs headless (as `quotagate serve`).", flush=True)
+        print(tr("Quotagate: {reason}, so the gateway runs headless (as `quotagate serve`).", reason=reason),
+              flush=True)
         log.warning("No GUI: %s; running headless", reason)
         return run_headless(folder)
 
@@ -191,7 +213,7 @@ def run_desktop(folder: Path, verbose: bool = False) -> int:
 
     instance = SingleInstance(folder)
     if instance.hand_over() or not instance.listen():
-        print("Quotagate is already running; its window has been brought to the front.", flush=True)
+        print(tr("Quotagate is already running; its window has been brought to the front."), flush=True)
         return EXIT_OK
 
     loop = qasync.QEventLoop(app)

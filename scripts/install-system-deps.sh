@@ -9,7 +9,7 @@ packages=(
     libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
     libxcb-render-util0 libxcb-image0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libxcb-sync1
     libxcb-shm0 libxcb-render0 libxcb-xinerama0
-    fonts-dejavu-core
+    fonts-dejavu-core fonts-droid-fallback  # Latin and CJK text
 )
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(binutils)  # PyInstaller reads shared-library dependencies with objdump

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from core import settings
 from core.gateway import client_keys
 from core.gateway.client_keys import CreatedKey
+from core.i18n import tr
 from core.services import CoreServices
 from desktop.widgets import format as fmt
 from desktop.widgets.feedback import (
@@ -46,9 +47,10 @@ from desktop.widgets.tasks import PageTasks, off_loop
 
 log = logging.getLogger(__name__)
 
-KEYS_NOTE = ("While the gateway listens on this computer only (127.0.0.1), API keys are optional: programs on "
-             "this computer can use it without one. When it listens on another address, every request must "
-             "carry a key. Create one key per tool, so you can revoke each on its own.")
+def keys_note() -> str:
+    return tr("While the gateway listens on this computer only (127.0.0.1), API keys are optional: programs on "
+              "this computer can use it without one. When it listens on another address, every request must "
+              "carry a key. Create one key per tool, so you can revoke each on its own.")
 
 
 class ApiKeysPage(QWidget):
@@ -63,24 +65,24 @@ class ApiKeysPage(QWidget):
 
         self.mode_label = QLabel()
         self.mode_label.setWordWrap(True)
-        self.require_box = QCheckBox("Require a key from programs on this computer too")
+        self.require_box = QCheckBox(tr("Require a key from programs on this computer too"))
         self.require_box.toggled.connect(self._on_require_toggled)
         self.require_feedback = StatusLabel()
         access_layout = QVBoxLayout()
-        access_layout.addWidget(hint(KEYS_NOTE))
+        access_layout.addWidget(hint(keys_note()))
         access_layout.addWidget(self.mode_label)
         access_layout.addWidget(self.require_box)
         access_layout.addWidget(self.require_feedback)
-        access_box = QGroupBox("Access")
+        access_box = QGroupBox(tr("Access"))
         access_box.setLayout(access_layout)
 
-        self.table = read_only_table(["Name", "Key", "Created", "Last used", "Status"])
+        self.table = read_only_table([tr("Name"), tr("Key"), tr("Created"), tr("Last used"), tr("Status")])
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.empty = empty_state("No API keys yet. Create one for each tool that talks to the gateway "
-                                 "(Cursor, Cline, scripts…).")
-        self.create_button = QPushButton("Create key…")
+        self.empty = empty_state(tr("No API keys yet. Create one for each tool that talks to the gateway "
+                                    "(Cursor, Cline, scripts…)."))
+        self.create_button = QPushButton(tr("Create key…"))
         self.create_button.clicked.connect(self.open_create_dialog)
-        self.revoke_button = QPushButton("Revoke…")
+        self.revoke_button = QPushButton(tr("Revoke…"))
         self.revoke_button.clicked.connect(self.confirm_revoke)
         buttons = QHBoxLayout()
         buttons.addWidget(self.create_button)
@@ -92,8 +94,8 @@ class ApiKeysPage(QWidget):
         keys_layout.addWidget(self.empty, 1)
         keys_layout.addLayout(buttons)
         keys_layout.addWidget(self.feedback)
-        keys_layout.addWidget(hint("Tools send the key as “Authorization: Bearer <key>” or “x-api-key: <key>”."))
-        keys_box = QGroupBox("Keys")
+        keys_layout.addWidget(hint(tr("Tools send the key as “Authorization: Bearer <key>” or “x-api-key: <key>”.")))
+        keys_box = QGroupBox(tr("Keys"))
         keys_box.setLayout(keys_layout)
 
         layout = QVBoxLayout(self)
@@ -125,7 +127,7 @@ class ApiKeysPage(QWidget):
             required = bool(await off_loop(store.get_setting, settings.KEY_REQUIRE_API_KEY, False))
         except Exception as exc:
             log.exception("Reading API keys failed")
-            self.feedback.error(f"Could not read the API keys: {exc}")
+            self.feedback.error(tr("Could not read the API keys: {error}", error=exc))
             return
         self._show_keys()
         self._show_mode(required)
@@ -142,11 +144,11 @@ class ApiKeysPage(QWidget):
             muted = MUTED_COLOR if key["revoked"] else None
             rows.append([
                 cell(key["name"], data=key["id"], color=muted),
-                cell(key["key"], color=muted, tooltip="Only the start of a key is kept visible"),
+                cell(key["key"], color=muted, tooltip=tr("Only the start of a key is kept visible")),
                 cell(fmt.date_time(key["createdAt"]), color=muted),
                 cell(fmt.ago(key["lastUsedAt"]), color=muted,
                      tooltip=fmt.timestamp(key["lastUsedAt"]) if key["lastUsedAt"] else ""),
-                cell("Revoked" if key["revoked"] else "Active", color=muted),
+                cell(tr("Revoked") if key["revoked"] else tr("Active"), color=muted),
             ])
         for row in rows:
             row[1].setFont(monospace_font())
@@ -167,13 +169,13 @@ class ApiKeysPage(QWidget):
         self.require_box.setEnabled(loopback)
         self.require_box.blockSignals(False)
         if not loopback:
-            text, color = f"The gateway listens on {where}, so every request must carry a key.", None
+            text, color = tr("The gateway listens on {where}, so every request must carry a key.", where=where), None
         elif required:
-            text, color = f"The gateway listens on {where}; you chose to require a key anyway.", None
+            text, color = tr("The gateway listens on {where}; you chose to require a key anyway.", where=where), None
         else:
-            text, color = f"The gateway listens on {where} only: keys are optional now.", None
+            text, color = tr("The gateway listens on {where} only: keys are optional now.", where=where), None
         if (required or not loopback) and not self.active_keys():
-            text += " No key is active yet, so every request is refused until you create one."
+            text += tr(" No key is active yet, so every request is refused until you create one.")
             color = WARNING_COLOR
         self.mode_label.setText(text)
         self.mode_label.setStyleSheet(f"color: {color};" if color else "")
@@ -197,10 +199,10 @@ class ApiKeysPage(QWidget):
             await self.services.reload_gateway_config()
         except Exception as exc:
             log.exception("Saving the key requirement failed")
-            self.require_feedback.error(f"Not saved: {exc}")
+            self.require_feedback.error(tr("Not saved: {error}", error=exc))
         else:
-            self.require_feedback.ok("Saved. " + ("Requests without a valid key are refused from now on."
-                                                  if required else "Programs on this computer need no key now."))
+            self.require_feedback.ok(tr("Saved. Requests without a valid key are refused from now on.") if required
+                                     else tr("Saved. Programs on this computer need no key now."))
         await self.refresh()
 
     # -- create ------------------------------------------------------------------------------------
@@ -212,12 +214,12 @@ class ApiKeysPage(QWidget):
 
     async def _create(self, name: str) -> CreatedKey:
         created = await off_loop(client_keys.create_key, name)
-        message = f"Created the key “{created.name}”."
+        message = tr("Created the key “{name}”.", name=created.name)
         try:
             await self.services.reload_gateway_config()
         except Exception as exc:
             log.exception("Reloading the gateway configuration failed")
-            message += f" The gateway could not load it yet ({exc}); it will at the next start."
+            message += tr(" The gateway could not load it yet ({error}); it will at the next start.", error=exc)
             self.feedback.error(message)
         else:
             self.feedback.ok(message)
@@ -231,9 +233,10 @@ class ApiKeysPage(QWidget):
         key = next((k for k in self.keys if k["id"] == key_id and not k["revoked"]), None)
         if key is None:
             return None
-        self.confirm_box = ConfirmBox(self, "Revoke API key", f"Revoke the key “{key['name']}” ({key['key']})?",
-                                      "Revoke", lambda: self.tasks.start(self._revoke(key)),
-                                      "Tools using it are refused from now on. This cannot be undone.")
+        self.confirm_box = ConfirmBox(self, tr("Revoke API key"),
+                                      tr("Revoke the key “{name}” ({key})?", name=key["name"], key=key["key"]),
+                                      tr("Revoke"), lambda: self.tasks.start(self._revoke(key)),
+                                      tr("Tools using it are refused from now on. This cannot be undone."))
         self.confirm_box.open()
         return self.confirm_box
 
@@ -244,9 +247,9 @@ class ApiKeysPage(QWidget):
             await self.services.reload_gateway_config()
         except Exception as exc:
             log.exception("Revoking a key failed")
-            self.feedback.error(f"Could not revoke {key['name']}: {exc}")
+            self.feedback.error(tr("Could not revoke {name}: {error}", name=key["name"], error=exc))
         else:
-            self.feedback.ok(f"Revoked “{key['name']}”. Requests with it are refused now.")
+            self.feedback.ok(tr("Revoked “{name}”. Requests with it are refused now.", name=key["name"]))
         await self.refresh()
 
 
@@ -255,7 +258,7 @@ class CreateKeyDialog(QDialog):
 
     def __init__(self, parent: QWidget, create: Callable[[str], Awaitable[CreatedKey]]) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Create API key")
+        self.setWindowTitle(tr("Create API key"))
         self.setMinimumWidth(560)
         self._create = create
         self.create_task: asyncio.Task[None] | None = None
@@ -263,17 +266,17 @@ class CreateKeyDialog(QDialog):
 
         # Step 1: a name
         self.name_field = QLineEdit()
-        self.name_field.setPlaceholderText("e.g. Cursor on my laptop")
+        self.name_field.setPlaceholderText(tr("e.g. Cursor on my laptop"))
         self.error = StatusLabel()
         self.ask_buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.create_button = self.ask_buttons.addButton("Create", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_button = self.ask_buttons.addButton(tr("Create"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.ask_buttons.accepted.connect(self.submit)
         self.ask_buttons.rejected.connect(self.reject)
         ask_form = QFormLayout()
-        ask_form.addRow("Name:", self.name_field)
+        ask_form.addRow(tr("Name:"), self.name_field)
         ask_layout = QVBoxLayout()
         ask_layout.addLayout(ask_form)
-        ask_layout.addWidget(hint("The name tells you later which tool uses the key."))
+        ask_layout.addWidget(hint(tr("The name tells you later which tool uses the key.")))
         ask_layout.addWidget(self.error)
         ask_layout.addStretch(1)
         ask_layout.addWidget(self.ask_buttons)
@@ -286,13 +289,13 @@ class CreateKeyDialog(QDialog):
         self.key_field = QLineEdit()
         self.key_field.setReadOnly(True)
         self.key_field.setFont(monospace_font())
-        self.copy_button = QPushButton("Copy")
+        self.copy_button = QPushButton(tr("Copy"))
         self.copy_button.clicked.connect(self.copy_key)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_field, 1)
         key_row.addWidget(self.copy_button)
-        warning = QLabel("Copy this key now: you won't see it again. Quotagate keeps only a fingerprint of it; "
-                         "if you lose it, revoke it and create a new one.")
+        warning = QLabel(tr("Copy this key now: you won't see it again. Quotagate keeps only a fingerprint of it; "
+                            "if you lose it, revoke it and create a new one."))
         warning.setWordWrap(True)
         warning.setStyleSheet(f"color: {WARNING_COLOR}; font-weight: bold;")
         self.done_buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -317,24 +320,24 @@ class CreateKeyDialog(QDialog):
     def submit(self) -> asyncio.Task[None] | None:
         name = self.name_field.text().strip()
         if not name:
-            self.error.error("Enter a name, e.g. the tool that will use the key.")
+            self.error.error(tr("Enter a name, e.g. the tool that will use the key."))
             return None
         self.create_task = asyncio.ensure_future(self._run_create(name))
         return self.create_task
 
     async def _run_create(self, name: str) -> None:
         self.ask_buttons.setEnabled(False)
-        self.error.busy("Creating…")
+        self.error.busy(tr("Creating…"))
         try:
             self.created = await self._create(name)
         except Exception as exc:
             log.exception("Creating a key failed")
-            self.error.error(f"Not created: {exc}")
+            self.error.error(tr("Not created: {error}", error=exc))
             self.ask_buttons.setEnabled(True)
             return
         finally:
             self.create_task = None
-        self.created_label.setText(f"Your new key “{self.created.name}”:")
+        self.created_label.setText(tr("Your new key “{name}”:", name=self.created.name))
         self.key_field.setText(self.created.key)
         self.key_field.setCursorPosition(0)
         self.steps.setCurrentIndex(1)
@@ -342,7 +345,7 @@ class CreateKeyDialog(QDialog):
 
     def copy_key(self) -> None:
         QGuiApplication.clipboard().setText(self.key_field.text())
-        self.copy_button.setText("Copied ✓")
+        self.copy_button.setText(tr("Copied ✓"))
 
     def reject(self) -> None:
         if self.create_task is not None:

@@ -4,7 +4,6 @@ BackupManager; this page collects choices and reports progress and results."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from core import settings
 from core.backup import BackupError
 from core.backup.manager import BackupInfo
+from core.i18n import tr
 from core.services import CoreServices
 from desktop.widgets.feedback import (
     ConfirmBox,
@@ -40,13 +40,36 @@ from desktop.widgets.feedback import (
 )
 from desktop.widgets.tasks import PageTasks, off_loop
 
-FILE_FILTER = "Quotagate backups (*.tar.gz *.tgz *.sqlite);;Archive with manifest (*.tar.gz);;Database (*.sqlite)"
+def file_filter() -> str:
+    return ";;".join((tr("Quotagate backups") + " (*.tar.gz *.tgz *.sqlite)",
+                      tr("Archive with manifest") + " (*.tar.gz)", tr("Database") + " (*.sqlite)"))
 
 
 def describe_contents(info: BackupInfo) -> str:
     c = info.counts
-    return (f"{c['accounts']} accounts, {c['endpoints']} custom endpoints, {c['combos']} combos, "
-            f"{c['keys']} API keys, {c['aliases']} aliases, {c['usage']} usage rows")
+    return tr("{accounts} accounts, {endpoints} custom endpoints, {combos} combos, {keys} API keys, "
+              "{aliases} aliases, {usage} usage rows", accounts=c["accounts"], endpoints=c["endpoints"],
+              combos=c["combos"], keys=c["keys"], aliases=c["aliases"], usage=c["usage"])
+
+
+def describe_reason(reason: str) -> str:
+    """Why a snapshot was taken, in words: the stored reasons are English data, translated for display."""
+    known = {
+        "manual": tr("manual"),
+        "manual (tray)": tr("manual (tray)"),
+        "manual (API)": tr("manual (API)"),
+        "daily": tr("daily"),
+        "before restore": tr("before restore"),
+        "before changing proxies": tr("before changing proxies"),
+        "before adding an account": tr("before adding an account"),
+        "before editing an account": tr("before editing an account"),
+        "before removing an account": tr("before removing an account"),
+        "before saving a custom endpoint": tr("before saving a custom endpoint"),
+        "before removing a custom endpoint": tr("before removing a custom endpoint"),
+        "before changing the API key requirement": tr("before changing the API key requirement"),
+        "before revoking an API key": tr("before revoking an API key"),
+    }
+    return known.get(reason, reason)
 
 
 def format_size(size: int) -> str:
@@ -58,26 +81,29 @@ class ImportConfirmDialog(QDialog):
 
     def __init__(self, parent: QWidget, path: Path, info: BackupInfo) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Restore this backup?")
+        self.setWindowTitle(tr("Restore this backup?"))
         self.path, self.info = path, info
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at))
         form = QFormLayout()
-        form.addRow("File:", QLabel(path.name))
-        form.addRow("Made:", QLabel(f"{created}" + (f" by Quotagate {info.app_version}" if info.app_version else "")))
+        form.addRow(tr("File:"), QLabel(path.name))
+        made = (tr("{created} by Quotagate {version}", created=created, version=info.app_version) if info.app_version
+                else created)
+        form.addRow(tr("Made:"), QLabel(made))
         self.holds = QLabel(describe_contents(info))
         self.holds.setWordWrap(True)
-        form.addRow("Holds:", self.holds)
-        self.passphrase = SecretField("Passphrase chosen at export")
+        form.addRow(tr("Holds:"), self.holds)
+        self.passphrase = SecretField(tr("Passphrase chosen at export"))
         if info.secrets == "passphrase":
-            form.addRow("Passphrase:", self.passphrase)
-            form.addRow("", hint("Without it the restore still works, but accounts will ask for their keys again."))
+            form.addRow(tr("Passphrase:"), self.passphrase)
+            form.addRow("", hint(tr("Without it the restore still works, but accounts will ask for their keys "
+                                    "again.")))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.restore_button = buttons.addButton("Replace my current data", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button = buttons.addButton(tr("Replace my current data"), QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Restoring replaces all current providers, keys, settings and history. A "
-                                "snapshot of the current data is taken first, so this can be undone."))
+        layout.addWidget(QLabel(tr("Restoring replaces all current providers, keys, settings and history. A "
+                                   "snapshot of the current data is taken first, so this can be undone.")))
         layout.addLayout(form)
         layout.addWidget(buttons)
 
@@ -90,18 +116,18 @@ class BackupsPage(QWidget):
         self.dialog: QDialog | None = None
         self.confirm_box: ConfirmBox | None = None
 
-        self.table = read_only_table(["Created", "Reason", "Size", "Contents"], stretch=3)
-        self.empty = empty_state("No snapshots yet. The first daily one comes a minute after start; "
-                                 "“Back up now” takes one at once.")
-        self.back_up_button = QPushButton("Back up now")
+        self.table = read_only_table([tr("Created"), tr("Reason"), tr("Size"), tr("Contents")], stretch=3)
+        self.empty = empty_state(tr("No snapshots yet. The first daily one comes a minute after start; "
+                                    "“Back up now” takes one at once."))
+        self.back_up_button = QPushButton(tr("Back up now"))
         self.back_up_button.clicked.connect(lambda: self.tasks.start(self.back_up_now()))
-        self.restore_button = QPushButton("Restore selected…")
+        self.restore_button = QPushButton(tr("Restore selected…"))
         self.restore_button.clicked.connect(self.confirm_restore_selected)
-        self.export_button = QPushButton("Export to file…")
+        self.export_button = QPushButton(tr("Export to file…"))
         self.export_button.clicked.connect(self.choose_export_file)
-        self.import_button = QPushButton("Import from file…")
+        self.import_button = QPushButton(tr("Import from file…"))
         self.import_button.clicked.connect(self.choose_import_file)
-        self.export_passphrase = SecretField("Optional: lets another machine open the keys")
+        self.export_passphrase = SecretField(tr("Optional: lets another machine open the keys"))
         self.status = StatusLabel()
 
         actions = QHBoxLayout()
@@ -109,34 +135,34 @@ class BackupsPage(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         files = QFormLayout()
-        files.addRow("Passphrase for exports:", self.export_passphrase)
+        files.addRow(tr("Passphrase for exports:"), self.export_passphrase)
         file_buttons = QHBoxLayout()
         file_buttons.addWidget(self.export_button)
         file_buttons.addWidget(self.import_button)
         file_buttons.addStretch(1)
         files.addRow(file_buttons)
-        files_box = QGroupBox("Backup files")
+        files_box = QGroupBox(tr("Backup files"))
         files_box.setLayout(files)
 
         self.keep_count = QSpinBox()
         self.keep_count.setRange(1, 500)
         self.keep_days = QSpinBox()
         self.keep_days.setRange(1, 3650)
-        self.keep_days.setSuffix(" days")
-        self.save_retention_button = QPushButton("Save")
+        self.keep_days.setSuffix(tr(" days"))
+        self.save_retention_button = QPushButton(tr("Save"))
         self.save_retention_button.clicked.connect(lambda: self.tasks.start(self.save_retention()))
         retention = QHBoxLayout()
-        retention.addWidget(QLabel("Keep the newest"))
+        retention.addWidget(QLabel(tr("Keep the newest")))
         retention.addWidget(self.keep_count)
-        retention.addWidget(QLabel("snapshots, none older than"))
+        retention.addWidget(QLabel(tr("snapshots, none older than")))
         retention.addWidget(self.keep_days)
         retention.addWidget(self.save_retention_button)
         retention.addStretch(1)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label("Backups"))
-        layout.addWidget(hint("Quotagate takes a snapshot every day and before configuration changes. "
-                              "Snapshots stay on this machine; export a file to move to another one."))
+        layout.addWidget(title_label(tr("Backups")))
+        layout.addWidget(hint(tr("Quotagate takes a snapshot every day and before configuration changes. "
+                                 "Snapshots stay on this machine; export a file to move to another one.")))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty, 1)
         layout.addLayout(actions)
@@ -152,7 +178,8 @@ class BackupsPage(QWidget):
         rows = []
         for info in snapshots:
             created = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at))
-            rows.append([cell(created, info.id), cell(info.reason), cell(format_size(info.size_bytes), align_right=True),
+            rows.append([cell(created, info.id), cell(describe_reason(info.reason)),
+                         cell(format_size(info.size_bytes), align_right=True),
                          cell(describe_contents(info))])
         fill_table(self.table, rows)
         self.table.setVisible(bool(rows))
@@ -160,7 +187,7 @@ class BackupsPage(QWidget):
         self.restore_button.setEnabled(bool(snapshots))
 
     async def back_up_now(self) -> BackupInfo | None:
-        return await self._run("Backing up…", self._create_snapshot)
+        return await self._run(tr("Backing up…"), self._create_snapshot)
 
     async def export_to(self, path: Path, passphrase: str | None) -> BackupInfo | None:
         archive = path.name.endswith((".tar.gz", ".tgz"))
@@ -168,14 +195,15 @@ class BackupsPage(QWidget):
 
         async def work() -> tuple[BackupInfo, str]:
             info = await off_loop(export, path, passphrase)
-            sealed = "keys sealed with your passphrase" if passphrase else "keys readable on this machine only"
-            return info, f"Exported {path.name} ({format_size(info.size_bytes)}; {sealed})."
+            sealed = tr("keys sealed with your passphrase") if passphrase else tr("keys readable on this machine only")
+            return info, tr("Exported {name} ({size}; {sealed}).", name=path.name, size=format_size(info.size_bytes),
+                            sealed=sealed)
 
-        return await self._run(f"Exporting {path.name}…", work)
+        return await self._run(tr("Exporting {name}…", name=path.name), work)
 
     async def inspect(self, path: Path) -> ImportConfirmDialog | None:
         """Validate the file; on success open the confirmation showing what it holds."""
-        self.status.busy(f"Checking {path.name}…")
+        self.status.busy(tr("Checking {name}…", name=path.name))
         try:
             info = await off_loop(self.services.backups.inspect, path)
         except BackupError as exc:
@@ -192,14 +220,14 @@ class BackupsPage(QWidget):
             result = await self.services.backups.import_file(path, passphrase)
             return result, self._restored_message(result)
 
-        return await self._run(f"Restoring {path.name}…", work)
+        return await self._run(tr("Restoring {name}…", name=path.name), work)
 
     async def restore_snapshot(self, snapshot_id: str) -> dict | None:
         async def work() -> tuple[dict, str]:
             result = await self.services.backups.restore_snapshot(snapshot_id)
             return result, self._restored_message(result)
 
-        return await self._run("Restoring the snapshot…", work)
+        return await self._run(tr("Restoring the snapshot…"), work)
 
     async def save_retention(self) -> None:
         manager = self.services.backups
@@ -207,23 +235,24 @@ class BackupsPage(QWidget):
         await off_loop(self.services.store.set_setting, settings.KEY_BACKUP_KEEP_COUNT, manager.keep_count)
         await off_loop(self.services.store.set_setting, settings.KEY_BACKUP_KEEP_DAYS, manager.keep_days)
         removed = await off_loop(manager.prune)
-        self.status.ok("Saved." + (f" {len(removed)} older snapshots removed." if removed else ""))
+        self.status.ok(tr("Saved.") + (tr(" {count} older snapshots removed.", count=len(removed)) if removed else ""))
         await self.refresh()
 
     # -- dialogs --------------------------------------------------------------------------------------
     def confirm_restore_selected(self) -> ConfirmBox | None:
         snapshot_id = selected_data(self.table)
         if snapshot_id is None:
-            self.status.info("Select a snapshot first.")
+            self.status.info(tr("Select a snapshot first."))
             return None
-        self.confirm_box = ConfirmBox(self, "Restore snapshot?", f"Replace all current data with snapshot {snapshot_id}?",
-                                      "Restore", lambda: self.tasks.start(self.restore_snapshot(snapshot_id)),
-                                      "The current data is snapshotted first, so this can be undone.")
+        self.confirm_box = ConfirmBox(self, tr("Restore snapshot?"),
+                                      tr("Replace all current data with snapshot {id}?", id=snapshot_id),
+                                      tr("Restore"), lambda: self.tasks.start(self.restore_snapshot(snapshot_id)),
+                                      tr("The current data is snapshotted first, so this can be undone."))
         self.confirm_box.open()
         return self.confirm_box
 
     def choose_export_file(self) -> QFileDialog:
-        dialog = QFileDialog(self, "Export backup", str(Path.home() / "quotagate-backup.tar.gz"), FILE_FILTER)
+        dialog = QFileDialog(self, tr("Export backup"), str(Path.home() / "quotagate-backup.tar.gz"), file_filter())
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.fileSelected.connect(lambda name: self.tasks.start(
             self.export_to(Path(name), self.export_passphrase.text() or None)))
@@ -231,7 +260,7 @@ class BackupsPage(QWidget):
         return dialog
 
     def choose_import_file(self) -> QFileDialog:
-        dialog = QFileDialog(self, "Import backup", str(Path.home()), FILE_FILTER)
+        dialog = QFileDialog(self, tr("Import backup"), str(Path.home()), file_filter())
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(lambda name: self.tasks.start(self.inspect(Path(name))))
         dialog.open()
@@ -240,7 +269,8 @@ class BackupsPage(QWidget):
     # -- helpers --------------------------------------------------------------------------------------
     async def _create_snapshot(self) -> tuple[BackupInfo, str]:
         info = await off_loop(self.services.backups.create_snapshot, "manual")
-        return info, f"Backed up ({format_size(info.size_bytes)}, {describe_contents(info)})."
+        return info, tr("Backed up ({size}, {contents}).", size=format_size(info.size_bytes),
+                        contents=describe_contents(info))
 
     async def _run(self, busy_text: str, work):  # type: ignore[no-untyped-def]
         buttons = (self.back_up_button, self.restore_button, self.export_button, self.import_button)
@@ -253,7 +283,7 @@ class BackupsPage(QWidget):
             self.status.error(str(exc))
             return None
         except OSError as exc:
-            self.status.error(f"Could not write or read the file: {exc.strerror or exc}.")
+            self.status.error(tr("Could not write or read the file: {error}.", error=exc.strerror or exc))
             return None
         finally:
             for button in buttons:
@@ -263,10 +293,10 @@ class BackupsPage(QWidget):
         return result
 
     def _restored_message(self, result: dict) -> str:
-        message = f"Restored. The previous data is kept as snapshot {result['safetySnapshot']}."
+        message = tr("Restored. The previous data is kept as snapshot {id}.", id=result["safetySnapshot"])
         if result["accountsNeedingKeys"]:
-            message += (f" {result['accountsNeedingKeys']} saved keys could not be opened here: enter them "
-                        f"again on the Providers page.")
+            message += tr(" {count} saved keys could not be opened here: enter them again on the Providers page.",
+                          count=result["accountsNeedingKeys"])
         return message
 
     def _load_retention(self) -> None:

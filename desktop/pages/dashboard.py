@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.gateway import usage_queries
+from core.i18n import tr
 from core.providers import catalog
 from core.services import CoreServices
 from desktop.widgets import format as fmt
@@ -61,7 +62,10 @@ class Range:
     bucket: str  # 'hour' or 'day', as usage_queries.history takes it
 
 
-RANGES = (Range("Last 24 hours", 24, "hour"), Range("Last 7 days", 7, "day"), Range("Last 30 days", 30, "day"))
+def ranges() -> tuple[Range, ...]:
+    """The choosable ranges, labelled in the current language."""
+    return (Range(tr("Last 24 hours"), 24, "hour"), Range(tr("Last 7 days"), 7, "day"),
+            Range(tr("Last 30 days"), 30, "day"))
 
 
 def bucket_starts(chosen: Range, now: float) -> list[float]:
@@ -110,11 +114,12 @@ class DashboardPage(QWidget):
         self._again = False
 
         # Controls
+        self.ranges = ranges()
         self.range_field = QComboBox()
-        for chosen in RANGES:
+        for chosen in self.ranges:
             self.range_field.addItem(chosen.label)
         self.range_field.currentIndexChanged.connect(self._on_filter_changed)
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(tr("Refresh"))
         self.refresh_button.clicked.connect(self.request_refresh)
         self.updated_label = QLabel()
         self.updated_label.setStyleSheet(f"color: {MUTED_COLOR};")
@@ -126,11 +131,11 @@ class DashboardPage(QWidget):
         self.status = StatusLabel()
 
         # Totals
-        self.requests_card = StatCard("Requests")
-        self.tokens_in_card = StatCard("Tokens in")
-        self.tokens_out_card = StatCard("Tokens out")
-        self.cost_card = StatCard("Cost")
-        self.errors_card = StatCard("Errors")
+        self.requests_card = StatCard(tr("Requests"))
+        self.tokens_in_card = StatCard(tr("Tokens in"))
+        self.tokens_out_card = StatCard(tr("Tokens out"))
+        self.cost_card = StatCard(tr("Cost"))
+        self.errors_card = StatCard(tr("Errors"))
         cards = QHBoxLayout()
         for card in (self.requests_card, self.tokens_in_card, self.tokens_out_card, self.cost_card, self.errors_card):
             cards.addWidget(card)
@@ -139,15 +144,16 @@ class DashboardPage(QWidget):
         self.chart = TimeSeriesChart()
 
         # Tables
-        self.providers_table = read_only_table(["Provider", "Requests", "Tokens in", "Tokens out", "Cost", "Errors"])
-        self.providers_view = _TableOrEmpty(self.providers_table, "No requests in this range.")
-        self.models_table = read_only_table(["Model", "Provider", "Requests", "Tokens in", "Tokens out", "Cost",
-                                             "Errors"])
-        self.models_view = _TableOrEmpty(self.models_table, "No requests in this range.")
+        self.providers_table = read_only_table([tr("Provider"), tr("Requests"), tr("Tokens in"), tr("Tokens out"),
+                                                tr("Cost"), tr("Errors")])
+        self.providers_view = _TableOrEmpty(self.providers_table, tr("No requests in this range."))
+        self.models_table = read_only_table([tr("Model"), tr("Provider"), tr("Requests"), tr("Tokens in"),
+                                             tr("Tokens out"), tr("Cost"), tr("Errors")])
+        self.models_view = _TableOrEmpty(self.models_table, tr("No requests in this range."))
 
         # Request log
         self.search_field = QLineEdit()
-        self.search_field.setPlaceholderText("Search provider or model")
+        self.search_field.setPlaceholderText(tr("Search provider or model"))
         self.search_field.setClearButtonEnabled(True)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -155,22 +161,22 @@ class DashboardPage(QWidget):
         self._search_timer.timeout.connect(self._on_filter_changed)
         self.search_field.textChanged.connect(lambda _text: self._search_timer.start())
         self.provider_filter = QComboBox()
-        self.provider_filter.addItem("All providers", None)
+        self.provider_filter.addItem(tr("All providers"), None)
         self.provider_filter.currentIndexChanged.connect(self._on_filter_changed)
         self.status_filter = QComboBox()
-        for label, value in (("Any status", None), ("Succeeded", "ok"), ("Failed", "error")):
+        for label, value in ((tr("Any status"), None), (tr("Succeeded"), "ok"), (tr("Failed"), "error")):
             self.status_filter.addItem(label, value)
         self.status_filter.currentIndexChanged.connect(self._on_filter_changed)
         filters = QHBoxLayout()
         filters.addWidget(self.search_field, 1)
         filters.addWidget(self.provider_filter)
         filters.addWidget(self.status_filter)
-        self.log_table = read_only_table(["Time", "Provider", "Model", "Status", "In", "Out", "Latency", "Cost"],
-                                         stretch=2)
-        self.log_view = _TableOrEmpty(self.log_table, "No requests match.")
-        self.previous_button = QPushButton("‹ Newer")
+        self.log_table = read_only_table([tr("Time"), tr("Provider"), tr("Model"), tr("Status"), tr("In"), tr("Out"),
+                                          tr("Latency"), tr("Cost")], stretch=2)
+        self.log_view = _TableOrEmpty(self.log_table, tr("No requests match."))
+        self.previous_button = QPushButton(tr("‹ Newer"))
         self.previous_button.clicked.connect(lambda: self._page(-1))
-        self.next_button = QPushButton("Older ›")
+        self.next_button = QPushButton(tr("Older ›"))
         self.next_button.clicked.connect(lambda: self._page(1))
         self.page_label = QLabel()
         paging = QHBoxLayout()
@@ -186,9 +192,9 @@ class DashboardPage(QWidget):
         log_widget.setLayout(log_layout)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.providers_view, "By provider")
-        self.tabs.addTab(self.models_view, "By model")
-        self.tabs.addTab(log_widget, "Request log")
+        self.tabs.addTab(self.providers_view, tr("By provider"))
+        self.tabs.addTab(self.models_view, tr("By model"))
+        self.tabs.addTab(log_widget, tr("Request log"))
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -220,7 +226,7 @@ class DashboardPage(QWidget):
 
     # -- loading -----------------------------------------------------------------------------------
     def chosen_range(self) -> Range:
-        return RANGES[max(0, self.range_field.currentIndex())]
+        return self.ranges[max(0, self.range_field.currentIndex())]
 
     def _on_filter_changed(self, *_: Any) -> None:
         self.offset = 0
@@ -245,7 +251,7 @@ class DashboardPage(QWidget):
 
     async def _refresh_until_current(self) -> None:
         self.refresh_button.setEnabled(False)
-        self.updated_label.setText("Updating…")
+        self.updated_label.setText(tr("Updating…"))
         try:
             while True:
                 self._again = False
@@ -270,7 +276,7 @@ class DashboardPage(QWidget):
                                       offset=self.offset, **filters)
         except Exception as exc:
             log.exception("Reading usage failed")
-            self.status.error(f"Could not read the usage: {exc}")
+            self.status.error(tr("Could not read the usage: {error}", error=exc))
             self.updated_label.setText("")
             return
         self.status.clear()
@@ -280,17 +286,21 @@ class DashboardPage(QWidget):
         self._show_breakdowns(history)
         self._update_provider_filter(history)
         self._show_log(log_page)
-        self.updated_label.setText(f"Updated {datetime.fromtimestamp(now).strftime('%H:%M:%S')}")
+        self.updated_label.setText(tr("Updated {time}", time=datetime.fromtimestamp(now).strftime("%H:%M:%S")))
 
     # -- showing -----------------------------------------------------------------------------------
     def _show_totals(self, totals: dict[str, Any]) -> None:
-        self.requests_card.set_value(fmt.count(totals["requests"]), f"{totals['requests']:,} requests")
-        self.tokens_in_card.set_value(fmt.count(totals["promptTokens"]), f"{totals['promptTokens']:,} tokens")
+        self.requests_card.set_value(fmt.count(totals["requests"]),
+                                     tr("{count} requests", count=f"{totals['requests']:,}"))
+        self.tokens_in_card.set_value(fmt.count(totals["promptTokens"]),
+                                      tr("{count} tokens", count=f"{totals['promptTokens']:,}"))
         self.tokens_out_card.set_value(fmt.count(totals["completionTokens"]),
-                                       f"{totals['completionTokens']:,} tokens")
-        self.cost_card.set_value(fmt.usd(totals["cost"]), f"${totals['cost']:.6f} at catalogue prices")
+                                       tr("{count} tokens", count=f"{totals['completionTokens']:,}"))
+        self.cost_card.set_value(fmt.usd(totals["cost"]),
+                                 tr("{cost} at catalogue prices", cost=f"${totals['cost']:.6f}"))
         errors = totals["errors"]
-        share = f"{errors / totals['requests']:.0%} of requests" if totals["requests"] else ""
+        share = (tr("{share} of requests", share=f"{errors / totals['requests']:.0%}") if totals["requests"]
+                 else "")
         self.errors_card.set_value(fmt.count(errors), share, ERROR_COLOR if errors else None)
 
     def _show_chart(self, chosen: Range, starts: list[float], history: dict[str, Any]) -> None:
@@ -303,12 +313,12 @@ class DashboardPage(QWidget):
                 requests[index] += point["requests"]
                 cost[index] += point["cost"]
         self.chart.set_data(starts, width, [
-            ChartSeries("Requests", requests, REQUESTS_COLOR, "bars", "left", fmt.count),
-            ChartSeries("Cost", cost, COST_COLOR, "line", "right", fmt.usd),
+            ChartSeries(tr("Requests"), requests, REQUESTS_COLOR, "bars", "left", fmt.count),
+            ChartSeries(tr("Cost"), cost, COST_COLOR, "line", "right", fmt.usd),
         ])
         port = self.services.gateway_state.port
-        self.chart.set_empty_text(f"No requests in the {chosen.label.lower()}.\nPoint your tools at "
-                                  f"http://127.0.0.1:{port}/v1 and their usage appears here.")
+        self.chart.set_empty_text(tr("No requests in the {range}.\nPoint your tools at http://127.0.0.1:{port}/v1 "
+                                     "and their usage appears here.", range=chosen.label.lower(), port=port))
 
     def _show_breakdowns(self, history: dict[str, Any]) -> None:
         def numbers(row: dict[str, Any]) -> list[Any]:
@@ -335,7 +345,7 @@ class DashboardPage(QWidget):
             return
         self.provider_filter.blockSignals(True)
         self.provider_filter.clear()
-        self.provider_filter.addItem("All providers", None)
+        self.provider_filter.addItem(tr("All providers"), None)
         for provider_id in wanted:
             self.provider_filter.addItem(provider_name(provider_id), provider_id)
         self.provider_filter.setCurrentIndex(max(0, self.provider_filter.findData(current)) if current else 0)
@@ -358,8 +368,8 @@ class DashboardPage(QWidget):
             ])
         filtered = any((self.provider_filter.currentData(), self.status_filter.currentData(),
                         self.search_field.text().strip()))
-        self.log_view.empty.setText("No requests match these filters." if filtered
-                                    else "No requests in this range yet.")
+        self.log_view.empty.setText(tr("No requests match these filters.") if filtered
+                                    else tr("No requests in this range yet."))
         self.log_view.show_rows(rows)
         self._update_paging()
 
@@ -367,7 +377,8 @@ class DashboardPage(QWidget):
         total = self.log_page["total"] if self.log_page else 0
         shown = len(self.log_page["items"]) if self.log_page else 0
         if total:
-            self.page_label.setText(f"{self.offset + 1:,}–{self.offset + shown:,} of {total:,}")
+            self.page_label.setText(tr("{first}–{last} of {total}", first=f"{self.offset + 1:,}",
+                                       last=f"{self.offset + shown:,}", total=f"{total:,}"))
         else:
             self.page_label.setText("")
         self.previous_button.setEnabled(self.offset > 0)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import autostart, paths, settings
+from core.i18n import tr
 from core.services import GatewayState
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class GeneralPage(QWidget):
         self.port_input = QSpinBox()
         self.port_input.setRange(1, 65535)
         self.port_input.setValue(state.port)
-        self.apply_button = QPushButton("Apply")
+        self.apply_button = QPushButton(tr("Apply"))
         self.apply_button.clicked.connect(self._on_apply_clicked)
         self.port_feedback = QLabel()
         self.port_feedback.setWordWrap(True)
@@ -58,43 +59,44 @@ class GeneralPage(QWidget):
         port_row.addWidget(self.apply_button)
         port_row.addStretch(1)
         gateway_form = QFormLayout()
-        gateway_form.addRow("Status:", self.gateway_status)
-        gateway_form.addRow("Port:", port_row)
+        gateway_form.addRow(tr("Status:"), self.gateway_status)
+        gateway_form.addRow(tr("Port:"), port_row)
         gateway_form.addRow(self.port_feedback)
         env_port = settings.port_from_environment_or_none()
         if env_port is not None:
-            note = QLabel(f"{settings.PORT_ENV}={env_port} is set: it wins over this setting at the next start.")
+            note = QLabel(tr("{name}={port} is set: it wins over this setting at the next start.",
+                         name=settings.PORT_ENV, port=env_port))
             note.setWordWrap(True)
             gateway_form.addRow("", note)
-        gateway_box = QGroupBox("Gateway")
+        gateway_box = QGroupBox(tr("Gateway"))
         gateway_box.setLayout(gateway_form)
 
         # Data folder
         self.folder_field = QLineEdit(str(data_folder))
         self.folder_field.setReadOnly(True)
-        self.open_folder_button = QPushButton("Open folder")
+        self.open_folder_button = QPushButton(tr("Open folder"))
         self.open_folder_button.clicked.connect(self.open_data_folder)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_field, 1)
         folder_row.addWidget(self.open_folder_button)
-        folder_hint = QLabel(f"Set {paths.DATA_DIR_ENV} before starting Quotagate to use another folder.")
+        folder_hint = QLabel(tr("Set {name} before starting Quotagate to use another folder.", name=paths.DATA_DIR_ENV))
         folder_hint.setWordWrap(True)
         data_layout = QVBoxLayout()
         data_layout.addLayout(folder_row)
         data_layout.addWidget(folder_hint)
-        data_box = QGroupBox("Data folder")
+        data_box = QGroupBox(tr("Data folder"))
         data_box.setLayout(data_layout)
 
         # Startup
-        self.start_at_login = QCheckBox("Start Quotagate when I log in")
+        self.start_at_login = QCheckBox(tr("Start Quotagate when I log in"))
         self.start_at_login.setChecked(autostart.is_enabled())
         if not sys.platform.startswith("linux"):
             self.start_at_login.setEnabled(False)
-            self.start_at_login.setToolTip("Available on Linux desktops for now.")
+            self.start_at_login.setToolTip(tr("Available on Linux desktops for now."))
         self.start_at_login.toggled.connect(self._on_start_at_login_toggled)
         startup_layout = QVBoxLayout()
         startup_layout.addWidget(self.start_at_login)
-        startup_box = QGroupBox("Startup")
+        startup_box = QGroupBox(tr("Startup"))
         startup_box.setLayout(startup_layout)
 
         layout = QVBoxLayout(self)
@@ -109,7 +111,7 @@ class GeneralPage(QWidget):
             self._current_port = state.port
         self._update_apply_enabled()
         if state.running:
-            self.gateway_status.setText(f"Listening on {state.url}")
+            self.gateway_status.setText(tr("Listening on {url}", url=state.url))
             self.gateway_status.setStyleSheet("color: #1a7f37;")
         else:
             self.gateway_status.setText(state.describe())
@@ -131,17 +133,17 @@ class GeneralPage(QWidget):
 
     async def _apply_port(self, port: int) -> None:
         self.apply_button.setEnabled(False)
-        self._show_feedback(f"Moving the gateway to port {port}…")
+        self._show_feedback(tr("Moving the gateway to port {port}…", port=port))
         try:
             state = await self._change_port(port)
         except Exception as exc:  # shown to the user; details go to the log
             log.exception("Changing the port failed")
-            self._show_feedback(f"Could not change the port: {exc}")
+            self._show_feedback(tr("Could not change the port: {error}", error=exc))
         else:
             if state.running:
-                self._show_feedback(f"Saved. The gateway now listens on {state.url}.")
+                self._show_feedback(tr("Saved. The gateway now listens on {url}.", url=state.url))
             else:
-                self._show_feedback(f"Not saved: {state.error}")
+                self._show_feedback(tr("Not saved: {error}", error=state.error))
         finally:
             self.apply_task = None
             self._update_apply_enabled()
@@ -153,4 +155,4 @@ class GeneralPage(QWidget):
             self.start_at_login.blockSignals(True)
             self.start_at_login.setChecked(not checked)
             self.start_at_login.blockSignals(False)
-            self.start_at_login.setToolTip(f"Could not change the autostart entry: {exc}")
+            self.start_at_login.setToolTip(tr("Could not change the autostart entry: {error}", error=exc))

@@ -38,6 +38,7 @@ from core import settings
 from core.gateway.accounts import API_FORMATS, Account, AccountError, Node
 from core.gateway.checks import CheckResult, check_connection
 from core.gateway.routing import ProxySettings
+from core.i18n import tr
 from core.providers import catalog
 from core.providers.catalog import Provider
 from core.services import CoreServices
@@ -65,8 +66,22 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "provider"
 NODE = "node"
-FORMAT_LABELS = {"openai": "OpenAI-compatible (/chat/completions)", "anthropic": "Anthropic-compatible (/messages)"}
-WIRE_FORMAT_NAMES = {"openai": "OpenAI format", "anthropic": "Anthropic format", "gemini": "Gemini format"}
+
+
+def format_label(api_format: str) -> str:
+    """How a custom endpoint's API format reads in the window."""
+    labels = {"openai": tr("OpenAI-compatible (/chat/completions)"),
+              "anthropic": tr("Anthropic-compatible (/messages)")}
+    return labels.get(api_format, api_format)
+
+
+def wire_format_name(wire_format: str) -> str:
+    names = {"openai": tr("OpenAI format"), "anthropic": tr("Anthropic format"), "gemini": tr("Gemini format")}
+    return names.get(wire_format, wire_format)
+
+
+def model_kind(kind: str) -> str:
+    return {"chat": tr("chat"), "embedding": tr("embed")}.get(kind, kind)
 
 Saver = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -92,11 +107,12 @@ def _dot(color: str | None) -> QIcon:
 def describe_check(name: str, result: CheckResult) -> str:
     """'work: Connected in 123 ms, 42 models.' or 'work: <the provider's error in words>'."""
     if not result.ok:
-        return f"{name}: {result.message}"
-    latency = f" in {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
+        return tr("{name}: {message}", name=name, message=result.message)
+    latency = tr(" in {ms} ms", ms=f"{result.latency_ms:.0f}") if result.latency_ms is not None else ""
     count = len(result.models)
-    models = f", {count} model{'s' if count != 1 else ''}" if count else ""
-    return f"{name}: Connected{latency}{models}."
+    models = (tr(", {count} model", count=count) if count == 1 else tr(", {count} models", count=count)) if count \
+        else ""
+    return tr("{name}: Connected{latency}{models}.", name=name, latency=latency, models=models)
 
 
 def _context(tokens: int | None) -> str:
@@ -123,7 +139,7 @@ class ProvidersPage(QWidget):
 
         # Left: catalogue and custom endpoints
         self.filter_field = QLineEdit()
-        self.filter_field.setPlaceholderText("Filter providers")
+        self.filter_field.setPlaceholderText(tr("Filter providers"))
         self.filter_field.setClearButtonEnabled(True)
         self.filter_field.textChanged.connect(self._apply_filter)
         self.provider_list = QListWidget()
@@ -132,8 +148,8 @@ class ProvidersPage(QWidget):
         self.provider_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.provider_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.provider_list.currentItemChanged.connect(self._on_current_item)
-        self.add_node_button = QPushButton("Add custom endpoint…")
-        self.add_node_button.setToolTip("Any OpenAI- or Anthropic-compatible server, with its own prefix")
+        self.add_node_button = QPushButton(tr("Add custom endpoint…"))
+        self.add_node_button.setToolTip(tr("Any OpenAI- or Anthropic-compatible server, with its own prefix"))
         self.add_node_button.clicked.connect(lambda: self.open_node_dialog())
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
@@ -167,18 +183,19 @@ class ProvidersPage(QWidget):
         self.key_link = QLabel()
         self.key_link.setOpenExternalLinks(True)
 
-        self.accounts_table = read_only_table(["Name", "API key", "Priority", "Active", "Default model"])
+        self.accounts_table = read_only_table([tr("Name"), tr("API key"), tr("Priority"), tr("Active"),
+                                               tr("Default model")])
         self.accounts_table.itemSelectionChanged.connect(self._update_account_buttons)
         self.accounts_table.itemDoubleClicked.connect(lambda _item: self.open_account_dialog(self._selected_account()))
         self.accounts_empty = empty_state("")
-        self.add_account_button = QPushButton("Add account…")
+        self.add_account_button = QPushButton(tr("Add account…"))
         self.add_account_button.clicked.connect(lambda: self.open_account_dialog())
-        self.edit_account_button = QPushButton("Edit…")
+        self.edit_account_button = QPushButton(tr("Edit…"))
         self.edit_account_button.clicked.connect(lambda: self.open_account_dialog(self._selected_account()))
-        self.remove_account_button = QPushButton("Remove…")
+        self.remove_account_button = QPushButton(tr("Remove…"))
         self.remove_account_button.clicked.connect(self.confirm_remove_account)
-        self.test_button = QPushButton("Test")
-        self.test_button.setToolTip("Ask the provider whether the selected account's key works, and how fast")
+        self.test_button = QPushButton(tr("Test"))
+        self.test_button.setToolTip(tr("Ask the provider whether the selected account's key works, and how fast"))
         self.test_button.clicked.connect(self.test_selected)
         buttons = QHBoxLayout()
         for button in (self.add_account_button, self.edit_account_button, self.remove_account_button):
@@ -193,14 +210,15 @@ class ProvidersPage(QWidget):
         accounts_layout.addLayout(buttons)
         accounts_layout.addWidget(self.test_status)
         accounts_layout.addWidget(self.page_status)
-        accounts_box = QGroupBox("Accounts")
+        accounts_box = QGroupBox(tr("Accounts"))
         accounts_box.setLayout(accounts_layout)
 
-        self.models_table = read_only_table(["Model", "Type", "Input", "Output", "Cached", "Context"])
-        self.models_table.setToolTip("Double-click a model to copy its full name")
+        self.models_table = read_only_table([tr("Model"), tr("Type"), tr("Input"), tr("Output"), tr("Cached"),
+                                             tr("Context")])
+        self.models_table.setToolTip(tr("Double-click a model to copy its full name"))
         self.models_table.itemDoubleClicked.connect(self._copy_model_name)
         self.model_filter = QLineEdit()
-        self.model_filter.setPlaceholderText("Filter models")
+        self.model_filter.setPlaceholderText(tr("Filter models"))
         self.model_filter.setClearButtonEnabled(True)
         self.model_filter.textChanged.connect(self._show_models)
         self.models_hint = hint("")
@@ -208,7 +226,7 @@ class ProvidersPage(QWidget):
         models_layout.addWidget(self.model_filter)
         models_layout.addWidget(self.models_table, 1)
         models_layout.addWidget(self.models_hint)
-        models_box = QGroupBox("Models")
+        models_box = QGroupBox(tr("Models"))
         models_box.setLayout(models_layout)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -244,17 +262,17 @@ class ProvidersPage(QWidget):
                       self.node_headers_label, self.node_key_label):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
-        self.node_details.addRow("Prefix:", self.node_prefix_label)
-        self.node_details.addRow("Base URL:", self.node_url_label)
-        self.node_details.addRow("Format:", self.node_format_label)
-        self.node_details.addRow("Headers:", self.node_headers_label)
-        self.node_details.addRow("API key:", self.node_key_label)
-        self.edit_node_button = QPushButton("Edit…")
+        self.node_details.addRow(tr("Prefix:"), self.node_prefix_label)
+        self.node_details.addRow(tr("Base URL:"), self.node_url_label)
+        self.node_details.addRow(tr("Format:"), self.node_format_label)
+        self.node_details.addRow(tr("Headers:"), self.node_headers_label)
+        self.node_details.addRow(tr("API key:"), self.node_key_label)
+        self.edit_node_button = QPushButton(tr("Edit…"))
         self.edit_node_button.clicked.connect(lambda: self.open_node_dialog(self._current_node()))
-        self.remove_node_button = QPushButton("Remove…")
+        self.remove_node_button = QPushButton(tr("Remove…"))
         self.remove_node_button.clicked.connect(self.confirm_remove_node)
-        self.node_test_button = QPushButton("Test")
-        self.node_test_button.setToolTip("List the endpoint's models to check that it answers")
+        self.node_test_button = QPushButton(tr("Test"))
+        self.node_test_button.setToolTip(tr("List the endpoint's models to check that it answers"))
         self.node_test_button.clicked.connect(self.test_selected)
         buttons = QHBoxLayout()
         buttons.addWidget(self.edit_node_button)
@@ -268,17 +286,17 @@ class ProvidersPage(QWidget):
         details_layout.addLayout(buttons)
         details_layout.addWidget(self.node_status)
         details_layout.addWidget(self.node_page_status)
-        details_box = QGroupBox("Endpoint")
+        details_box = QGroupBox(tr("Endpoint"))
         details_box.setLayout(details_layout)
 
-        self.node_models_table = read_only_table(["Model"])
-        self.node_models_table.setToolTip("Double-click a model to copy its full name")
+        self.node_models_table = read_only_table([tr("Model")])
+        self.node_models_table.setToolTip(tr("Double-click a model to copy its full name"))
         self.node_models_table.itemDoubleClicked.connect(self._copy_model_name)
         self.node_models_empty = empty_state("")
         models_layout = QVBoxLayout()
         models_layout.addWidget(self.node_models_table, 1)
         models_layout.addWidget(self.node_models_empty, 1)
-        models_box = QGroupBox("Models")
+        models_box = QGroupBox(tr("Models"))
         models_box.setLayout(models_layout)
 
         layout = QVBoxLayout()
@@ -312,7 +330,7 @@ class ProvidersPage(QWidget):
             self.accounts, self.nodes = await off_loop(lambda: (store.accounts(), store.nodes()))
         except Exception as exc:
             log.exception("Reading accounts failed")
-            self._page_status().error(f"Could not read the accounts: {exc}")
+            self._page_status().error(tr("Could not read the accounts: {error}", error=exc))
             return
         self._rebuild_list()
         self._show_current()
@@ -324,21 +342,21 @@ class ProvidersPage(QWidget):
         current = self.current
         self.provider_list.blockSignals(True)
         self.provider_list.clear()
-        self._add_header("PROVIDERS")
+        self._add_header(tr("PROVIDERS"))
         known = {p.id for p in catalog.providers()}
         for provider in catalog.providers():
-            self._add_provider_item(provider.id, provider.name + ("  · local" if provider.local else ""),
-                                    self._accounts_of(provider.id))
+            self._add_provider_item(provider.id, tr("{name}  · local", name=provider.name) if provider.local
+                                    else provider.name, self._accounts_of(provider.id))
         for provider_id in sorted({a.provider for a in self.accounts} - known):
-            self._add_provider_item(provider_id, f"{provider_id} (unknown)", self._accounts_of(provider_id))
-        self._add_header("CUSTOM ENDPOINTS")
+            self._add_provider_item(provider_id, tr("{id} (unknown)", id=provider_id), self._accounts_of(provider_id))
+        self._add_header(tr("CUSTOM ENDPOINTS"))
         for node in self.nodes:
             item = QListWidgetItem(_dot(WARNING_COLOR if node.needs_key else "#3b82f6"), f"{node.name}")
             item.setData(Qt.ItemDataRole.UserRole, (NODE, node.id))
             item.setToolTip(f"{node.name}: {node.prefix}/<model> → {node.base_url}")
             self.provider_list.addItem(item)
         if not self.nodes:
-            item = QListWidgetItem("None yet")
+            item = QListWidgetItem(tr("None yet"))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             item.setForeground(QColor(MUTED_COLOR))
             self.provider_list.addItem(item)
@@ -362,11 +380,12 @@ class ProvidersPage(QWidget):
     def _add_provider_item(self, provider_id: str, label: str, accounts: list[Account]) -> None:
         usable = [a for a in accounts if a.active and not a.needs_key]
         if usable:
-            icon, tip = _dot("#22a06b"), f"Connected: {len(usable)} active account{'s' if len(usable) != 1 else ''}"
+            icon, tip = _dot("#22a06b"), (tr("Connected: {count} active account", count=len(usable)) if len(usable) == 1
+                                          else tr("Connected: {count} active accounts", count=len(usable)))
         elif accounts:
-            icon, tip = _dot(WARNING_COLOR), "Has accounts, but none is active and usable"
+            icon, tip = _dot(WARNING_COLOR), tr("Has accounts, but none is active and usable")
         else:
-            icon, tip = _dot(None), "Not connected"
+            icon, tip = _dot(None), tr("Not connected")
         item = QListWidgetItem(icon, label)
         item.setData(Qt.ItemDataRole.UserRole, (PROVIDER, provider_id))
         item.setToolTip(f"{label.split('  ·')[0]} — {tip}")
@@ -451,33 +470,34 @@ class ProvidersPage(QWidget):
         accounts = self._accounts_of(provider_id)
         if provider is None:
             self.title.setText(provider_id)
-            self.subtitle.setText("This provider is not in Quotagate's catalogue, so the gateway cannot route to "
-                                  "it. Remove these accounts, or add a custom endpoint instead.")
+            self.subtitle.setText(tr("This provider is not in Quotagate's catalogue, so the gateway cannot route "
+                                     "to it. Remove these accounts, or add a custom endpoint instead."))
             self.key_link.clear()
         else:
-            where = "on this computer" if provider.local else urlsplit(provider.base_url).hostname
+            where = tr("on this computer") if provider.local else urlsplit(provider.base_url).hostname
             self.title.setText(provider.name)
-            self.subtitle.setText(f"{provider.prefix}/<model> · {WIRE_FORMAT_NAMES[provider.format]} · {where}")
+            self.subtitle.setText(f"{provider.prefix}/<model> · {wire_format_name(provider.format)} · {where}")
             self.subtitle.setToolTip(provider.base_url)
-            self.key_link.setText(f'<a href="{provider.key_url}">Get an API key</a>' if provider.key_url else "")
+            self.key_link.setText(f'<a href="{provider.key_url}">{tr("Get an API key")}</a>' if provider.key_url
+                                  else "")
         self.add_account_button.setEnabled(provider is not None)
         rows = []
         for account in accounts:
             public = account.public()
             if account.needs_key:
-                key_cell = cell("⚠ re-enter key", color=ERROR_COLOR,
-                                tooltip="This key was encrypted on another computer (a restored backup) and "
-                                        "cannot be read here. Edit the account and paste the key again.")
+                key_cell = cell(tr("⚠ re-enter key"), color=ERROR_COLOR,
+                                tooltip=tr("This key was encrypted on another computer (a restored backup) and "
+                                           "cannot be read here. Edit the account and paste the key again."))
             elif public["apiKey"]:
                 key_cell = cell(public["apiKey"])
             else:
-                key_cell = cell("none", color=MUTED_COLOR)
-            name_tip = f"Proxy: {public['proxy']}" if public.get("proxy") else ""
+                key_cell = cell(tr("none"), color=MUTED_COLOR)
+            name_tip = tr("Proxy: {proxy}", proxy=public["proxy"]) if public.get("proxy") else ""
             rows.append([
                 cell(account.name, data=account.id, tooltip=name_tip),
                 key_cell,
                 cell(str(account.priority), align_right=True),
-                cell("Yes" if account.active else "Off", color=None if account.active else MUTED_COLOR),
+                cell(tr("Yes") if account.active else tr("Off"), color=None if account.active else MUTED_COLOR),
                 cell(account.default_model or "—", color=None if account.default_model else MUTED_COLOR),
             ])
         selected = selected_data(self.accounts_table)
@@ -486,12 +506,13 @@ class ProvidersPage(QWidget):
             self.accounts_table.selectRow(0)
         name = provider.name if provider else provider_id
         if provider is not None and provider.local:
-            empty = (f"No {name} account yet. Add one (a key is only needed if your server asks for a token) "
-                     f"to use {provider.prefix}/… models.")
+            empty = tr("No {name} account yet. Add one (a key is only needed if your server asks for a token) "
+                       "to use {prefix}/… models.", name=name, prefix=provider.prefix)
         elif provider is not None:
-            empty = f"No {name} account yet. Add one with your API key to use {provider.prefix}/… models."
+            empty = tr("No {name} account yet. Add one with your API key to use {prefix}/… models.", name=name,
+                       prefix=provider.prefix)
         else:
-            empty = "No accounts."
+            empty = tr("No accounts.")
         self.accounts_empty.setText(empty)
         self.accounts_table.setVisible(bool(rows))
         self.accounts_empty.setVisible(not rows)
@@ -512,11 +533,11 @@ class ProvidersPage(QWidget):
             if needle and needle not in model.id.lower():
                 continue
             price = model.price
-            tip = "Listed by the provider at the last Test" if model.id in live_set else ""
+            tip = tr("Listed by the provider at the last Test") if model.id in live_set else ""
             rows.append([
                 cell(model.id, data=f"{provider.prefix}/{model.id}", tooltip=f"{provider.prefix}/{model.id}"
                      + (f" — {tip}" if tip else "")),
-                cell("embed" if model.kind == "embedding" else model.kind),
+                cell(model_kind(model.kind)),
                 cell(fmt.price(price.input), align_right=True),
                 cell(fmt.price(price.output), align_right=True),
                 cell(fmt.price(price.cached_input), align_right=True),
@@ -526,13 +547,13 @@ class ProvidersPage(QWidget):
         extra = [m for m in live if m not in known and (not needle or needle in m.lower())]
         for model_id in extra:
             rows.append([cell(model_id, data=f"{provider.prefix}/{model_id}",
-                              tooltip="Listed by the provider at the last Test; no catalogue price"),
-                         cell("live", color=MUTED_COLOR)]
+                              tooltip=tr("Listed by the provider at the last Test; no catalogue price")),
+                         cell(tr("live"), color=MUTED_COLOR)]
                         + [cell("—", align_right=True, color=MUTED_COLOR) for _ in range(4)])
         fill_table(self.models_table, rows)
-        note = "USD per 1M tokens; double-click a model to copy its full name."
+        note = tr("USD per 1M tokens; double-click a model to copy its full name.")
         if live:
-            note += f" “live”: listed by the provider at the last Test ({len(live)} in all)."
+            note += tr(" “live”: listed by the provider at the last Test ({count} in all).", count=len(live))
         self.models_hint.setText(note)
         self.model_filter.setVisible(len(provider.models) + len(extra) > 10 or bool(needle))
 
@@ -542,23 +563,23 @@ class ProvidersPage(QWidget):
             return
         public = node.public()
         self.node_title.setText(node.name)
-        self.node_subtitle.setText(f"Custom endpoint · models as {node.prefix}/<model>")
+        self.node_subtitle.setText(tr("Custom endpoint · models as {prefix}/<model>", prefix=node.prefix))
         self.node_prefix_label.setText(f"{node.prefix}/")
         self.node_url_label.setText(node.base_url)
-        self.node_format_label.setText(FORMAT_LABELS.get(node.api_format, node.api_format))
+        self.node_format_label.setText(format_label(node.api_format))
         headers = public["headers"]
-        self.node_headers_label.setText(", ".join(f"{k}: {v}" for k, v in headers.items()) if headers else "none")
+        self.node_headers_label.setText(", ".join(f"{k}: {v}" for k, v in headers.items()) if headers else tr("none"))
         if node.needs_key:
-            self.node_key_label.setText("⚠ This key was encrypted on another computer; edit the endpoint and "
-                                        "paste it again.")
+            self.node_key_label.setText(tr("⚠ This key was encrypted on another computer; edit the endpoint and "
+                                           "paste it again."))
             self.node_key_label.setStyleSheet(f"color: {ERROR_COLOR};")
         else:
-            self.node_key_label.setText(public["apiKey"] or "none")
+            self.node_key_label.setText(public["apiKey"] or tr("none"))
             self.node_key_label.setStyleSheet("")
         live = self.live_models.get((NODE, node.id), [])
         fill_table(self.node_models_table, [[cell(m, data=f"{node.prefix}/{m}")] for m in live])
-        self.node_models_empty.setText(f"Run Test to list this endpoint's models. Any model name works as "
-                                       f"{node.prefix}/<model>.")
+        self.node_models_empty.setText(tr("Run Test to list this endpoint's models. Any model name works as "
+                                          "{prefix}/<model>.", prefix=node.prefix))
         self.node_models_table.setVisible(bool(live))
         self.node_models_empty.setVisible(not live)
         self._update_test_buttons()
@@ -584,14 +605,14 @@ class ProvidersPage(QWidget):
         full = table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
         if full:
             QGuiApplication.clipboard().setText(full)
-            self._page_status().info(f"Copied {full} to the clipboard.")
+            self._page_status().info(tr("Copied {name} to the clipboard.", name=full))
 
     # -- Test ------------------------------------------------------------------------------------
     def test_selected(self) -> asyncio.Task[None] | None:
         target: Account | Node | None = self._current_node() if self.current and self.current[0] == NODE \
             else self._selected_account()
         if target is None:
-            self._status_for_test().error("Select an account to test.")
+            self._status_for_test().error(tr("Select an account to test."))
             return None
         self.test_task = self.tasks.start(self._test(target))
         return self.test_task
@@ -603,20 +624,21 @@ class ProvidersPage(QWidget):
         status = self._status_for_test()
         button = self.node_test_button if isinstance(target, Node) else self.test_button
         key = (NODE, target.id) if isinstance(target, Node) else (PROVIDER, target.provider)
-        button.setText("Testing…")
+        button.setText(tr("Testing…"))
         self._update_test_buttons()
         self.setCursor(Qt.CursorShape.BusyCursor)
-        status.busy(f"Testing {target.name}…")
+        status.busy(tr("Testing {name}…", name=target.name))
         proxies: ProxySettings | None = None
         try:
             if self.services.runtime is None:
-                status.error("The gateway is stopped, so nothing can be tested now.")
+                status.error(tr("The gateway is stopped, so nothing can be tested now."))
                 return
             proxies = await off_loop(self._proxy_settings)
             result = await check_connection(target, self.services.runtime.clients, proxies)
         except Exception as exc:  # an unexpected failure still ends the busy state with words
             log.exception("Connection test failed")
-            status.error(self._scrub(f"{target.name}: the test could not run ({exc}).", target, proxies))
+            status.error(self._scrub(tr("{name}: {message}", name=target.name,
+                                        message=tr("the test could not run ({error}).", error=exc)), target, proxies))
         else:
             if result.ok and result.models:
                 self.live_models[key] = result.models
@@ -628,12 +650,13 @@ class ProvidersPage(QWidget):
                 message = describe_check(target.name, result)
                 proxy = self._proxy_for(target, proxies)
                 if proxy and result.status is None:  # not an answer from the provider: the way there failed
-                    message += f" The request went through the proxy {mask_proxy(proxy)} (Proxies page)."
+                    message += tr(" The request went through the proxy {proxy} (Proxies page).",
+                                  proxy=mask_proxy(proxy))
                 status.error(self._scrub(message, target, proxies))
             if self.current == key:
                 self._show_current()
         finally:
-            button.setText("Test")
+            button.setText(tr("Test"))
             self.unsetCursor()
             self.test_task = None
             self._update_test_buttons()
@@ -667,7 +690,7 @@ class ProvidersPage(QWidget):
         models = [m.id for m in provider.models if m.kind == "chat"]
         models += [m for m in self.live_models.get((PROVIDER, provider.id), []) if m not in models]
         next_priority = max((a.priority for a in siblings), default=-1) + 1
-        default_name = "Main" if not siblings else f"Account {len(siblings) + 1}"
+        default_name = tr("Main") if not siblings else tr("Account {number}", number=len(siblings) + 1)
         dialog = AccountDialog(self, provider, account, models, next_priority, default_name,
                                lambda values: self._save_account(provider, account, values))
         self.dialog = dialog
@@ -683,12 +706,13 @@ class ProvidersPage(QWidget):
         if account is None:
             saved = await off_loop(store.create_account, provider.id, options={"proxy": proxy} if proxy else None,
                                    **values)
-            done = f"Added {saved.name}. {provider.name} models are available as {provider.prefix}/<model> now."
+            done = tr("Added {name}. {provider} models are available as {prefix}/<model> now.", name=saved.name,
+                      provider=provider.name, prefix=provider.prefix)
         else:
             saved = await off_loop(store.update_account, account.id, options={"proxy": proxy}, **values)
             if saved is None:
-                raise AccountError("this account was removed meanwhile")
-            done = f"Saved {saved.name}."
+                raise AccountError(tr("this account was removed meanwhile"))
+            done = tr("Saved {name}.", name=saved.name)
         await self._after_change(done, select_account=saved.id)
 
     def confirm_remove_account(self) -> ConfirmBox | None:
@@ -698,11 +722,12 @@ class ProvidersPage(QWidget):
         provider = catalog.get_provider(account.provider)
         prefix = provider.prefix if provider else account.provider
         others = [a for a in self._accounts_of(account.provider) if a.id != account.id and a.active]
-        consequence = (f"Requests for {prefix}/… will use the remaining accounts." if others
-                       else f"Requests for {prefix}/… will fail until you add another account.")
-        self.confirm_box = ConfirmBox(self, "Remove account", f"Remove the account “{account.name}”?",
-                                      "Remove", lambda: self.tasks.start(self._remove_account(account)),
-                                      f"Its API key is deleted from Quotagate. {consequence}")
+        consequence = (tr("Requests for {prefix}/… will use the remaining accounts.", prefix=prefix) if others
+                       else tr("Requests for {prefix}/… will fail until you add another account.", prefix=prefix))
+        self.confirm_box = ConfirmBox(self, tr("Remove account"), tr("Remove the account “{name}”?", name=account.name),
+                                      tr("Remove"), lambda: self.tasks.start(self._remove_account(account)),
+                                      tr("Its API key is deleted from Quotagate. {consequence}",
+                                         consequence=consequence))
         self.confirm_box.open()
         return self.confirm_box
 
@@ -714,9 +739,9 @@ class ProvidersPage(QWidget):
             await off_loop(store.delete_account, account.id)
         except Exception as exc:
             log.exception("Removing an account failed")
-            self.page_status.error(f"Could not remove {account.name}: {exc}")
+            self.page_status.error(tr("Could not remove {name}: {error}", name=account.name, error=exc))
             return
-        await self._after_change(f"Removed {account.name}.")
+        await self._after_change(tr("Removed {name}.", name=account.name))
 
     # -- custom endpoints --------------------------------------------------------------------------
     def open_node_dialog(self, node: Node | None = None) -> "EndpointDialog":
@@ -735,20 +760,25 @@ class ProvidersPage(QWidget):
             else:
                 saved = await off_loop(store.update_node, node.id, **values)
         except IntegrityError:
-            raise AccountError(f"another custom endpoint already uses the prefix “{values['prefix']}”") from None
+            raise AccountError(tr("another custom endpoint already uses the prefix “{prefix}”",
+                                  prefix=values["prefix"])) from None
         if saved is None:
-            raise AccountError("this endpoint was removed meanwhile")
+            raise AccountError(tr("this endpoint was removed meanwhile"))
         self.current = (NODE, saved.id)
-        verb = "Added" if node is None else "Saved"
-        await self._after_change(f"{verb} {saved.name}. Use its models as {saved.prefix}/<model>.")
+        if node is None:
+            done = tr("Added {name}. Use its models as {prefix}/<model>.", name=saved.name, prefix=saved.prefix)
+        else:
+            done = tr("Saved {name}. Use its models as {prefix}/<model>.", name=saved.name, prefix=saved.prefix)
+        await self._after_change(done)
 
     def confirm_remove_node(self) -> ConfirmBox | None:
         node = self._current_node()
         if node is None:
             return None
-        self.confirm_box = ConfirmBox(self, "Remove custom endpoint", f"Remove the custom endpoint “{node.name}”?",
-                                      "Remove", lambda: self.tasks.start(self._remove_node(node)),
-                                      f"Requests for {node.prefix}/… will fail afterwards.")
+        self.confirm_box = ConfirmBox(self, tr("Remove custom endpoint"),
+                                      tr("Remove the custom endpoint “{name}”?", name=node.name),
+                                      tr("Remove"), lambda: self.tasks.start(self._remove_node(node)),
+                                      tr("Requests for {prefix}/… will fail afterwards.", prefix=node.prefix))
         self.confirm_box.open()
         return self.confirm_box
 
@@ -760,11 +790,11 @@ class ProvidersPage(QWidget):
             await off_loop(store.delete_node, node.id)
         except Exception as exc:
             log.exception("Removing an endpoint failed")
-            self.node_page_status.error(f"Could not remove {node.name}: {exc}")
+            self.node_page_status.error(tr("Could not remove {name}: {error}", name=node.name, error=exc))
             return
         self.live_models.pop((NODE, node.id), None)
         self.current = None
-        await self._after_change(f"Removed {node.name}.")
+        await self._after_change(tr("Removed {name}.", name=node.name))
 
     async def _after_change(self, done: str, select_account: int | None = None) -> None:
         """Every change goes live at once: the gateway re-reads its configuration."""
@@ -781,7 +811,8 @@ class ProvidersPage(QWidget):
         if reloaded_error is None:
             status.ok(done)
         else:
-            status.error(f"{done} The gateway could not load it yet ({reloaded_error}); it will at the next start.")
+            status.error(done + tr(" The gateway could not load it yet ({error}); it will at the next start.",
+                                   error=reloaded_error))
 
 
 class _SavingDialog(QDialog):
@@ -813,14 +844,14 @@ class _SavingDialog(QDialog):
 
     async def _run_save(self, values: dict[str, Any]) -> None:
         self.buttons.setEnabled(False)
-        self.error.busy("Saving…")
+        self.error.busy(tr("Saving…"))
         try:
             await self._save(values)
         except AccountError as exc:
-            self.error.error(f"Not saved: {str(exc).rstrip('.')}.")
+            self.error.error(tr("Not saved: {error}.", error=str(exc).rstrip(".")))
         except Exception as exc:
             log.exception("Saving failed")
-            self.error.error(f"Not saved: {exc}")
+            self.error.error(tr("Not saved: {error}", error=exc))
         else:
             self.error.clear()
             self.accept()
@@ -836,54 +867,56 @@ class _SavingDialog(QDialog):
 class AccountDialog(_SavingDialog):
     def __init__(self, parent: QWidget, provider: Provider, account: Account | None, models: list[str],
                  next_priority: int, default_name: str, save: Saver) -> None:
-        title = f"Edit {provider.name} account" if account else f"Add {provider.name} account"
+        title = (tr("Edit {provider} account", provider=provider.name) if account
+                 else tr("Add {provider} account", provider=provider.name))
         super().__init__(parent, title, save)
         self.provider = provider
         self.account = account
         self.setMinimumWidth(520)
 
         self.name_field = QLineEdit(account.name if account else default_name)
-        self.name_field.setPlaceholderText("e.g. Work")
+        self.name_field.setPlaceholderText(tr("e.g. Work"))
         self.key_field = SecretField()
         if account is not None and account.api_key:
-            self.key_field.setPlaceholderText(f"Leave empty to keep {account.public()['apiKey']}")
+            self.key_field.setPlaceholderText(tr("Leave empty to keep {key}", key=account.public()["apiKey"]))
         elif account is not None and account.needs_key:
-            self.key_field.setPlaceholderText("Paste the key again: the stored one cannot be read here")
+            self.key_field.setPlaceholderText(tr("Paste the key again: the stored one cannot be read here"))
         elif provider.auth == "none":
-            self.key_field.setPlaceholderText("Optional: only if your server asks for a token")
+            self.key_field.setPlaceholderText(tr("Optional: only if your server asks for a token"))
         else:
-            self.key_field.setPlaceholderText("Paste your API key")
+            self.key_field.setPlaceholderText(tr("Paste your API key"))
         self.priority_field = QSpinBox()
         self.priority_field.setRange(0, 999)
         self.priority_field.setValue(account.priority if account else max(0, next_priority))
-        self.active_field = QCheckBox("Use this account for requests")
+        self.active_field = QCheckBox(tr("Use this account for requests"))
         self.active_field.setChecked(account.active if account else True)
         self.model_field = QComboBox()
         self.model_field.setEditable(True)
         self.model_field.addItems([""] + models)
-        self.model_field.lineEdit().setPlaceholderText("None (clients name the model)")
+        self.model_field.lineEdit().setPlaceholderText(tr("None (clients name the model)"))
         self.model_field.setCurrentText(account.default_model or "" if account else "")
-        self.proxy_field = ProxyField(optional_hint="Optional, e.g. socks5://127.0.0.1:1080")
+        self.proxy_field = ProxyField(optional_hint=tr("Optional, e.g. socks5://127.0.0.1:1080"))
         self.proxy_field.set_url((account.options.get("proxy") if account else None) or None)
 
         form = QFormLayout()
-        form.addRow("Name:", self.name_field)
-        key_label = "API key:" if provider.auth != "none" else "Token:"
+        form.addRow(tr("Name:"), self.name_field)
+        key_label = tr("API key:") if provider.auth != "none" else tr("Token:")
         form.addRow(key_label, self.key_field)
         if provider.key_url and account is None:
-            link = QLabel(f'<a href="{provider.key_url}">Get an API key from {provider.name}</a>')
+            text = tr("Get an API key from {provider}", provider=provider.name)
+            link = QLabel(f'<a href="{provider.key_url}">{text}</a>')
             link.setOpenExternalLinks(True)
             form.addRow("", link)
         priority_row = QHBoxLayout()
         priority_row.addWidget(self.priority_field)
-        priority_row.addWidget(hint("Lower numbers are tried first; the next account takes over when one "
-                                    "fails or runs out of quota."), 1)
-        form.addRow("Priority:", priority_row)
+        priority_row.addWidget(hint(tr("Lower numbers are tried first; the next account takes over when one "
+                                       "fails or runs out of quota.")), 1)
+        form.addRow(tr("Priority:"), priority_row)
         form.addRow("", self.active_field)
-        form.addRow("Default model:", self.model_field)
-        form.addRow("Proxy:", self.proxy_field)
-        form.addRow("", hint("This account's own proxy wins over the provider and global proxies "
-                             "(Proxies page)."))
+        form.addRow(tr("Default model:"), self.model_field)
+        form.addRow(tr("Proxy:"), self.proxy_field)
+        form.addRow("", hint(tr("This account's own proxy wins over the provider and global proxies "
+                                "(Proxies page).")))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -893,13 +926,14 @@ class AccountDialog(_SavingDialog):
     def values(self) -> dict[str, Any]:
         name = self.name_field.text().strip()
         if not name:
-            raise ValueError("Enter a name for this account, e.g. Work.")
+            raise ValueError(tr("Enter a name for this account, e.g. Work."))
         key = self.key_field.text()
         needs_key = self.provider.auth != "none"
         if needs_key and not key and (self.account is None or self.account.needs_key or not self.account.api_key):
-            raise ValueError(f"Enter the API key: {self.provider.name} refuses requests without one.")
+            raise ValueError(tr("Enter the API key: {provider} refuses requests without one.",
+                                provider=self.provider.name))
         if any(ch.isspace() for ch in key):
-            raise ValueError("The API key contains spaces or line breaks; paste it again without them.")
+            raise ValueError(tr("The API key contains spaces or line breaks; paste it again without them."))
         try:
             proxy = self.proxy_field.url()
         except ProxyUrlError as exc:
@@ -924,9 +958,9 @@ class HeaderRows(QWidget):
         self.rows: list[tuple[QLineEdit, QLineEdit, QWidget]] = []
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
-        self.add_button = QPushButton("Add header")
+        self.add_button = QPushButton(tr("Add header"))
         self.add_button.clicked.connect(lambda: self.add_row())
-        self.show_values = QCheckBox("Show values")
+        self.show_values = QCheckBox(tr("Show values"))
         self.show_values.toggled.connect(self._toggle_values)
         controls = QHBoxLayout()
         controls.addWidget(self.add_button)
@@ -941,14 +975,14 @@ class HeaderRows(QWidget):
 
     def add_row(self, name: str = "", value: str = "") -> tuple[QLineEdit, QLineEdit]:
         name_edit = QLineEdit(name)
-        name_edit.setPlaceholderText("Header, e.g. X-Org-Id")
+        name_edit.setPlaceholderText(tr("Header, e.g. X-Org-Id"))
         value_edit = QLineEdit(value)
-        value_edit.setPlaceholderText("Value")
+        value_edit.setPlaceholderText(tr("Value"))
         if not self.show_values.isChecked():
             value_edit.setEchoMode(QLineEdit.EchoMode.Password)
         remove = QToolButton()
         remove.setText("✕")
-        remove.setToolTip("Remove this header")
+        remove.setToolTip(tr("Remove this header"))
         entry = (name_edit, value_edit, remove)
         remove.clicked.connect(lambda: self._remove(entry))
         row = len(self.rows)
@@ -975,45 +1009,45 @@ class HeaderRows(QWidget):
             if not name and not value:
                 continue
             if not name:
-                raise ValueError("A header has a value but no name.")
+                raise ValueError(tr("A header has a value but no name."))
             if any(ch.isspace() or ch == ":" for ch in name):
-                raise ValueError(f"Header name “{name}” may not contain spaces or ':'.")
+                raise ValueError(tr("Header name “{name}” may not contain spaces or ':'.", name=name))
             if name.lower() in (h.lower() for h in headers):
-                raise ValueError(f"The header “{name}” is listed twice.")
+                raise ValueError(tr("The header “{name}” is listed twice.", name=name))
             headers[name] = value
         return headers
 
 
 class EndpointDialog(_SavingDialog):
     def __init__(self, parent: QWidget, node: Node | None, save: Saver) -> None:
-        super().__init__(parent, "Edit custom endpoint" if node else "Add custom endpoint", save)
+        super().__init__(parent, tr("Edit custom endpoint") if node else tr("Add custom endpoint"), save)
         self.node = node
         self.setMinimumWidth(560)
         self.prefix_field = QLineEdit(node.prefix if node else "")
-        self.prefix_field.setPlaceholderText("e.g. mynode")
+        self.prefix_field.setPlaceholderText(tr("e.g. mynode"))
         self.name_field = QLineEdit(node.name if node else "")
-        self.name_field.setPlaceholderText("e.g. Team vLLM server")
+        self.name_field.setPlaceholderText(tr("e.g. Team vLLM server"))
         self.url_field = QLineEdit(node.base_url if node else "")
         self.url_field.setPlaceholderText("https://llm.example.com/v1")
         self.format_field = QComboBox()
         for api_format in API_FORMATS:
-            self.format_field.addItem(FORMAT_LABELS.get(api_format, api_format), api_format)
+            self.format_field.addItem(format_label(api_format), api_format)
         if node is not None:
             self.format_field.setCurrentIndex(max(0, self.format_field.findData(node.api_format)))
         self.header_rows = HeaderRows(node.headers if node else {})
         self.key_field = SecretField()
         if node is not None and node.api_key:
-            self.key_field.setPlaceholderText(f"Leave empty to keep {node.public()['apiKey']}")
+            self.key_field.setPlaceholderText(tr("Leave empty to keep {key}", key=node.public()["apiKey"]))
         else:
-            self.key_field.setPlaceholderText("Optional")
+            self.key_field.setPlaceholderText(tr("Optional"))
         form = QFormLayout()
-        form.addRow("Prefix:", self.prefix_field)
-        form.addRow("", hint("Clients ask for models as prefix/model, e.g. mynode/llama3."))
-        form.addRow("Name:", self.name_field)
-        form.addRow("Base URL:", self.url_field)
-        form.addRow("Format:", self.format_field)
-        form.addRow("Headers:", self.header_rows)
-        form.addRow("API key:", self.key_field)
+        form.addRow(tr("Prefix:"), self.prefix_field)
+        form.addRow("", hint(tr("Clients ask for models as prefix/model, e.g. mynode/llama3.")))
+        form.addRow(tr("Name:"), self.name_field)
+        form.addRow(tr("Base URL:"), self.url_field)
+        form.addRow(tr("Format:"), self.format_field)
+        form.addRow(tr("Headers:"), self.header_rows)
+        form.addRow(tr("API key:"), self.key_field)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -1023,16 +1057,17 @@ class EndpointDialog(_SavingDialog):
     def values(self) -> dict[str, Any]:
         prefix = self.prefix_field.text().strip().lower()
         if not prefix:
-            raise ValueError("Enter a prefix: clients use it to pick this endpoint (prefix/model).")
+            raise ValueError(tr("Enter a prefix: clients use it to pick this endpoint (prefix/model)."))
         provider = catalog.get_provider(prefix)
         if provider is not None:
-            raise ValueError(f"“{prefix}” already names {provider.name} in the catalogue; choose another prefix.")
+            raise ValueError(tr("“{prefix}” already names {provider} in the catalogue; choose another prefix.",
+                                prefix=prefix, provider=provider.name))
         name = self.name_field.text().strip() or prefix
         url = self.url_field.text().strip()
         if not url:
-            raise ValueError("Enter the base URL, e.g. https://llm.example.com/v1.")
+            raise ValueError(tr("Enter the base URL, e.g. https://llm.example.com/v1."))
         if not url.lower().startswith(("http://", "https://")):
-            raise ValueError("The base URL must start with http:// or https://, e.g. https://llm.example.com/v1.")
+            raise ValueError(tr("The base URL must start with http:// or https://, e.g. https://llm.example.com/v1."))
         values: dict[str, Any] = {
             "prefix": prefix, "name": name, "base_url": url, "api_format": self.format_field.currentData(),
             "headers": self.header_rows.headers(),

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from core import settings
 from core.gateway.checks import check_proxy
 from core.gateway.upstream import describe_proxy_from_environment
+from core.i18n import tr
 from core.providers import catalog
 from core.services import CoreServices
 from desktop.widgets.feedback import (
@@ -49,8 +50,13 @@ def provider_label(provider_id: str, node_names: dict[str, str]) -> str:
     if provider is not None:
         return provider.name
     if provider_id in node_names:
-        return f"{node_names[provider_id]} (custom endpoint)"
+        return tr("{name} (custom endpoint)", name=node_names[provider_id])
     return provider_id
+
+
+def labelled(who: str, text: str) -> str:
+    """"OpenAI: the proxy works…" for a provider's proxy; the text alone for the global one."""
+    return tr("{name}: {message}", name=who, message=text) if who else text
 
 
 class ProxiesPage(QWidget):
@@ -67,10 +73,10 @@ class ProxiesPage(QWidget):
         self.test_task: asyncio.Task[None] | None = None
 
         # Global proxy
-        self.global_field = ProxyField(optional_hint="Empty: connect directly")
+        self.global_field = ProxyField(optional_hint=tr("Empty: connect directly"))
         self.global_field.changed.connect(self._mark_dirty)
-        self.global_test_button = QPushButton("Test")
-        self.global_test_button.setToolTip("Send one request through this proxy (nothing is saved)")
+        self.global_test_button = QPushButton(tr("Test"))
+        self.global_test_button.setToolTip(tr("Send one request through this proxy (nothing is saved)"))
         self.global_test_button.clicked.connect(self.test_global)
         self.global_result = StatusLabel()
         global_row = QHBoxLayout()
@@ -79,30 +85,30 @@ class ProxiesPage(QWidget):
         global_layout = QVBoxLayout()
         global_layout.addLayout(global_row)
         global_layout.addWidget(self.global_result)
-        global_layout.addWidget(hint("Use http://, https://, socks5:// or socks5h:// (socks5h lets the proxy "
-                                     "resolve host names)."))
+        global_layout.addWidget(hint(tr("Use http://, https://, socks5:// or socks5h:// (socks5h lets the proxy "
+                                        "resolve host names).")))
         env = describe_proxy_from_environment()
         self.environment_note = hint(
-            f"{env} is set in Quotagate's environment: it applies while no proxy is set here, and NO_PROXY is "
-            "respected." if env else
-            "When no proxy is set, Quotagate connects directly (or through HTTP(S)_PROXY if set at start).")
+            tr("{env} is set in Quotagate's environment: it applies while no proxy is set here, and NO_PROXY is "
+               "respected.", env=env) if env else
+            tr("When no proxy is set, Quotagate connects directly (or through HTTP(S)_PROXY if set at start)."))
         global_layout.addWidget(self.environment_note)
-        global_box = QGroupBox("Global proxy")
+        global_box = QGroupBox(tr("Global proxy"))
         global_box.setLayout(global_layout)
 
         # Per-provider overrides
-        self.table = read_only_table(["Provider", "Proxy"], stretch=1)
+        self.table = read_only_table([tr("Provider"), tr("Proxy")], stretch=1)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(lambda _item: self.open_override_dialog(selected_data(self.table)))
-        self.empty = empty_state("No per-provider proxies. Add one to send a single provider's traffic through "
-                                 "its own proxy.")
-        self.add_button = QPushButton("Add…")
+        self.empty = empty_state(tr("No per-provider proxies. Add one to send a single provider's traffic "
+                                    "through its own proxy."))
+        self.add_button = QPushButton(tr("Add…"))
         self.add_button.clicked.connect(lambda: self.open_override_dialog())
-        self.edit_button = QPushButton("Edit…")
+        self.edit_button = QPushButton(tr("Edit…"))
         self.edit_button.clicked.connect(lambda: self.open_override_dialog(selected_data(self.table)))
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton(tr("Remove"))
         self.remove_button.clicked.connect(self.remove_selected)
-        self.override_test_button = QPushButton("Test")
+        self.override_test_button = QPushButton(tr("Test"))
         self.override_test_button.clicked.connect(self.test_selected_override)
         buttons = QHBoxLayout()
         for button in (self.add_button, self.edit_button, self.remove_button):
@@ -115,17 +121,17 @@ class ProxiesPage(QWidget):
         overrides_layout.addWidget(self.empty, 1)
         overrides_layout.addLayout(buttons)
         overrides_layout.addWidget(self.override_result)
-        overrides_layout.addWidget(hint("A provider's proxy wins over the global one; an account's own proxy "
-                                        "(Providers page) wins over both."))
-        overrides_box = QGroupBox("Per-provider proxies")
+        overrides_layout.addWidget(hint(tr("A provider's proxy wins over the global one; an account's own proxy "
+                                           "(Providers page) wins over both.")))
+        overrides_box = QGroupBox(tr("Per-provider proxies"))
         overrides_box.setLayout(overrides_layout)
 
         # Save / Revert
-        self.save_button = QPushButton("Save")
+        self.save_button = QPushButton(tr("Save"))
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
-        self.revert_button = QPushButton("Revert")
-        self.revert_button.setToolTip("Forget unsaved changes")
+        self.revert_button = QPushButton(tr("Revert"))
+        self.revert_button.setToolTip(tr("Forget unsaved changes"))
         self.revert_button.clicked.connect(self.revert)
         self.feedback = StatusLabel()
         save_row = QHBoxLayout()
@@ -165,7 +171,7 @@ class ProxiesPage(QWidget):
             nodes = await off_loop(accounts.nodes) if accounts is not None else []
         except Exception as exc:
             log.exception("Reading the proxy settings failed")
-            self.feedback.error(f"Could not read the proxy settings: {exc}")
+            self.feedback.error(tr("Could not read the proxy settings: {error}", error=exc))
             return
         self.node_names = {node.prefix: node.name for node in nodes}
         value = value if isinstance(value, dict) else {}
@@ -185,7 +191,7 @@ class ProxiesPage(QWidget):
 
     def revert(self) -> None:
         self._show_saved()
-        self.feedback.info("Unsaved changes were discarded.")
+        self.feedback.info(tr("Unsaved changes were discarded."))
 
     # -- per-provider table --------------------------------------------------------------------------
     def _show_overrides(self) -> None:
@@ -209,7 +215,8 @@ class ProxiesPage(QWidget):
 
     def open_override_dialog(self, provider_id: str | None = None) -> "OverrideDialog":
         choices = [(p.name, p.id) for p in catalog.providers()]
-        choices += [(f"{name} (custom endpoint)", prefix) for prefix, name in sorted(self.node_names.items())]
+        choices += [(tr("{name} (custom endpoint)", name=name), prefix)
+                    for prefix, name in sorted(self.node_names.items())]
         taken = set(self.overrides) - {provider_id}
         dialog = OverrideDialog(self, [c for c in choices if c[1] not in taken], provider_id,
                                 self.overrides.get(provider_id or ""))
@@ -237,7 +244,7 @@ class ProxiesPage(QWidget):
     # -- saving ------------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
         self._set_dirty(True)
-        self.feedback.info("Unsaved changes.")
+        self.feedback.info(tr("Unsaved changes."))
 
     def _set_dirty(self, dirty: bool) -> None:
         self.dirty = dirty
@@ -250,14 +257,14 @@ class ProxiesPage(QWidget):
         try:
             global_url = self.global_field.url()
         except ProxyUrlError as exc:
-            self.feedback.error(f"Not saved: the global proxy is not usable. {exc}")
+            self.feedback.error(tr("Not saved: the global proxy is not usable. {error}", error=exc))
             return None
         for provider_id, url in self.overrides.items():
             try:
                 validate_proxy_url(url)
             except ProxyUrlError as exc:
-                self.feedback.error(f"Not saved: the proxy for {provider_label(provider_id, self.node_names)} "
-                                    f"is not usable. {exc}")
+                self.feedback.error(tr("Not saved: the proxy for {provider} is not usable. {error}",
+                                       provider=provider_label(provider_id, self.node_names), error=exc))
                 return None
         value = {"global": global_url, "providers": dict(self.overrides)}
         return self.tasks.start(self._save(value))
@@ -265,16 +272,16 @@ class ProxiesPage(QWidget):
     async def _save(self, value: dict[str, Any]) -> None:
         store = self.services.store
         if store is None:
-            self.feedback.error("Not saved: Quotagate is shutting down.")
+            self.feedback.error(tr("Not saved: Quotagate is shutting down."))
             return
         self.save_button.setEnabled(False)
-        self.feedback.busy("Saving…")
+        self.feedback.busy(tr("Saving…"))
         await self.services.before_config_change("changing proxies")
         try:
             await off_loop(store.set_setting, settings.KEY_PROXY, value)
         except Exception as exc:
             log.exception("Saving the proxy settings failed")
-            self.feedback.error(f"Not saved: {exc}")
+            self.feedback.error(tr("Not saved: {error}", error=exc))
             self.save_button.setEnabled(True)
             return
         self.saved = {"global": value["global"], "providers": dict(value["providers"])}
@@ -283,13 +290,15 @@ class ProxiesPage(QWidget):
             await self.services.reload_gateway_config()
         except Exception as exc:
             log.exception("Reloading the gateway configuration failed")
-            self.feedback.error(f"Saved, but the gateway could not load it yet ({exc}); it will at the next start.")
+            self.feedback.error(tr("Saved, but the gateway could not load it yet ({error}); it will at the next start.",
+                                   error=exc))
             return
         if value["global"] or value["providers"]:
-            self.feedback.ok("Saved. New requests use these proxies.")
+            self.feedback.ok(tr("Saved. New requests use these proxies."))
+        elif describe_proxy_from_environment():
+            self.feedback.ok(tr("Saved. Quotagate connects directly (or through the environment's proxy)."))
         else:
-            self.feedback.ok("Saved. Quotagate connects directly" +
-                             (" (or through the environment's proxy)." if describe_proxy_from_environment() else "."))
+            self.feedback.ok(tr("Saved. Quotagate connects directly."))
 
     # -- testing -----------------------------------------------------------------------------------
     def test_global(self) -> asyncio.Task[None] | None:
@@ -299,7 +308,7 @@ class ProxiesPage(QWidget):
             self.global_result.error(str(exc))
             return None
         if url is None:
-            self.global_result.error("Enter a proxy address to test.")
+            self.global_result.error(tr("Enter a proxy address to test."))
             return None
         self.test_task = self.tasks.start(self._test(url, self.global_result, self.global_test_button))
         return self.test_task
@@ -314,23 +323,22 @@ class ProxiesPage(QWidget):
         return self.test_task
 
     async def _test(self, url: str, result_label: StatusLabel, button: QPushButton, who: str = "") -> None:
-        prefix = f"{who}: " if who else ""
-        button.setText("Testing…")
+        button.setText(tr("Testing…"))
         self._update_buttons()
         button.setEnabled(False)
-        result_label.busy(f"{prefix}testing {mask_proxy(url)}…")
+        result_label.busy(labelled(who, tr("testing {proxy}…", proxy=mask_proxy(url))))
         try:
             if self.services.runtime is None:
-                result_label.error("The gateway is stopped, so nothing can be tested now.")
+                result_label.error(tr("The gateway is stopped, so nothing can be tested now."))
                 return
             result = await check_proxy(url, self.services.runtime.clients)
         except Exception as exc:
             log.exception("Proxy test failed")
-            result_label.error(scrub_proxy(f"{prefix}the test could not run ({exc}).", url))
+            result_label.error(scrub_proxy(labelled(who, tr("the test could not run ({error}).", error=exc)), url))
         else:
-            (result_label.ok if result.ok else result_label.error)(prefix + scrub_proxy(result.message, url))
+            (result_label.ok if result.ok else result_label.error)(labelled(who, scrub_proxy(result.message, url)))
         finally:
-            button.setText("Test")
+            button.setText(tr("Test"))
             self.test_task = None
             self._update_buttons()
 
@@ -341,7 +349,7 @@ class OverrideDialog(QDialog):
     def __init__(self, parent: QWidget, choices: list[tuple[str, str]], provider_id: str | None,
                  url: str | None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Edit provider proxy" if provider_id else "Add provider proxy")
+        self.setWindowTitle(tr("Edit provider proxy") if provider_id else tr("Add provider proxy"))
         self.setMinimumWidth(500)
         self.provider_id = provider_id or ""
         self.url = url or ""
@@ -356,8 +364,8 @@ class OverrideDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Provider:", self.provider_field)
-        form.addRow("Proxy:", self.proxy_field)
+        form.addRow(tr("Provider:"), self.provider_field)
+        form.addRow(tr("Proxy:"), self.proxy_field)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
@@ -368,7 +376,7 @@ class OverrideDialog(QDialog):
         except ProxyUrlError:
             return False  # the field shows why
         if url is None:
-            self.proxy_field.error.error("Enter the proxy address, e.g. http://127.0.0.1:8080.")
+            self.proxy_field.error.error(tr("Enter the proxy address, e.g. http://127.0.0.1:8080."))
             return False
         self.provider_id = self.provider_field.currentData()
         self.url = url

@@ -16,6 +16,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from core.i18n import tr
+
 Axis = Literal["left", "right"]
 _TICKS = 4
 
@@ -52,19 +54,19 @@ def nice_ceiling(value: float, ticks: int = _TICKS) -> float:
 def bucket_label(start: float, bucket_seconds: float) -> str:
     moment = datetime.fromtimestamp(start)
     if bucket_seconds >= 86400:
-        return moment.strftime("%b %d")
+        return moment.strftime(tr("%b %d"))
     if moment.hour == 0 and moment.minute == 0:
-        return moment.strftime("%b %d")
+        return moment.strftime(tr("%b %d"))
     return moment.strftime("%H:%M")
 
 
 class TimeSeriesChart(QWidget):
-    def __init__(self, parent: QWidget | None = None, empty_text: str = "No data yet.") -> None:
+    def __init__(self, parent: QWidget | None = None, empty_text: str | None = None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
         self.setMinimumHeight(140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.empty_text = empty_text
+        self.empty_text = tr("No data yet.") if empty_text is None else empty_text
         self.starts: list[float] = []
         self.bucket_seconds = 3600.0
         self.series: list[ChartSeries] = []
@@ -186,7 +188,8 @@ class TimeSeriesChart(QWidget):
                 painter.drawLine(QPointF(x, middle), QPointF(x + size, middle))
             x += size + 5
             painter.setPen(text_color)
-            label = one.name + ("  (right axis)" if one.axis == "right" and self._has_axis("left") else "")
+            label = (tr("{name}  (right axis)", name=one.name) if one.axis == "right" and self._has_axis("left")
+                     else one.name)
             painter.drawText(QPointF(x, y + metrics.ascent()), label)
             x += metrics.horizontalAdvance(label) + 16
 
@@ -266,14 +269,14 @@ class TimeSeriesChart(QWidget):
         start = self.starts[index]
         end = start + self.bucket_seconds
         if self.bucket_seconds >= 86400:
-            when = datetime.fromtimestamp(start).strftime("%a %b %d")
+            when = datetime.fromtimestamp(start).strftime(tr("%a %b %d"))
         else:
-            when = (f"{datetime.fromtimestamp(start).strftime('%b %d, %H:%M')}–"
+            when = (f"{datetime.fromtimestamp(start).strftime(tr('%b %d, %H:%M'))}–"
                     f"{datetime.fromtimestamp(end).strftime('%H:%M')}")
         lines = [when]
         for one in self.series:
             value = one.values[index]
-            lines.append(f"{one.name}: {'—' if value is None else one.format(value)}")
+            lines.append(tr("{name}: {value}", name=one.name, value="—" if value is None else one.format(value)))
         return "\n".join(lines)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.i18n import tr
+
 OK_COLOR = "#1a7f37"
 ERROR_COLOR = "#b42318"
 MUTED_COLOR = "#6b7280"
@@ -99,7 +101,7 @@ class SecretField(QWidget):
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.setPlaceholderText(placeholder)
-        self.show_toggle = QCheckBox("Show")
+        self.show_toggle = QCheckBox(tr("Show"))
         self.show_toggle.toggled.connect(self._toggle)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
+from core.i18n import tr
+
 
 def count(value: float | int | None) -> str:
     """12 / 1,234 / 12.3k / 4.5M: short enough for a table cell, exact below ten thousand."""
@@ -56,7 +58,7 @@ def timestamp(epoch: float | None, now: float | None = None) -> str:
     if moment.date() == today:
         return moment.strftime("%H:%M:%S")
     if moment.year == today.year:
-        return moment.strftime("%b %d, %H:%M")
+        return moment.strftime(tr("%b %d, %H:%M"))
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
@@ -67,21 +69,21 @@ def date_time(epoch: float | None, now: float | None = None) -> str:
     moment = datetime.fromtimestamp(epoch)
     today = datetime.fromtimestamp(now or time.time()).date()
     if moment.date() == today:
-        return moment.strftime("Today, %H:%M")
+        return moment.strftime(tr("Today, %H:%M"))
     if moment.year == today.year:
-        return moment.strftime("%b %d, %H:%M")
+        return moment.strftime(tr("%b %d, %H:%M"))
     return moment.strftime("%Y-%m-%d")
 
 
 def ago(epoch: float | None, now: float | None = None) -> str:
     """'never', 'just now', '5 min ago', '3 h ago', then the date."""
     if not epoch:
-        return "never"
+        return tr("never")
     seconds = (now or time.time()) - epoch
     if seconds < 60:
-        return "just now"
+        return tr("just now")
     if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
+        return tr("{minutes} min ago", minutes=int(seconds // 60))
     if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
+        return tr("{hours} h ago", hours=int(seconds // 3600))
     return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d")

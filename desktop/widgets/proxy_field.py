@@ -8,10 +8,14 @@ from urllib.parse import quote, unquote, urlsplit
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from core.i18n import tr
 from desktop.widgets.feedback import SecretField, StatusLabel
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-PROXY_PLACEHOLDER = "http://127.0.0.1:8080 or socks5://127.0.0.1:1080"
+
+
+def proxy_placeholder() -> str:
+    return tr("http://127.0.0.1:8080 or socks5://127.0.0.1:1080")
 
 
 class ProxyUrlError(ValueError):
@@ -22,27 +26,27 @@ def validate_proxy_url(text: str) -> str:
     """A usable proxy URL (scheme lower-cased, no trailing slash), or ProxyUrlError saying what is wrong."""
     text = (text or "").strip()
     if not text:
-        raise ProxyUrlError("Enter the proxy address, e.g. http://127.0.0.1:8080.")
+        raise ProxyUrlError(tr("Enter the proxy address, e.g. http://127.0.0.1:8080."))
     if "://" not in text:
-        raise ProxyUrlError("Start the proxy address with http://, https://, socks5:// or socks5h:// "
-                            "(e.g. http://127.0.0.1:8080).")
+        raise ProxyUrlError(tr("Start the proxy address with http://, https://, socks5:// or socks5h:// "
+                               "(e.g. http://127.0.0.1:8080)."))
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in PROXY_SCHEMES:
-        raise ProxyUrlError(f"'{parts.scheme}://' proxies are not supported: use http://, https://, socks5:// "
-                            "or socks5h://.")
+        raise ProxyUrlError(tr("'{scheme}://' proxies are not supported: use http://, https://, socks5:// "
+                               "or socks5h://.", scheme=parts.scheme))
     if not parts.hostname:
-        raise ProxyUrlError("The proxy address needs a host, e.g. http://127.0.0.1:8080.")
+        raise ProxyUrlError(tr("The proxy address needs a host, e.g. http://127.0.0.1:8080."))
     try:
         port = parts.port
     except ValueError:
-        raise ProxyUrlError("The proxy port must be a number from 1 to 65535.") from None
+        raise ProxyUrlError(tr("The proxy port must be a number from 1 to 65535.")) from None
     if port == 0:
-        raise ProxyUrlError("The proxy port must be a number from 1 to 65535.")
+        raise ProxyUrlError(tr("The proxy port must be a number from 1 to 65535."))
     if port is None and scheme.startswith("socks"):
-        raise ProxyUrlError("Add the SOCKS proxy's port, e.g. socks5://127.0.0.1:1080.")
+        raise ProxyUrlError(tr("Add the SOCKS proxy's port, e.g. socks5://127.0.0.1:1080."))
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ProxyUrlError("A proxy address is just scheme://host:port, without a path.")
+        raise ProxyUrlError(tr("A proxy address is just scheme://host:port, without a path."))
     return f"{scheme}://{parts.netloc}"
 
 
@@ -96,18 +100,18 @@ class ProxyField(QWidget):
     def __init__(self, parent: QWidget | None = None, optional_hint: str = "") -> None:
         super().__init__(parent)
         self.address = QLineEdit()
-        self.address.setPlaceholderText(optional_hint or PROXY_PLACEHOLDER)
+        self.address.setPlaceholderText(optional_hint or proxy_placeholder())
         self.address.editingFinished.connect(self._lift_credentials)
         self.user = QLineEdit()
-        self.user.setPlaceholderText("user (optional)")
-        self.password = SecretField("password")
+        self.user.setPlaceholderText(tr("user (optional)"))
+        self.password = SecretField(tr("password"))
         self.error = StatusLabel()
         for edit in (self.address, self.user, self.password.edit):
             edit.textChanged.connect(self._on_edit)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.address, 0, 0, 1, 2)
-        sign_in = QLabel("Sign-in:")
+        sign_in = QLabel(tr("Sign-in:"))
         grid.addWidget(sign_in, 1, 0)
         row = QWidget()
         row_layout = QHBoxLayout(row)
@@ -131,7 +135,7 @@ class ProxyField(QWidget):
         user, password = self.user.text().strip(), self.password.text()
         if not address:
             if user or password:
-                return self._fail("Enter the proxy address for this sign-in, e.g. http://127.0.0.1:8080.")
+                return self._fail(tr("Enter the proxy address for this sign-in, e.g. http://127.0.0.1:8080."))
             self.error.clear()
             return None
         try:
