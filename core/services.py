@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core import running, settings
 from core.events import Event
+from core.i18n import tr
 from core.backup.manager import DEFAULT_KEEP_COUNT, DEFAULT_KEEP_DAYS, DEFAULT_MAX_IMPORT_MB, BackupManager
 from core.gateway.accounts import AccountStore
 from core.gateway.app import GatewayContext, build_app
@@ -39,10 +40,10 @@ class GatewayState:
 
     def describe(self) -> str:
         if self.running:
-            return f"Gateway on {self.host}:{self.port}"
+            return tr("Gateway on {host}:{port}", host=self.host, port=self.port)
         if self.error:
-            return f"Gateway stopped: {self.error}"
-        return "Gateway stopped"
+            return tr("Gateway stopped: {error}", error=self.error)
+        return tr("Gateway stopped")
 
 
 class CoreServices:

@@ -11,7 +11,14 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from core.i18n import tr
 from core.quota.alerts import DEFAULT_THRESHOLDS
 from core.quota.model import QuotaSnapshot, utc_now
-from core.quota.text import account_title, most_constrained, provider_name, staleness, window_status
+from core.quota.text import (
+    account_title,
+    most_constrained,
+    provider_name,
+    staleness,
+    window_label,
+    window_status,
+)
 from core.services import GatewayState
 from desktop.icons import app_icon
 from desktop.quota_icons import gauge_icon, tray_icon
@@ -122,7 +129,7 @@ class TrayController(QObject):
             header.setFont(font)
             rows.append(header)
             for window in snapshot.windows:
-                row = self._action(f"{window.label}: {window_status(window, now)}", transient=True)
+                row = self._action(f"{window_label(window)}: {window_status(window, now)}", transient=True)
                 row.setIcon(gauge_icon(window.remaining_percent, self._thresholds))
                 rows.append(row)
             if snapshot.error:
@@ -150,7 +157,7 @@ class TrayController(QObject):
             own = [s for s in self._snapshots if s.provider == provider]
             tightest = most_constrained(own)
             if tightest is not None:
-                lines.append((provider, f"{tightest[1].label} {window_status(tightest[1], now)}"))
+                lines.append((provider, f"{window_label(tightest[1])} {window_status(tightest[1], now)}"))
             elif own[0].error:
                 lines.append((provider, tr("error — see the menu")))
         return lines

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import unicodedata
 from pathlib import Path
 
 from core import i18n, settings
@@ -15,7 +16,7 @@ from core.quota.engine import QuotaEngine
 from core.quota.model import QuotaSnapshot, status_json, utc_now
 from core.quota.providers import PROVIDER_IDS
 from core.quota.runtime import stored_quota_accounts
-from core.quota.text import account_title, bar, staleness, window_status
+from core.quota.text import account_title, bar, staleness, window_label, window_status
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,11 @@ def render_table(snapshots: list[QuotaSnapshot], now, hide_personal: bool = Fals
         title = account_title(snapshot, hide_personal)
         stale = staleness(snapshot, now)
         lines.append(title + (f"  ({stale})" if stale else ""))
-        width = max(len(w.label) for w in snapshot.windows)
-        for window in snapshot.windows:
-            lines.append(f"  {window.label:<{width}}  {bar(window.remaining_percent)}  {window_status(window, now)}")
+        labels = [window_label(w) for w in snapshot.windows]
+        width = max(_display_width(label) for label in labels)
+        for label, window in zip(labels, snapshot.windows):
+            padding = " " * (width - _display_width(label))
+            lines.append(f"  {label}{padding}  {bar(window.remaining_percent)}  {window_status(window, now)}")
         if snapshot.error:
             lines.append(f"  ! {snapshot.error}")
     if failed:
@@ -69,6 +72,11 @@ def render_table(snapshots: list[QuotaSnapshot], now, hide_personal: bool = Fals
         for snapshot in failed:
             lines.append(f"  {account_title(snapshot, hide_personal)}: {snapshot.error}")
     return "\n".join(lines)
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def _stored_accounts(folder: Path) -> tuple[list, bool]:

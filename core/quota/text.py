@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from core.i18n import tr
+from core.i18n import language, tr
 from core.quota.alerts import QuotaAlert
 from core.quota.model import QuotaSnapshot, QuotaWindow, mask_identity
 from core.quota.pace import format_countdown, format_duration, format_pace, pace
@@ -24,6 +25,34 @@ def account_title(snapshot: QuotaSnapshot, hide_personal: bool = False) -> str:
     if snapshot.plan:
         parts.append(snapshot.plan)
     return " · ".join(part for part in parts if part)
+
+
+_LENGTH = re.compile(r"\b(\d+)-(minute|hour|day|week)\b")
+
+
+def _label_words() -> dict[str, str]:
+    """The words quota windows are labelled with (labels stay English in data and JSON; the tray and the
+    CLI translate them here). Model family names are names and stay as they are."""
+    return {"Session": tr("Session"), "Weekly": tr("Weekly"), "Daily": tr("Daily"), "Monthly": tr("Monthly"),
+            "Tokens": tr("Tokens"), "Tool calls": tr("Tool calls"), "Credits": tr("Credits"),
+            "Extra usage": tr("Extra usage"), "Premium requests": tr("Premium requests"), "Chat": tr("Chat"),
+            "Completions": tr("Completions"), "Primary": tr("Primary"), "Secondary": tr("Secondary")}
+
+
+def _length(match: re.Match[str]) -> str:
+    count, unit = match.group(1), match.group(2)
+    return {"minute": tr("{count}-minute", count=count), "hour": tr("{count}-hour", count=count),
+            "day": tr("{count}-day", count=count), "week": tr("{count}-week", count=count)}[unit]
+
+
+def window_label(window: QuotaWindow) -> str:
+    """A window's label in the current language: "Session (5-hour)" → "会话（5小时）"."""
+    if language() == "en":
+        return window.label
+    text = _LENGTH.sub(_length, window.label)
+    for word, translated in sorted(_label_words().items(), key=lambda item: -len(item[0])):
+        text = re.sub(rf"\b{re.escape(word)}\b", translated, text)
+    return text
 
 
 def window_status(window: QuotaWindow, now: datetime) -> str:
@@ -78,7 +107,7 @@ def visible(snapshots: list[QuotaSnapshot], hidden: object) -> list[QuotaSnapsho
 
 def alert_text(alert: QuotaAlert, now: datetime) -> tuple[str, str]:
     """The notification for a crossed threshold, a used-up window, or one that came back."""
-    where = f"{provider_name(alert.provider)} {alert.window_label}"
+    where = f"{provider_name(alert.provider)} {window_label(QuotaWindow(alert.window_key, alert.window_label))}"
     countdown = format_countdown(alert.resets_at, now)
     resets = tr("Resets in {countdown}.", countdown=countdown) if countdown else ""
     if alert.kind == "depleted":

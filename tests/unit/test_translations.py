@@ -62,3 +62,20 @@ def test_the_setting_wins_over_the_locale(monkeypatch: pytest.MonkeyPatch) -> No
     i18n.set_language("zh")
     assert i18n.tr("Quit") == "退出"
     assert i18n.tr("{percent} % left", percent=62) == "剩余 62%"
+
+
+@pytest.mark.parametrize("label,expected", [
+    ("Session (5-hour)", "会话 (5小时)"),
+    ("Tokens · Weekly", "Token · 每周"),
+    ("Tool calls · Monthly", "工具调用 · 每月"),
+    ("Gemini Pro", "Gemini Pro"),
+    ("Weekly · Sonnet", "每周 · Sonnet"),
+])
+def test_window_labels_are_translated_for_display(label: str, expected: str) -> None:
+    from core.quota.model import QuotaWindow
+    from core.quota.text import window_label
+
+    i18n.set_language("zh")
+    assert window_label(QuotaWindow("w", label)) == expected
+    i18n.set_language("en")
+    assert window_label(QuotaWindow("w", label)) == label
