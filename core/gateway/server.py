@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import socket
 from typing import Any, Iterator
 
@@ -45,9 +46,19 @@ class _LoopOwnedServer(uvicorn.Server):
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket on host:port, or `PortInUseError`."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP, and
+    # without it every answer waits ~40 ms for Nagle and delayed ACKs (socket.create_server leaves proto 0).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        sock = socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+        if os.name == "posix":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
     except OSError as exc:
+        sock.close()
         if exc.errno in (errno.EADDRINUSE, errno.EACCES):
             raise PortInUseError(host, port) from exc
         raise

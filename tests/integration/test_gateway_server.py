@@ -75,3 +75,23 @@ async def test_starting_on_a_taken_port_raises_port_in_use() -> None:
             raise AssertionError("two gateways listened on one port")
     finally:
         await first.stop()
+
+
+def test_accepted_connections_have_nagle_disabled() -> None:
+    """Without TCP_NODELAY every answer waits ~40 ms for delayed ACKs (it did: the benchmark caught it).
+    asyncio only sets it on sockets whose proto is TCP, so the listener must say so."""
+    import socket
+
+    from core.gateway.server import bind_socket
+
+    listener = bind_socket("127.0.0.1", 0)
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+        with socket.create_connection(listener.getsockname()[:2]):
+            listener.setblocking(True)
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.proto == socket.IPPROTO_TCP
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        listener.close()
