@@ -53,7 +53,8 @@ def find_wrk(try_install: bool = True) -> tuple[str | None, str]:
     if found:
         return found, ""
     if not try_install:
-        return None, "wrk not found (install skipped)"
+        return None, ("wrk not found (install skipped): throughput below comes from the Python client, which "
+                      "is itself a bottleneck on 2 cores")
     if shutil.which("apt-get") is None:
         return None, "wrk not found and apt-get is unavailable: install wrk to get C-client throughput numbers"
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
@@ -72,7 +73,7 @@ def find_wrk(try_install: bool = True) -> tuple[str | None, str]:
                   "the Python client, which is itself a bottleneck on 2 cores")
 
 
-def _pinned(command: list[str], cpus: Iterable[int] | None) -> dict:
+def _pinned(cpus: Iterable[int] | None) -> dict:
     if cpus is None:
         return {}
     chosen = set(cpus)
@@ -92,7 +93,7 @@ def run_wrk(wrk: str, url: str, body_file: Path, concurrency: int, duration: flo
                "-s", str(WRK_SCRIPT), url]
     env = {**os.environ, "BENCH_BODY_FILE": str(body_file)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 60,
-                          **_pinned(command, cpus))
+                          **_pinned(cpus))
     raw = _result_line(done.stdout + done.stderr, "wrk")
     seconds = raw["duration_us"] / 1e6
     errors = sum(raw["errors"].values())
@@ -105,7 +106,7 @@ def run_pyload(url: str, body_file: Path, concurrency: int, duration: float, cpu
     command = [sys.executable, "-m", "tests.bench.pyload", "--url", url, "--body-file", str(body_file),
                "--concurrency", str(concurrency), "--duration", str(duration), "--warmup", str(warmup)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + warmup + 60,
-                          cwd=HERE.parent.parent, **_pinned(command, cpus))
+                          cwd=HERE.parent.parent, **_pinned(cpus))
     raw = _result_line(done.stdout + done.stderr, "the Python load client")
     return LoadResult("python", concurrency, raw["requests"], raw["rps"], raw["p50_us"] / 1000,
                       raw["p99_us"] / 1000, raw["errors"], raw["ttfb_p50_us"] / 1000, raw["ttfb_p99_us"] / 1000,

@@ -14,6 +14,7 @@ IDLE_RSS_MIB = 80
 READY_S = 1.0
 DESKTOP_RPS_C16 = 1000
 TRAY_P99_LATE_MS = 50
+NOISY_PCT = 10  # other programs' mean CPU use (% of one CPU) above which the report warns
 
 
 @dataclass
@@ -36,10 +37,6 @@ def rps(value: float) -> str:
 
 def ms(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
-
-
-def get(obj: Any, name: str) -> Any:
-    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
 class Report:
@@ -133,6 +130,11 @@ class Report:
         ]
         if self.note:
             lines.append(f"NOTE: {self.note}")
+        noise = self.results.get("noise") or {}
+        if noise.get("mean_pct", 0) >= NOISY_PCT:
+            lines.append(f"WARNING: other programs used {noise['mean_pct']:.0f} % of a CPU on average (peak "
+                         f"{noise['max_pct']:.0f} %) during the run — {'; '.join(noise['busiest'])} — so these "
+                         f"numbers understate an idle machine. Run again when it is quiet.")
         header = ["measure", "direct", "gateway", "added", "target", "result"]
         table = [header] + [row.cells() for row in self.rows if isinstance(row, Row)]
         widths = [max(len(cells[i]) for cells in table) for i in range(len(header))]

@@ -14,8 +14,10 @@ import os
 import platform
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,7 +26,8 @@ from typing import Any
 import psutil
 
 from tests.bench import processes
-from tests.bench.load import LoadGenerator, LoadResult, find_wrk
+from tests.bench.load import LoadGenerator, LoadResult, chat_body, find_wrk
+from tests.bench.noise import NoiseMonitor
 from tests.bench.processes import Child, free_port, wait_for_port, wait_until_ready
 from tests.bench.report import Report
 
@@ -32,6 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 GATEWAY_MODEL = "bench/fake-model"  # the custom endpoint `bench` that setup_store creates
 DIRECT_MODEL = "fake-model"
 CHAT_PATH = "/v1/chat/completions"
+SECTIONS = {"headless": "headless_load", "startup": "startup", "desktop": "desktop_load", "tray": "tray"}
 
 
 def quotagate_command() -> list[str]:
@@ -73,12 +77,12 @@ class Bench:
         self.home = root / "home"
         self.home.mkdir()
         self.upstream_port = free_port()
+        self.gateway: Child | None = None  # the gateway under load, to explain a failed run
 
     # -- environment ---------------------------------------------------------------------------------
     def machine(self, wrk: str | None) -> dict[str, Any]:
-        wrk_version = "missing"
+        wrk_version = "Python load client (no wrk)"
         if wrk:
-            import subprocess
             out = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.splitlines()
             wrk_version = out[0].split(" [")[0] if out else "present"
         return {
@@ -99,7 +103,7 @@ class Bench:
             "HOME": str(self.home), "XDG_CONFIG_HOME": str(self.home / ".config"),
             "XDG_DATA_HOME": str(self.home / ".local/share"), "XDG_STATE_HOME": str(self.home / ".local/state"),
             "XDG_CACHE_HOME": str(self.home / ".cache"), "QUOTAGATE_KEYRING": "off",
-            "PYTHONPATH": str(REPO),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         })
         if data_dir is not None:
             env["QUOTAGATE_DATA_DIR"] = str(data_dir)
@@ -107,7 +111,6 @@ class Bench:
         return env
 
     def data_dir(self, name: str) -> Path:
-        import subprocess
         folder = self.root / name
         subprocess.run([sys.executable, "-m", "tests.bench.setup_store", "--data-dir", str(folder),
                         "--upstream", f"http://127.0.0.1:{self.upstream_port}"],
@@ -125,11 +128,13 @@ class Bench:
     def start_serve(self, data_dir: Path, port: int) -> tuple[Child, float]:
         child = Child("quotagate serve", quotagate_command() + ["serve", "--port", str(port)],
                       self.env(data_dir), self.gateway_cpus, cwd=REPO)
+        self.gateway = child
         return child, wait_until_ready(child, port)
 
     def start_desktop(self, data_dir: Path, port: int) -> tuple[Child, float]:
         env = self.env(data_dir, QT_QPA_PLATFORM="offscreen", QUOTAGATE_PORT=str(port))
         child = Child("quotagate (desktop)", quotagate_command(), env, self.gateway_cpus, cwd=REPO)
+        self.gateway = child
         ready = wait_until_ready(child, port)
         if any("headless" in line for line in child.lines):
             raise RuntimeError(f"the desktop app fell back to headless:\n{child.tail()}")
@@ -138,9 +143,21 @@ class Bench:
     def url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}{CHAT_PATH}"
 
+    def _explained(self, error: Exception) -> RuntimeError:
+        """A load-run failure, with the gateway's own last words when it was the one that died."""
+        child = self.gateway
+        if child is not None and not child.alive():
+            return RuntimeError(f"{child.name} died (exit code {child.process.returncode}) during a load run; "
+                                f"its last output:\n{child.tail(40)}")
+        return RuntimeError(str(error))
+
     def throughput(self, label: str, port: int, model: str, stream: bool, concurrency: int,
                    duration: float | None = None) -> LoadResult:
-        result = self.load.throughput(self.url(port), model, stream, concurrency, duration or self.args.duration)
+        try:
+            result = self.load.throughput(self.url(port), model, stream, concurrency,
+                                          duration or self.args.duration)
+        except RuntimeError as exc:
+            raise self._explained(exc) from None
         kind = "stream" if stream else "chat"
         print(f"  {label:<8} {kind:<6} c={concurrency:<3} {result.rps:>9,.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
               f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
@@ -150,14 +167,20 @@ class Bench:
         return result
 
     def first_byte(self, label: str, port: int, model: str, concurrency: int) -> LoadResult:
-        result = self.load.first_byte(self.url(port), model, concurrency, self.args.ttfb_duration)
+        try:
+            result = self.load.first_byte(self.url(port), model, concurrency, self.args.ttfb_duration)
+        except RuntimeError as exc:
+            raise self._explained(exc) from None
         print(f"  {label:<8} ttfb   c={concurrency:<3} {result.rps:>9,.0f} req/s  first byte p50 "
               f"{result.ttfb_p50_ms:6.2f} ms  p99 {result.ttfb_p99_ms:6.2f} ms  errors {result.errors}", flush=True)
         return result
 
     def warm(self, port: int, model: str) -> None:
-        self.load.throughput(self.url(port), model, False, 16, 1)
-        self.load.throughput(self.url(port), model, True, 16, 1)
+        try:
+            self.load.throughput(self.url(port), model, False, 16, 1)
+            self.load.throughput(self.url(port), model, True, 16, 1)
+        except RuntimeError as exc:
+            raise self._explained(exc) from None
 
     # -- sections ------------------------------------------------------------------------------------
     def headless_load(self) -> None:
@@ -226,12 +249,13 @@ class Bench:
         env = self.env(folder, QT_QPA_PLATFORM="offscreen")
         child = Child("tray probe", [sys.executable, "-m", "tests.bench.tray_probe", "--data-dir", str(folder),
                                      "--port", str(port)], env, self.gateway_cpus, cwd=REPO)
+        self.gateway = child
         try:
             child.wait_for_line("BENCH_READY", 60)
             time.sleep(0.5)
             idle = (time.monotonic(), time.monotonic() + 3.0)
             time.sleep(3.0)
-            self.load.throughput(self.url(port), GATEWAY_MODEL, False, 16, 1)  # warm-up
+            self.throughput("warm-up", port, GATEWAY_MODEL, False, 16, 1)
             started = time.monotonic()
             under_load = self.throughput("tray app", port, GATEWAY_MODEL, False, 16)
             loaded = (started + 0.2, time.monotonic() - 0.2)
@@ -239,17 +263,21 @@ class Bench:
             line = child.wait_for_line("BENCH_RESULT ", 30)
         finally:
             child.stop()
-        ticks = json.loads(line[len("BENCH_RESULT "):])["ticks"]
+        probe = json.loads(line[len("BENCH_RESULT "):])
+        ticks, gc_pauses = probe["ticks"], probe.get("gc", [])
 
         def window(bounds: tuple[float, float]) -> dict[str, float]:
             late = sorted(lateness for fired, lateness in ticks if bounds[0] <= fired <= bounds[1])
+            pauses = [ms for ended, _, ms in gc_pauses if bounds[0] <= ended <= bounds[1]]
             return {"ticks": len(late), "p50_ms": pct(late, 50), "p99_ms": pct(late, 99),
-                    "max_ms": late[-1] if late else 0.0}
+                    "max_ms": late[-1] if late else 0.0, "gc_count": len(pauses),
+                    "gc_max_ms": max(pauses, default=0.0), "gc_total_ms": sum(pauses)}
 
         self.results["tray"] = {"idle": window(idle), "load": window(loaded), "chat_c16": under_load}
+        load = self.results["tray"]["load"]
         print(f"  timer lateness idle p99 {self.results['tray']['idle']['p99_ms']:.1f} ms, under load p99 "
-              f"{self.results['tray']['load']['p99_ms']:.1f} ms (max {self.results['tray']['load']['max_ms']:.1f})",
-              flush=True)
+              f"{load['p99_ms']:.1f} ms (max {load['max_ms']:.1f}); under load {load['gc_count']} GC passes, "
+              f"longest {load['gc_max_ms']:.1f} ms", flush=True)
 
 
 def pct(ordered: list[float], percent: float) -> float:
@@ -261,8 +289,6 @@ def pct(ordered: list[float], percent: float) -> float:
 
 def few_requests(port: int, count: int = 50) -> None:
     """Some chat requests, plain and streamed, the way a user's first minutes would send them."""
-    from tests.bench.load import chat_body
-
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         for index in range(count):
@@ -287,35 +313,61 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     parser.add_argument("--no-install", action="store_true", help="do not try to apt-get install wrk")
     parser.add_argument("--skip-desktop", action="store_true", help="headless measurements only")
+    parser.add_argument("--only", default="", metavar="SECTIONS",
+                        help="comma-separated subset of: headless, startup, desktop, tray")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # SIGTERM ends the run like Ctrl+C does: through the finally below, which stops every child.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl+C and SIGTERM end the run through the finally below, which stops every child. Ctrl+C reaches
+    # the gateway too, so a load run may fail first: the flag says that failure was the interruption.
+    interrupted = threading.Event()
+
+    def interrupt(signum: int, frame: object) -> None:
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="quotagate-bench-") as folder:
-        bench = Bench(args, Path(folder))
+    with tempfile.TemporaryDirectory(prefix="quotagate-bench-") as folder, NoiseMonitor() as noise:
+        bench = Bench(args, Path(folder))  # pins this process first: the monitor's thread starts after
+        noise.start()
         if bench.wrk_note:
             print(f"bench: {bench.wrk_note}", flush=True)
         try:
+            sections = {name.strip() for name in args.only.split(",") if name.strip()} or set(SECTIONS)
+            if args.skip_desktop:
+                sections -= {"desktop", "tray"}
+            unknown = sections - set(SECTIONS)
+            if unknown:
+                print(f"bench: unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}",
+                      file=sys.stderr)
+                return 2
             bench.start_upstream()
-            bench.headless_load()
-            bench.startup()
-            if not args.skip_desktop:
-                bench.desktop_load()
-                bench.tray()
-        except KeyboardInterrupt:
-            print("\nbench: interrupted; stopping every process it started", file=sys.stderr, flush=True)
-            return 130
+            for name in SECTIONS:
+                if name in sections:
+                    getattr(bench, SECTIONS[name])()
+        except (KeyboardInterrupt, RuntimeError) as exc:
+            if isinstance(exc, KeyboardInterrupt) or interrupted.is_set():
+                print("\nbench: interrupted; stopping every process it started", file=sys.stderr, flush=True)
+                return 130
+            print(f"\nbench: {exc}", file=sys.stderr, flush=True)
+            return 1
         finally:
             processes.stop_all()
+    bench.results["noise"] = noise.summary()
     report = Report(bench.results, bench.wrk_note)
     print()
     print(report.render(), flush=True)
+    if args.markdown:
+        print()
+        print(report.markdown())
     print(f"\n(total bench time {time.monotonic() - started:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps(report.raw(), indent=2, default=lambda o: o.__dict__))
-    return 0 if report.all_passed() else 1
+    return 1 if args.strict and not report.all_passed() else 0

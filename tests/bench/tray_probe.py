@@ -8,13 +8,14 @@ benchmark puts load on the gateway meanwhile and compares the lateness in idle a
     QT_QPA_PLATFORM=offscreen python -m tests.bench.tray_probe --data-dir DIR --port PORT
 
 Prints `BENCH_READY` once the gateway listens; on SIGTERM it shuts down and prints
-`BENCH_RESULT {"ticks": [[fired_monotonic, lateness_ms], …]}`.
+`BENCH_RESULT {"ticks": [[fired_monotonic, lateness_ms], …], "gc": [[ended_monotonic, generation, ms], …]}`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import signal
 import sys
@@ -27,6 +28,30 @@ from PySide6.QtWidgets import QApplication
 
 from core.services import CoreServices
 from desktop.app import DesktopApp, configure_application
+
+
+class GcPauses:
+    """Garbage-collector pauses, so a late tick can be told apart from a busy loop."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, int, float]] = []  # (ended_monotonic, generation, ms)
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.monotonic()
+        else:
+            now = time.monotonic()
+            self.pauses.append((now, info["generation"], (now - self._started) * 1000))
+
+
+def event_loop_class() -> type:
+    """The loop class the desktop app runs on: its own when it has one, else qasync's."""
+    try:
+        from desktop.loop import QEventLoop
+    except ImportError:
+        return qasync.QEventLoop
+    return QEventLoop
 
 
 class LatenessProbe:
@@ -78,14 +103,17 @@ def main() -> None:
     parser.add_argument("--interval-ms", type=int, default=50)
     args = parser.parse_args()
     app = configure_application(QApplication.instance() or QApplication(sys.argv[:1]))
-    loop = qasync.QEventLoop(app)
+    loop = event_loop_class()(app)
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(CoreServices(args.data_dir, port=args.port), tray_available=True)
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
     with loop:
         ticks = loop.run_until_complete(probe(desktop, args.interval_ms))
+    gc.callbacks.remove(pauses)
     desktop.dispose()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    print("BENCH_RESULT " + json.dumps({"ticks": ticks}), flush=True)
+    print("BENCH_RESULT " + json.dumps({"ticks": ticks, "gc": pauses.pauses}), flush=True)
     sys.exit(0 if ticks else 1)
 
 
