@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -102,6 +103,9 @@ class DesktopApp(QObject):
             self.quota_glance.notified.connect(lambda title, message: self.window.show_notice(f"{title} {message}"))
             self.window.show_notice(no_tray_notice())
             self.window.bring_to_front()
+        # Everything built so far (Qt wrappers, modules, the catalogue) lives as long as the app: keep it out
+        # of the collector's full passes, which otherwise stall the shared loop ~40 ms at a time under load.
+        gc.freeze()
         return state
 
     async def back_up_now(self) -> None:

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from core.gateway.requests import GatewayError
 from core.gateway.routing import Route, Upstream
 from core.gateway.sse import EventSplitter, error_event, event_json, model_rewriter
-from core.gateway.upstream import UpstreamClients, describe_transport_error
+from core.gateway.upstream import UpstreamClients, UpstreamResponse, describe_transport_error
 from core.gateway.usage import Tokens, UsageRecorder, tokens_from_openai_usage
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,10 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
     route = exchange.route
     for index, upstream in enumerate(route.upstreams):
         has_next = index + 1 < len(route.upstreams)
-        client = clients.client_for(upstream.proxy)
-        request = client.build_request("POST", upstream.base_url + exchange.path, content=exchange.body,
-                                       headers=_upstream_headers(upstream, exchange.stream))
+        sender = clients.sender_for(upstream.proxy)
         try:
-            response = await client.send(request, stream=True)
+            response = await sender.send(upstream.base_url + exchange.path, exchange.body,
+                                         _upstream_headers(upstream, exchange.stream))
         except httpx.HTTPError as exc:
             failures.append(f"{upstream.account_name}: {describe_transport_error(exc)}")
             continue
@@ -88,7 +87,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
     raise GatewayError(status, message, "upstream_unavailable")
 
 
-async def _complete_response(exchange: Exchange, upstream: Upstream, response: httpx.Response,
+async def _complete_response(exchange: Exchange, upstream: Upstream, response: UpstreamResponse,
                              usage: UsageRecorder) -> Response:
     try:
         raw = await response.aread()
@@ -113,7 +112,7 @@ async def _complete_response(exchange: Exchange, upstream: Upstream, response: h
                     media_type=response.headers.get("content-type", "application/json"))
 
 
-def _stream_response(exchange: Exchange, upstream: Upstream, response: httpx.Response,
+def _stream_response(exchange: Exchange, upstream: Upstream, response: UpstreamResponse,
                      usage: UsageRecorder) -> Response:
     relay = _StreamRelay(exchange, upstream, response, usage)
     return StreamingResponse(relay.events(), status_code=response.status_code,
@@ -123,7 +122,7 @@ def _stream_response(exchange: Exchange, upstream: Upstream, response: httpx.Res
 
 
 class _StreamRelay:
-    def __init__(self, exchange: Exchange, upstream: Upstream, response: httpx.Response,
+    def __init__(self, exchange: Exchange, upstream: Upstream, response: UpstreamResponse,
                  usage: UsageRecorder) -> None:
         self.exchange, self.upstream, self.response, self.usage = exchange, upstream, response, usage
         self.tokens = Tokens()
@@ -137,12 +136,16 @@ class _StreamRelay:
         rewrite = model_rewriter(self.exchange.route.requested)
         try:
             async for chunk in self.response.aiter_bytes():
+                # Every event this read completed goes out in one write: still no waiting, far fewer sends.
+                events = []
                 for event in splitter.feed(chunk):
-                    if self.first_byte is None:
-                        self.first_byte = time.perf_counter()
                     if b'"usage"' in event:
                         self._take_usage(event)
-                    yield rewrite(event)
+                    events.append(rewrite(event))
+                if events:
+                    if self.first_byte is None:
+                        self.first_byte = time.perf_counter()
+                    yield b"".join(events)
             rest = splitter.rest()
             if rest is not None:
                 yield rewrite(rest)
@@ -178,7 +181,7 @@ def _upstream_headers(upstream: Upstream, stream: bool) -> dict[str, str]:
     return headers
 
 
-def _client_headers(exchange: Exchange, upstream: Upstream, response: httpx.Response) -> dict[str, str]:
+def _client_headers(exchange: Exchange, upstream: Upstream, response: UpstreamResponse) -> dict[str, str]:
     headers = {k: v for k, v in response.headers.items()
                if k.lower() not in _HOP_BY_HOP and k.lower() != "content-type"}
     headers["x-quotagate-provider"] = exchange.route.provider
@@ -208,7 +211,7 @@ def _upstream_error_response(route: Route, upstream: Upstream, status: int, body
     return JSONResponse(body_out, status_code=status, headers=headers)
 
 
-async def _read_and_close(response: httpx.Response) -> bytes:
+async def _read_and_close(response: UpstreamResponse) -> bytes:
     try:
         return await response.aread()
     except httpx.HTTPError:
