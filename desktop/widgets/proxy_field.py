@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from core.i18n import tr
+from core.secrets import mask_url_credentials
 from desktop.widgets.feedback import SecretField, StatusLabel
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
@@ -69,14 +70,8 @@ def join_credentials(url: str, user: str, password: str) -> str:
 
 
 def mask_proxy(url: str | None) -> str:
-    """What a window shows of a proxy URL: never its sign-in."""
-    if not url:
-        return ""
-    bare, user, password = split_credentials(url)
-    if not user and not password:
-        return bare
-    scheme, _, rest = bare.partition("://")
-    return f"{scheme}://•••@{rest}"
+    """What a window shows of a proxy URL: never its sign-in (the program's one rule for that)."""
+    return mask_url_credentials(url.strip()) if url else ""
 
 
 def scrub_proxy(text: str, url: str | None) -> str:
