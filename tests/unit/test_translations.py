@@ -79,3 +79,15 @@ def test_window_labels_are_translated_for_display(label: str, expected: str) -> 
     assert window_label(QuotaWindow("w", label)) == expected
     i18n.set_language("en")
     assert window_label(QuotaWindow("w", label)) == label
+
+
+def test_no_string_is_translated_in_two_catalogues() -> None:
+    """The merged catalogue would silently keep only one of them."""
+    seen: dict[str, str] = {}
+    twice = []
+    for name, catalogue in zh.CATALOGUES.items():
+        for key in catalogue:
+            if key in seen:
+                twice.append(f"{key!r} in {seen[key]} and {name}")
+            seen[key] = name
+    assert not twice, "\n".join(twice)

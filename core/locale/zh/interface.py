@@ -1,4 +1,4 @@
-"""简体中文. Keys are the English source strings; keep `{placeholders}` as they are."""
+"""简体中文 for the windows, the tray and the CLI."""
 
 MESSAGES: dict[str, str] = {
     # quota: pace, countdowns, durations
