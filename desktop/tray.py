@@ -101,8 +101,9 @@ class TrayController(QObject):
     # -- building -------------------------------------------------------------------------------------
     def _rebuild(self, now: datetime | None = None) -> None:
         now = now or utc_now()
+        shown = [snapshot.as_of(now) for snapshot in self._snapshots]  # no numbers from before a reset
         self.menu.clear()
-        self.quota_actions = self._quota_rows(now)
+        self.quota_actions = self._quota_rows(shown, now)
         for action in self.quota_actions:
             self.menu.addAction(action)
         self.menu.addSeparator()
@@ -112,15 +113,15 @@ class TrayController(QObject):
             self.menu.addAction(action)
         self.menu.addSeparator()
         self.menu.addAction(self.quit_action)
-        self._update_icon(now)
+        self._update_icon(shown, now)
 
-    def _quota_rows(self, now: datetime) -> list[QAction]:
-        if not self._snapshots:
+    def _quota_rows(self, shown: list[QuotaSnapshot], now: datetime) -> list[QAction]:
+        if not shown:
             return [self._action(tr("No subscriptions found yet"), enabled=False, transient=True,
                                  tooltip=tr("Sign in with Codex, Claude Code, OpenCode or Gemini CLI, or add a key "
                                             "in Settings › Providers."))]
         rows: list[QAction] = []
-        for snapshot in sorted(self._snapshots, key=lambda s: (not s.windows, provider_name(s.provider))):
+        for snapshot in sorted(shown, key=lambda s: (not s.windows, provider_name(s.provider))):
             title = account_title(snapshot, self._hide_personal)
             stale = staleness(snapshot, now)
             header = self._action(title + (f" ({stale})" if stale else ""), enabled=False, transient=True)
@@ -137,24 +138,24 @@ class TrayController(QObject):
                 rows.append(self._action(f"⚠ {short}", enabled=False, tooltip=snapshot.error, transient=True))
         return rows
 
-    def _update_icon(self, now: datetime) -> None:
+    def _update_icon(self, shown: list[QuotaSnapshot], now: datetime) -> None:
         lines = ["Quotagate"]
-        tightest = most_constrained(self._snapshots)
+        tightest = most_constrained(shown)
         if tightest is None:
             self.icon.setIcon(app_icon())
         else:
             snapshot, window = tightest
             self.icon.setIcon(tray_icon(window.remaining_percent, self._thresholds, stale=snapshot.stale))
-        for provider, line in self._tooltip_lines(now):
+        for provider, line in self._tooltip_lines(shown, now):
             lines.append(f"{provider_name(provider)}: {line}")
         lines.append(self._gateway.describe())
         self.icon.setToolTip("\n".join(lines))
 
-    def _tooltip_lines(self, now: datetime) -> list[tuple[str, str]]:
+    def _tooltip_lines(self, shown: list[QuotaSnapshot], now: datetime) -> list[tuple[str, str]]:
         """One line per provider: its tightest window, or its error."""
         lines = []
-        for provider in sorted({s.provider for s in self._snapshots}, key=provider_name):
-            own = [s for s in self._snapshots if s.provider == provider]
+        for provider in sorted({s.provider for s in shown}, key=provider_name):
+            own = [s for s in shown if s.provider == provider]
             tightest = most_constrained(own)
             if tightest is not None:
                 lines.append((provider, f"{window_label(tightest[1])} {window_status(tightest[1], now)}"))

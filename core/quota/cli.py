@@ -8,14 +8,17 @@ import json
 import logging
 import sys
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import i18n, settings
 from core.i18n import tr
+from core.quota import history
 from core.quota.engine import QuotaEngine
 from core.quota.model import QuotaSnapshot, status_json, utc_now
 from core.quota.providers import PROVIDER_IDS
-from core.quota.runtime import stored_quota_accounts
+from core.quota.accounts import StoredAccount
+from core.quota.runtime import last_known_snapshots, stored_quota_accounts
 from core.quota.text import account_title, bar, staleness, window_label, window_status
 
 log = logging.getLogger(__name__)
@@ -30,19 +33,34 @@ def add_status_command(commands: argparse._SubParsersAction, common: argparse.Ar
                         help=f"only this provider (repeatable): {', '.join(PROVIDER_IDS)}")
 
 
+@dataclass
+class _StoreState:
+    """What the status command takes from Quotagate's store; all of it optional."""
+
+    accounts: list[StoredAccount] = field(default_factory=list)
+    hide_personal: bool = False
+    last_known: list[QuotaSnapshot] = field(default_factory=list)
+    readable: bool = False
+
+
 def run_status(args: argparse.Namespace, folder: Path) -> int:
-    stored, hide_personal = _stored_accounts(folder)
-    snapshots = asyncio.run(_query(args.provider, stored))
+    state = _read_store(folder)
+    snapshots = asyncio.run(_query(args.provider, state))
+    _remember(folder, snapshots, state)
     now = utc_now()
+    snapshots = [snapshot.as_of(now) for snapshot in snapshots]  # no numbers from before a reset
     if args.json:
-        print(json.dumps(status_json(snapshots, now=now, hide_personal=hide_personal), indent=2, ensure_ascii=False))
+        print(json.dumps(status_json(snapshots, now=now, hide_personal=state.hide_personal), indent=2,
+                         ensure_ascii=False))
     else:
-        print(render_table(snapshots, now, hide_personal))
+        print(render_table(snapshots, now, state.hide_personal))
     return 0
 
 
-async def _query(only: list[str] | None, stored: list) -> list[QuotaSnapshot]:
-    engine = QuotaEngine(only=only, account_source=lambda: stored)
+async def _query(only: list[str] | None, state: _StoreState) -> list[QuotaSnapshot]:
+    """Query everything now; an account whose query fails shows its last known data, marked stale."""
+    engine = QuotaEngine(only=only, account_source=lambda: state.accounts)
+    engine.restore(state.last_known)
     async with engine:
         return await engine.refresh_now()
 
@@ -79,8 +97,9 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _stored_accounts(folder: Path) -> tuple[list, bool]:
-    """Keys kept in Quotagate, and the privacy and language settings; credential files work without them."""
+def _read_store(folder: Path) -> _StoreState:
+    """Keys kept in Quotagate, the privacy and language settings and the last known quota; credential files
+    work without them."""
     from core.gateway.accounts import AccountStore
     from core.secrets import SecretBox
     from core.store import Store
@@ -90,10 +109,34 @@ def _stored_accounts(folder: Path) -> tuple[list, bool]:
     except Exception as exc:  # a broken store must not hide the quota of the tools' own credential files
         print(tr("quotagate: the store could not be read ({error}); showing credential files only.", error=exc),
               file=sys.stderr)
-        return [], False
+        return _StoreState()
     try:
         i18n.set_language(store.get_setting(settings.KEY_LANGUAGE))
         accounts = AccountStore(SecretBox.for_data_folder(folder)).accounts()
-        return stored_quota_accounts(accounts), bool(store.get_setting(settings.KEY_HIDE_PERSONAL, False))
+        return _StoreState(stored_quota_accounts(accounts), bool(store.get_setting(settings.KEY_HIDE_PERSONAL, False)),
+                           last_known_snapshots(), readable=True)
+    finally:
+        store.close()
+
+
+def _remember(folder: Path, snapshots: list[QuotaSnapshot], state: _StoreState) -> None:
+    """Record new numbers in the history, so that the next run can show them if a service is down. While the
+    app runs, it records them itself."""
+    from core import running
+    from core.store import Store
+    from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+
+    if not state.readable or running.current_owner(folder) is not None:
+        return
+    try:
+        store = Store.open(folder)
+    except Exception:
+        log.warning("Not recording quota history: the store could not be opened", exc_info=True)
+        return
+    try:
+        recorder = history.SnapshotRecorder(lambda row: store.writer.submit(QuotaSnapshotRow, row))
+        recorder.already_recorded(state.last_known)
+        if recorder.record(snapshots):
+            store.writer.flush()
     finally:
         store.close()

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -23,7 +23,7 @@ from core.events import Event
 from core.net import DEFAULT_TIMEOUT, create_client
 from core.quota.accounts import Account, AccountSource, Discovery, StoredAccount
 from core.quota.locations import Locations
-from core.quota.model import ErrorKind, QuotaSnapshot, utc_now
+from core.quota.model import ErrorKind, QuotaSnapshot, one_per_person, utc_now
 from core.quota.providers import FetchContext, QuotaProvider, default_providers
 from core.quota.tokens import TokenCache
 
@@ -33,6 +33,8 @@ DEFAULT_INTERVAL = 300.0
 MIN_INTERVAL = 10.0
 REQUESTS_PER_FETCH = 3  # the most requests one account needs in a row (refresh, lookup, quota)
 _SLACK = timedelta(seconds=1)
+AFTER_RESET = timedelta(seconds=10)  # services take a moment to show a reset
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,10 @@ class QuotaEngine:
 
     # --- reading ----------------------------------------------------------------------------------------
     def snapshots(self) -> list[QuotaSnapshot]:
-        """Current snapshot of every known account, in provider order, then discovery order."""
-        return [self._tracks[key].shown for p in self.providers for key in self._order[p.id] if key in self._tracks]
+        """Current snapshot of every known account, in provider order, then discovery order; one per person
+        when the same subscription is signed in through several tools."""
+        return one_per_person([self._tracks[key].shown for p in self.providers for key in self._order[p.id]
+                               if key in self._tracks])
 
     @property
     def interval(self) -> float:
@@ -103,6 +107,17 @@ class QuotaEngine:
     @property
     def last_refresh_at(self) -> datetime | None:
         return self._last_round_at
+
+    def restore(self, snapshots: Iterable[QuotaSnapshot]) -> None:
+        """Show the last good data of an earlier run until each account's first refresh: marked stale (with
+        its age), due at once, and kept on screen with the error if that refresh fails. Accounts already
+        known and providers not queried here are skipped."""
+        for snapshot in snapshots:
+            if snapshot.key in self._tracks or snapshot.provider not in self._order or not snapshot.windows:
+                continue
+            good = replace(snapshot, stale=False, error=None, error_kind=None)
+            self._tracks[snapshot.key] = _Track(good.as_stale(None, None), good, _NEVER, 0)
+            self._order[snapshot.provider].append(snapshot.key)
 
     # --- refreshing -------------------------------------------------------------------------------------
     async def refresh_now(self) -> list[QuotaSnapshot]:
@@ -243,5 +258,10 @@ class QuotaEngine:
         return track is None or now >= self._due_at(track) - _SLACK
 
     def _due_at(self, track: _Track) -> datetime:
-        wait = self.backoff.delay(track.failures) if track.failures else self._interval
-        return track.attempted_at + timedelta(seconds=wait)
+        if track.failures:
+            return track.attempted_at + timedelta(seconds=self.backoff.delay(track.failures))
+        due = track.attempted_at + timedelta(seconds=self._interval)
+        # A window that resets before then has new numbers: fetch them just after the reset, not minutes later.
+        resets = [w.resets_at for w in track.last_good.windows
+                  if w.resets_at is not None and w.resets_at > track.attempted_at] if track.last_good else []
+        return min([due, *(moment + AFTER_RESET for moment in resets)])

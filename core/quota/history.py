@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from peewee import fn
+
 from core.quota.model import QuotaSnapshot
 from core.store.models import QuotaSnapshot as QuotaSnapshotRow
 
@@ -36,6 +38,11 @@ class SnapshotRecorder:
         self._submit = submit
         self._last: dict[str, QuotaSnapshot] = {}
 
+    def already_recorded(self, snapshots: Iterable[QuotaSnapshot]) -> None:
+        """Snapshots the store already holds (restored from the last run): the same numbers again are no change."""
+        for snapshot in snapshots:
+            self._last[snapshot.key] = snapshot
+
     def record(self, snapshots: Iterable[QuotaSnapshot]) -> int:
         written = 0
         for snapshot in snapshots:
@@ -49,15 +56,25 @@ class SnapshotRecorder:
 
 def load(provider: str, account_key: str, since: datetime) -> list[QuotaSnapshot]:
     """One account's recorded snapshots since `since`, oldest first (unreadable rows are skipped)."""
-    rows = (QuotaSnapshotRow.select()
-            .where((QuotaSnapshotRow.provider == provider) & (QuotaSnapshotRow.account == account_key)
-                   & (QuotaSnapshotRow.ts >= since.timestamp()))
-            .order_by(QuotaSnapshotRow.ts))
+    return _parsed(QuotaSnapshotRow.select()
+                   .where((QuotaSnapshotRow.provider == provider) & (QuotaSnapshotRow.account == account_key)
+                          & (QuotaSnapshotRow.ts >= since.timestamp()))
+                   .order_by(QuotaSnapshotRow.ts))
+
+
+def latest() -> list[QuotaSnapshot]:
+    """The last recorded snapshot of every account: the last good data, to show again after a restart."""
+    newest = (QuotaSnapshotRow.select(fn.MAX(QuotaSnapshotRow.id))
+              .group_by(QuotaSnapshotRow.provider, QuotaSnapshotRow.account))
+    return _parsed(QuotaSnapshotRow.select().where(QuotaSnapshotRow.id.in_(newest)).order_by(QuotaSnapshotRow.id))
+
+
+def _parsed(rows: Iterable[QuotaSnapshotRow]) -> list[QuotaSnapshot]:
     snapshots = []
     for row in rows:
         try:
             snapshots.append(QuotaSnapshot.from_json(json.loads(row.payload)))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("Skipping unreadable quota history row %s", row.id)
     return snapshots
 

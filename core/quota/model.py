@@ -70,6 +70,16 @@ class QuotaWindow:
         return cls(id, label, used_percent=None if left is None else 100.0 - left, remaining_percent=left,
                    **fields)
 
+    def has_reset(self, now: datetime) -> bool:
+        """The reset time has passed: the numbers are from before it and say nothing about now."""
+        return self.resets_at is not None and self.resets_at <= now
+
+    def as_of(self, now: datetime) -> "QuotaWindow":
+        """This window as it may be shown at `now`: after its reset, used and left are unknown."""
+        if not self.has_reset(now):
+            return self
+        return replace(self, used_percent=None, remaining_percent=None, used=None, remaining=None)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -135,6 +145,13 @@ class QuotaSnapshot:
         """This (last good) snapshot, kept on screen while a newer refresh failed."""
         return replace(self, stale=True, error=error, error_kind=error_kind)
 
+    def as_of(self, now: datetime) -> "QuotaSnapshot":
+        """What may be shown at `now`: windows that reset since the fetch have unknown numbers until the next
+        refresh (which the engine schedules just after the reset)."""
+        if not any(w.has_reset(now) for w in self.windows):
+            return self
+        return replace(self, windows=tuple(w.as_of(now) for w in self.windows))
+
     def age(self, now: datetime) -> timedelta:
         return max(timedelta(0), now - self.fetched_at)
 
@@ -182,10 +199,32 @@ class QuotaSnapshot:
         )
 
 
+def one_per_person(snapshots: list[QuotaSnapshot]) -> list[QuotaSnapshot]:
+    """One snapshot per provider and signed-in person: the same subscription reached through two tools (a
+    Codex and an OpenCode sign-in, Copilot's internal and billing paths) has one quota and is shown once —
+    the reading with the most windows, the first found on a tie. Only identities naming a person (an email,
+    an @login) are compared, and only snapshots with numbers; the rest are all kept."""
+    best: dict[tuple[str, str], QuotaSnapshot] = {}
+    for snapshot in snapshots:
+        person = _person(snapshot)
+        if person is not None and len(snapshot.windows) > len(best.get(person, _NOBODY).windows):
+            best[person] = snapshot
+    return [s for s in snapshots if (person := _person(s)) is None or best.get(person) is s]
+
+
+def _person(snapshot: QuotaSnapshot) -> tuple[str, str] | None:
+    if not snapshot.windows or "@" not in snapshot.account:
+        return None
+    return snapshot.provider, snapshot.account.strip().lower()
+
+
 def status_json(snapshots: Iterable[QuotaSnapshot], now: datetime | None = None,
                 hide_personal: bool = False) -> dict[str, Any]:
     """The whole `quotagate status --json` document: `{"accounts": [...]}`."""
     return {"accounts": [s.to_json(now=now, hide_personal=hide_personal) for s in snapshots]}
+
+
+_NOBODY = QuotaSnapshot("", "", "")
 
 
 def _without_resets(windows: tuple[QuotaWindow, ...]) -> tuple[QuotaWindow, ...]:

@@ -8,6 +8,8 @@ import logging
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+import peewee
+
 from core import settings
 from core.events import Event
 from core.gateway.accounts import Account
@@ -38,6 +40,15 @@ def thresholds_from(value: object) -> tuple[float, ...]:
     return DEFAULT_THRESHOLDS
 
 
+def last_known_snapshots() -> list[QuotaSnapshot]:
+    """The last good snapshot of every account from the store's history (read on the caller's thread)."""
+    try:
+        return history.latest()
+    except peewee.DatabaseError:  # the history only adds to the glance; the glance works without it
+        log.exception("Reading the last known quota failed")
+        return []
+
+
 class QuotaRuntime:
     def __init__(self, store: Callable[[], Store], engine: QuotaEngine | None = None) -> None:
         self._store = store
@@ -50,6 +61,9 @@ class QuotaRuntime:
         self.engine = engine or QuotaEngine(account_source=lambda: self._stored, interval=self.interval)
         self.alerts: Event[list[QuotaAlert]] = Event()
         self._recorder = history.SnapshotRecorder(lambda row: self._store().writer.submit(QuotaSnapshotRow, row))
+        last_known = last_known_snapshots()
+        self.engine.restore(last_known)
+        self._recorder.already_recorded(last_known)
         self.engine.snapshots_changed.connect(self._recorder.record)
         self.engine.snapshots_changed.connect(self._observe)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,15 @@ def fake():
     server.stop()
 
 
+def claude_usage_resetting_later() -> dict:
+    """The documented answer with its reset times in the future, as the live service gives them."""
+    usage = fixture("claude_usage.json")
+    for number, name in enumerate(("five_hour", "seven_day", "seven_day_sonnet"), start=1):
+        moment = datetime.now(timezone.utc) + timedelta(hours=2 * number)
+        usage[name]["resets_at"] = moment.isoformat()
+    return usage
+
+
 @pytest.fixture
 def env(data_dir: Path, isolated_environment: Path, fake: FakeServer) -> dict[str, str]:
     write_json(isolated_environment / ".claude" / ".credentials.json", {"claudeAiOauth": {
@@ -29,7 +39,7 @@ def env(data_dir: Path, isolated_environment: Path, fake: FakeServer) -> dict[st
         "subscriptionType": "max"}})
     write_json(isolated_environment / ".local" / "share" / "opencode" / "auth.json",
                {"zai-coding-plan": {"type": "api", "key": "zai-key-0123456789abcdef"}})
-    fake.reply("GET", "/api/oauth/usage", json=fixture("claude_usage.json"))
+    fake.reply("GET", "/api/oauth/usage", json=claude_usage_resetting_later())
     fake.reply("GET", "/api/monitor/usage/quota/limit", status=401, json={"code": 401, "msg": "token expired"})
     return quotagate_env(data_dir, QUOTAGATE_HOST_MAP=",".join(f"{h}={fake.url}" for h in QUOTA_HOSTS),
                          LANG="en_US.UTF-8")
@@ -74,3 +84,16 @@ def test_status_speaks_chinese_in_a_chinese_locale(env: dict[str, str]) -> None:
 def test_status_with_nothing_configured_says_how_to_start(data_dir: Path) -> None:
     result = run_quotagate(["status"], quotagate_env(data_dir))
     assert result.returncode == 0 and "No subscriptions found" in result.stdout
+
+
+def test_status_shows_the_last_known_quota_when_a_service_is_down(env: dict[str, str], fake: FakeServer) -> None:
+    assert run_quotagate(["status"], env).returncode == 0  # a good answer, recorded in the store
+    fake.reply("GET", "/api/oauth/usage", status=503, json={})
+    result = run_quotagate(["status"], env)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Claude · Claude Code · Max") and "stale" in lines[0]
+    assert "76 % left" in next(line for line in lines if "Session" in line)
+    assert any("server error (HTTP 503)" in line for line in lines[:lines.index("Errors")])
+    document = json.loads(run_quotagate(["status", "--json"], env).stdout)
+    claude = next(a for a in document["accounts"] if a["provider"] == "claude")
+    assert claude["stale"] and claude["error_kind"] == "server" and claude["windows"][0]["remaining_percent"] == 76.0
