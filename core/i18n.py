@@ -40,3 +40,9 @@ def tr(text: str, **values: object) -> str:
     """`text` in the current language, with `{placeholders}` filled from `values`."""
     template = _CATALOGS.get(language(), {}).get(text, text)
     return template.format(**values) if values else template
+
+
+def translatable(text: str) -> str:
+    """Marks a text kept in data (a module constant, a record field) for the catalogue; it is translated
+    with `tr(text, ...)` where it is shown, so that it follows the language in use then."""
+    return text

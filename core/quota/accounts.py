@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from core.i18n import tr, translatable
 from core.quota.model import QuotaSnapshot, QuotaWindow
 
 C = TypeVar("C")
@@ -18,28 +19,51 @@ C = TypeVar("C")
 
 @dataclass(frozen=True)
 class Tool:
-    """The program a credential came from, and how the user gets a fresh one from it."""
+    """The program a credential came from, and how the user gets a fresh one from it. The texts are English
+    templates (`{variable}` is the environment variable of keys read from the environment); `title`, `login`
+    and `renew` give them in the language in use."""
 
-    name: str
-    login: str   # how to sign in again, e.g. "run `codex login`"
-    renew: str   # how an expired token gets renewed, e.g. "run `codex` once; it renews the token"
+    name: str         # also an identity when nothing better is known, so kept as it is
+    login_hint: str   # how to sign in again, e.g. "run `codex login`"
+    renew_hint: str   # how an expired token gets renewed, e.g. "run `codex` once; it renews the token"
+    title_text: str = ""
+    variable: str = ""
+
+    @property
+    def title(self) -> str:
+        """The program's name in a sentence: "the Codex CLI", "Codex CLI" in Chinese."""
+        return tr(self.title_text or self.name, variable=self.variable)
+
+    @property
+    def login(self) -> str:
+        return tr(self.login_hint, variable=self.variable)
+
+    @property
+    def renew(self) -> str:
+        return tr(self.renew_hint, variable=self.variable)
 
 
-CODEX_CLI = Tool("the Codex CLI", "run `codex login`", "run `codex` once; it renews the token")
-OPENCODE = Tool("OpenCode", "run `opencode auth login`", "open OpenCode once; it renews the token")
-CLAUDE_CODE = Tool("Claude Code", "run `claude` and use /login", "run `claude` once; it renews the token")
-GEMINI_CLI = Tool("the Gemini CLI", "run `gemini` and sign in with Google",
-                  "run `gemini` once; it renews the token")
-ANTIGRAVITY_PLUGIN = Tool("OpenCode's Antigravity plugin", "run `opencode auth login` and choose Google",
-                          "run `opencode auth login` and choose Google")
-COPILOT_EDITOR = Tool("the GitHub Copilot editor plugin", "sign in to GitHub Copilot in your editor again",
-                      "sign in to GitHub Copilot in your editor again")
-QUOTAGATE = Tool("Quotagate", "update the account in Quotagate's settings",
-                 "update the account in Quotagate's settings")
+CODEX_CLI = Tool("Codex CLI", translatable("run `codex login`"),
+                 translatable("run `codex` once; it renews the token"), translatable("the Codex CLI"))
+OPENCODE = Tool("OpenCode", translatable("run `opencode auth login`"),
+                translatable("open OpenCode once; it renews the token"))
+CLAUDE_CODE = Tool("Claude Code", translatable("run `claude` and use /login"),
+                   translatable("run `claude` once; it renews the token"))
+GEMINI_CLI = Tool("Gemini CLI", translatable("run `gemini` and sign in with Google"),
+                  translatable("run `gemini` once; it renews the token"), translatable("the Gemini CLI"))
+ANTIGRAVITY_PLUGIN = Tool("Antigravity plugin", translatable("run `opencode auth login` and choose Google"),
+                          translatable("run `opencode auth login` and choose Google"),
+                          translatable("OpenCode's Antigravity plugin"))
+COPILOT_EDITOR = Tool("GitHub Copilot editor plugin", translatable("sign in to GitHub Copilot in your editor again"),
+                      translatable("sign in to GitHub Copilot in your editor again"),
+                      translatable("the GitHub Copilot editor plugin"))
+QUOTAGATE = Tool("Quotagate", translatable("update the account in Quotagate's settings"),
+                 translatable("update the account in Quotagate's settings"))
 
 
 def environment_tool(variable: str) -> Tool:
-    return Tool(f"${variable}", f"set a valid key in ${variable}", f"set a valid key in ${variable}")
+    return Tool(f"${variable}", translatable("set a valid key in ${variable}"),
+                translatable("set a valid key in ${variable}"), variable=variable)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.i18n import tr
 from core.quota.parsing import epoch_seconds
 
 # Tools rewrite their auth files when they renew a token; a read can land between truncate and write.
@@ -45,22 +46,22 @@ def _decode(path: Path) -> dict[str, Any] | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
-        raise CredentialFileError(path, "it is a folder, not a file") from None
+        raise CredentialFileError(path, tr("it is a folder, not a file")) from None
     except PermissionError:
-        raise CredentialFileError(path, "permission denied") from None
+        raise CredentialFileError(path, tr("permission denied")) from None
     except UnicodeDecodeError:
-        raise CredentialFileError(path, "it is not UTF-8 text") from None
+        raise CredentialFileError(path, tr("it is not UTF-8 text")) from None
     except OSError as exc:
         raise CredentialFileError(path, exc.strerror or str(exc)) from None
     if not text.strip():
-        raise CredentialFileError(path, "it is empty", transient=True)
+        raise CredentialFileError(path, tr("it is empty"), transient=True)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CredentialFileError(path, f"it is not valid JSON (line {exc.lineno}, column {exc.colno})",
-                                  transient=True) from None
+        raise CredentialFileError(path, tr("it is not valid JSON (line {line}, column {column})", line=exc.lineno,
+                                           column=exc.colno), transient=True) from None
     if not isinstance(data, dict):
-        raise CredentialFileError(path, "it does not hold a JSON object")
+        raise CredentialFileError(path, tr("it does not hold a JSON object"))
     return data
 
 

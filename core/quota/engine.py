@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from core.i18n import tr
+from core.quota.http import timeout_message
 from core.events import Event
 from core.net import DEFAULT_TIMEOUT, create_client
 from core.quota.accounts import Account, AccountSource, Discovery, StoredAccount
@@ -217,7 +219,8 @@ class QuotaEngine:
             log.exception("Looking for %s accounts failed", provider.id)
             found = Discovery(problems=[QuotaSnapshot.failure(
                 provider.id, "discovery", provider.name, ErrorKind.INTERNAL,
-                f"Quotagate could not look for {provider.name} accounts (internal error; see the log).")])
+                tr("Quotagate could not look for {provider} accounts (internal error; see the log).",
+                   provider=provider.name))])
         keys = [f"{provider.id}/{a.key}" for a in found.accounts] + [p.key for p in found.problems]
         self._order[provider.id] = list(dict.fromkeys(keys))
         vanished = [k for k in self._tracks if k.startswith(f"{provider.id}/") and k not in keys]
@@ -235,8 +238,7 @@ class QuotaEngine:
         try:
             snapshot = await asyncio.wait_for(provider.snapshot(account, self._context), deadline)
         except TimeoutError:
-            snapshot = account.failure(ErrorKind.TIMEOUT, f"{provider.service} did not answer within "
-                                                          f"{deadline:g} s; will retry.", self._clock())
+            snapshot = account.failure(ErrorKind.TIMEOUT, timeout_message(provider.service, deadline), self._clock())
         self._record(snapshot, started)
 
     def _record(self, snapshot: QuotaSnapshot, started: datetime) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from core.i18n import tr
 from core.quota.accounts import Tool
 from core.quota.errors import QuotaError
 from core.quota.http import check_status, decode_json, send
@@ -48,14 +49,14 @@ async def refresh_access_token(client: httpx.AsyncClient, oauth: OAuthClient, re
         body = _json_or_none(response)
         if isinstance(body, dict) and body.get("error") in ("invalid_grant", "unauthorized_client",
                                                              "invalid_client"):
-            raise QuotaError(ErrorKind.AUTH, f"Google no longer accepts the saved sign-in of {tool.name} "
-                                             f"({body['error']}). Sign in again: {tool.login}.",
-                             response.status_code)
+            raise QuotaError(ErrorKind.AUTH, tr("Google no longer accepts the saved sign-in of {tool} ({error}). "
+                                                "Sign in again: {how}.", tool=tool.title, error=body["error"],
+                                                how=tool.login), response.status_code)
     check_status(response, service, tool)
     body = decode_json(response, service)
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
-        raise QuotaError(ErrorKind.FORMAT, "Google sign-in answered without an access token.")
+        raise QuotaError(ErrorKind.FORMAT, tr("Google sign-in answered without an access token."))
     lifetime = number(body.get("expires_in"))
     return token, (now + timedelta(seconds=lifetime)) if lifetime else None
 
@@ -69,7 +70,7 @@ async def load_code_assist(client: httpx.AsyncClient, access_token: str, tool: T
     check_status(response, service, tool)
     answer = decode_json(response, service)
     if not isinstance(answer, dict):
-        raise QuotaError(ErrorKind.FORMAT, f"{service} sent an unexpected loadCodeAssist answer.")
+        raise QuotaError(ErrorKind.FORMAT, tr("{service} sent an unexpected loadCodeAssist answer.", service=service))
     return answer
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from core.i18n import tr
 from core.logs import redact
 from core.quota.accounts import Tool
 from core.quota.errors import QuotaError
@@ -27,12 +28,11 @@ async def send(client: httpx.AsyncClient, service: str, method: str, url: str, *
         return await client.request(method, url, **kwargs)
     except httpx.TimeoutException:
         seconds = client.timeout.read or client.timeout.connect
-        within = f" within {seconds:g} s" if seconds else ""
-        raise QuotaError(ErrorKind.TIMEOUT, f"{service} did not answer{within}; will retry.") from None
+        raise QuotaError(ErrorKind.TIMEOUT, timeout_message(service, seconds)) from None
     except httpx.TransportError as exc:
         log.info("%s unreachable: %s", service, redact(str(exc)))
-        raise QuotaError(ErrorKind.NETWORK, f"Could not reach {service} ({_transport_reason(exc)}); "
-                                            f"check the connection. Will retry.") from None
+        raise QuotaError(ErrorKind.NETWORK, tr("Could not reach {service} ({reason}); check the connection. "
+                                               "Will retry.", service=service, reason=_transport_reason(exc))) from None
 
 
 def check_status(response: httpx.Response, service: str, tool: Tool) -> None:
@@ -41,24 +41,29 @@ def check_status(response: httpx.Response, service: str, tool: Tool) -> None:
     if 200 <= status < 300:
         return
     if status in (401, 403):
-        raise QuotaError(ErrorKind.AUTH, f"{service} rejected the sign-in from {tool.name} (HTTP {status}). "
-                                         f"Sign in again: {tool.login}.", status)
+        raise QuotaError(ErrorKind.AUTH, tr("{service} rejected the sign-in from {tool} (HTTP {status}). Sign in "
+                                            "again: {how}.", service=service, tool=tool.title, status=status,
+                                            how=tool.login), status)
     if status == 429:
-        raise QuotaError(ErrorKind.RATE_LIMITED, f"{service} is limiting quota checks (HTTP 429); "
-                                                 f"will retry later.", status)
+        raise QuotaError(ErrorKind.RATE_LIMITED, tr("{service} is limiting quota checks (HTTP 429); will retry "
+                                                    "later.", service=service), status)
     detail = error_detail(response)
     if status >= 500:
-        raise QuotaError(ErrorKind.SERVER, f"{service} had a server error (HTTP {status}); will retry.", status)
-    suffix = f": {detail}" if detail else ""
-    raise QuotaError(ErrorKind.API, f"{service} answered HTTP {status}{suffix}", status)
+        raise QuotaError(ErrorKind.SERVER, tr("{service} had a server error (HTTP {status}); will retry.",
+                                              service=service, status=status), status)
+    if detail:
+        raise QuotaError(ErrorKind.API, tr("{service} answered HTTP {status}: {detail}", service=service,
+                                           status=status, detail=detail), status)
+    raise QuotaError(ErrorKind.API, tr("{service} answered HTTP {status}", service=service, status=status), status)
 
 
 def decode_json(response: httpx.Response, service: str) -> Any:
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise QuotaError(ErrorKind.FORMAT, f"{service} sent an answer that is not JSON "
-                                           f"(HTTP {response.status_code}); the service may have changed.") from None
+        raise QuotaError(ErrorKind.FORMAT, tr("{service} sent an answer that is not JSON (HTTP {status}); the "
+                                              "service may have changed.", service=service,
+                                              status=response.status_code)) from None
 
 
 async def request_json(client: httpx.AsyncClient, service: str, tool: Tool, method: str, url: str,
@@ -90,9 +95,15 @@ def error_detail(response: httpx.Response) -> str:
     return text[:_DETAIL_CHARS] + ("…" if len(text) > _DETAIL_CHARS else "")
 
 
+def timeout_message(service: str, seconds: float | None) -> str:
+    if seconds:
+        return tr("{service} did not answer within {seconds} s; will retry.", service=service, seconds=f"{seconds:g}")
+    return tr("{service} did not answer; will retry.", service=service)
+
+
 def _transport_reason(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.ConnectError):
-        return "connection failed"
+        return tr("connection failed")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "the connection was closed unexpectedly"
+        return tr("the connection was closed unexpectedly")
     return type(exc).__name__

@@ -28,6 +28,10 @@ class Locations:
         return _absolute(self.env("XDG_CONFIG_HOME")) or self.home / ".config"
 
     @property
+    def cache_home(self) -> Path:
+        return _absolute(self.env("XDG_CACHE_HOME")) or self.home / ".cache"
+
+    @property
     def data_home(self) -> Path:
         return _absolute(self.env("XDG_DATA_HOME")) or self.home / ".local" / "share"
 

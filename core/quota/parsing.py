@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from core.i18n import tr
 from core.quota.errors import QuotaError
 from core.quota.model import UTC, ErrorKind
 
@@ -60,8 +61,8 @@ def iso_time(value: Any) -> datetime | None:
 def require_object(body: Any, service: str) -> dict[str, Any]:
     """The top level of an answer must be an object; anything else means the API changed."""
     if not isinstance(body, dict):
-        raise QuotaError(ErrorKind.FORMAT, f"{service} sent an answer in an unexpected shape "
-                                           f"(expected a JSON object).")
+        raise QuotaError(ErrorKind.FORMAT, tr("{service} sent an answer in an unexpected shape (expected a JSON "
+                                              "object).", service=service))
     return body
 
 

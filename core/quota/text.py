@@ -59,6 +59,8 @@ def window_status(window: QuotaWindow, now: datetime) -> str:
     """"62 % left · resets in 2h 14m · on pace"."""
     if window.unlimited:
         return tr("unlimited")
+    if window.has_reset(now):  # the numbers are from before the reset; the engine fetches new ones
+        return tr("reset; waiting for the new numbers")
     parts = []
     if window.remaining_percent is None:
         parts.append(tr("unknown"))

@@ -138,3 +138,16 @@ def test_after_its_reset_a_window_shows_no_numbers_from_before_it() -> None:
     [after] = later.as_of(NOW).windows
     assert (after.used_percent, after.remaining_percent, after.used, after.remaining) == (None, None, None, None)
     assert after.limit == 50 and after.resets_at == NOW  # what is still true is kept
+
+
+def test_the_tray_and_the_cli_say_a_window_has_reset_instead_of_showing_old_numbers() -> None:
+    from core.quota.text import bar, most_constrained, window_status
+
+    window = QuotaWindow.from_used("primary", "Session", 95.0, resets_at=NOW)
+    snapshot = QuotaSnapshot("openai", "acc", "me@example.com", windows=(window,), fetched_at=NOW - timedelta(hours=1))
+    before = snapshot.as_of(NOW - timedelta(minutes=1))
+    assert window_status(before.windows[0], NOW - timedelta(minutes=1)).startswith("5 % left")
+    after = snapshot.as_of(NOW + timedelta(seconds=5))
+    assert window_status(after.windows[0], NOW + timedelta(seconds=5)) == "reset; waiting for the new numbers"
+    assert bar(after.windows[0].remaining_percent) == "·" * 20
+    assert most_constrained([after]) is None  # the tray icon no longer warns about a quota that came back

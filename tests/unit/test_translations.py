@@ -16,13 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def translated_literals() -> dict[str, str]:
-    """Every literal passed to `tr(...)` in core/ and desktop/, with where it was found."""
+    """Every literal passed to `tr(...)` or `translatable(...)` in core/ and desktop/, with where it was found."""
     found: dict[str, str] = {}
     for folder in ("core", "desktop"):
         for path in (ROOT / folder).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr"
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in ("tr", "translatable")
                         and node.args and isinstance(node.args[0], ast.Constant)
                         and isinstance(node.args[0].value, str)):
                     found.setdefault(node.args[0].value, f"{path.relative_to(ROOT)}:{node.lineno}")

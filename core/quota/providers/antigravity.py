@@ -4,20 +4,24 @@ Accounts: every account with a refresh token in OpenCode's `antigravity-accounts
 stored in Quotagate. The access token is refreshed at Google and cached until it expires.
 
 Google refreshes a token only for the OAuth client it was issued to (the Antigravity plugin's). Quotagate
-does not ship that client; it is read from `QUOTAGATE_ANTIGRAVITY_CLIENT_ID` / `_CLIENT_SECRET` (or a
-stored account's `client_id` / `client_secret` options).
+does not ship that client: it reads it from the installed plugin (see `core.quota.oauth_clients`), unless
+`QUOTAGATE_ANTIGRAVITY_CLIENT_ID` / `_CLIENT_SECRET` or a stored account's `client_id` / `client_secret`
+options name one.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.quota import oauth_clients
+from core.i18n import tr
 from core.quota.accounts import ANTIGRAVITY_PLUGIN, QUOTAGATE, Account, Discovery, StoredAccount, Tool
 from core.quota.credentials import text_field
-from core.quota.errors import QuotaError
+from core.quota.errors import QuotaError, changed_answer
 from core.quota.families import ModelQuota, group_by_family
 from core.quota.google import CLOUD_CODE_URL, OAuthClient, load_code_assist, project_of
 from core.quota.http import request_json
@@ -29,7 +33,6 @@ from core.quota.providers.google_auth import google_access_token
 
 MODELS_URL = f"{CLOUD_CODE_URL}:fetchAvailableModels"
 ACCOUNTS_FILE = "antigravity-accounts.json"
-CLIENT_ENV_PREFIX = "QUOTAGATE_ANTIGRAVITY"
 SERVICE = "Google Antigravity"
 
 
@@ -48,21 +51,20 @@ class AntigravityProvider(QuotaProvider[AntigravityCredential]):
     def discover(self, locations: Locations,
                  stored: Sequence[StoredAccount]) -> Discovery[AntigravityCredential]:
         found: Discovery[AntigravityCredential] = Discovery()
-        oauth = OAuthClient.from_environment(CLIENT_ENV_PREFIX, locations.environ)
         path = locations.opencode_config / ACCOUNTS_FILE
         data = self.read_file(found, locations, path, ANTIGRAVITY_PLUGIN)
         entries = data.get("accounts") if data else None
         if data is not None and not isinstance(entries, list):
-            self.unusable_entry(found, locations, path, ANTIGRAVITY_PLUGIN, "accounts", "expected a list")
+            self.unusable_entry(found, locations, path, ANTIGRAVITY_PLUGIN, "accounts", tr("expected a list"))
         for entry in entries if isinstance(entries, list) else ():
             refresh = text_field(entry, "refreshToken")
             if refresh:
                 found.add(self._account(refresh, text_field(entry, "email"),
                                         text_field(entry, "projectId", "managedProjectId"),
-                                        locations.display(path), ANTIGRAVITY_PLUGIN, oauth))
+                                        locations.display(path), ANTIGRAVITY_PLUGIN, None))
         for item in self.stored(stored):
             client = (OAuthClient(item.options["client_id"], item.options.get("client_secret", ""))
-                      if item.options.get("client_id") else oauth)
+                      if item.options.get("client_id") else None)
             found.add(self._account(item.secret.strip(), item.options.get("email") or item.label or None,
                                     item.options.get("project"), "Quotagate", QUOTAGATE, client))
         return found
@@ -75,11 +77,14 @@ class AntigravityProvider(QuotaProvider[AntigravityCredential]):
     async def fetch(self, account: Account[AntigravityCredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         credential = account.credential
-        if credential.oauth is None:
-            raise QuotaError(ErrorKind.CONFIG, f"Refreshing {SERVICE} sign-ins needs the OAuth client they were "
-                                               f"issued to: set {CLIENT_ENV_PREFIX}_CLIENT_ID and "
-                                               f"{CLIENT_ENV_PREFIX}_CLIENT_SECRET.")
-        async with google_access_token(ctx, account, credential.refresh_token, credential.oauth) as token:
+        oauth = credential.oauth or await asyncio.to_thread(oauth_clients.ANTIGRAVITY.find, ctx.locations)
+        if oauth is None:
+            raise QuotaError(ErrorKind.CONFIG, tr(
+                "Quotagate renews {service} sign-ins with the OAuth client of OpenCode's Antigravity plugin and "
+                "did not find the plugin installed. Open OpenCode once so that it installs the plugin, or set "
+                "{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET.", service=SERVICE,
+                prefix=oauth_clients.ANTIGRAVITY.env_prefix))
+        async with google_access_token(ctx, account, credential.refresh_token, oauth) as token:
             project = credential.project or await self._project(ctx, account, token)
             body = await request_json(ctx.client, SERVICE, account.tool, "POST", MODELS_URL,
                                       json={"project": project} if project else {},
@@ -102,8 +107,7 @@ def parse_available_models(body: Any, account: Account[Any], now: datetime) -> Q
     data = require_object(body, SERVICE)
     models = data.get("models")
     if not isinstance(models, dict):
-        raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s model list has no \"models\" object; the service may "
-                                           f"have changed.")
+        raise changed_answer(ErrorKind.FORMAT, SERVICE, "models")
     quotas = []
     for name, info in models.items():
         quota = child(info, "quotaInfo")

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from core.i18n import tr
 from core.quota.accounts import Account, Discovery, StoredAccount, Tool
 from core.quota.credentials import CredentialFileError, is_expired, read_json_object
 from core.quota.errors import QuotaError
@@ -63,8 +64,8 @@ class QuotaProvider(ABC, Generic[C]):
             return account.failure(exc.kind, exc.message, ctx.now())
         except Exception:  # a parser bug must not take the other accounts down with it
             log.exception("Quota fetch for %s failed unexpectedly", self.id)
-            return account.failure(ErrorKind.INTERNAL, f"Quotagate could not read the {self.service} quota "
-                                                       f"(internal error; see the log).", ctx.now())
+            return account.failure(ErrorKind.INTERNAL, tr("Quotagate could not read the {service} quota (internal "
+                                                          "error; see the log).", service=self.service), ctx.now())
 
     # --- helpers for discover ---------------------------------------------------------------------------
     def read_file(self, found: Discovery[C], locations: Locations, path: Path, tool: Tool) -> dict[str, Any] | None:
@@ -72,9 +73,9 @@ class QuotaProvider(ABC, Generic[C]):
         try:
             return read_json_object(path)
         except CredentialFileError as exc:
-            self.add_problem(found, locations, path, tool, f"{locations.display(path)} cannot be used: "
-                                                           f"{exc.reason}. Fix the file or sign in again: "
-                                                           f"{tool.login}.")
+            self.add_problem(found, locations, path, tool, tr("{file} cannot be used: {reason}. Fix the file or "
+                                                              "sign in again: {how}.", file=locations.display(path),
+                                                              reason=exc.reason, how=tool.login))
             return None
 
     def add_problem(self, found: Discovery[C], locations: Locations, path: Path, tool: Tool, message: str) -> None:
@@ -84,9 +85,10 @@ class QuotaProvider(ABC, Generic[C]):
 
     def unusable_entry(self, found: Discovery[C], locations: Locations, path: Path, tool: Tool,
                        entry: str, expected: str) -> None:
+        """`expected` says, translated, what the entry should have held."""
         self.add_problem(found, locations, path, tool,
-                         f"{locations.display(path)} has an unusable \"{entry}\" entry ({expected}). "
-                         f"Sign in again: {tool.login}.")
+                         tr("{file} has an unusable \"{entry}\" entry ({expected}). Sign in again: {how}.",
+                            file=locations.display(path), entry=entry, expected=expected, how=tool.login))
 
     def stored(self, stored: Sequence[StoredAccount]) -> list[StoredAccount]:
         return [account for account in stored if account.provider == self.id and account.secret.strip()]
@@ -95,8 +97,8 @@ class QuotaProvider(ABC, Generic[C]):
 def expired_error(service: str, tool: Tool, expires_at: datetime) -> QuotaError:
     """A token's own expiry has passed: say when, and which tool renews it."""
     when = expires_at.strftime("%Y-%m-%d %H:%M UTC")
-    return QuotaError(ErrorKind.EXPIRED, f"The {service} sign-in from {tool.name} expired on {when}; "
-                                         f"{tool.renew}.")
+    return QuotaError(ErrorKind.EXPIRED, tr("The {service} sign-in from {tool} expired on {when}; {how}.",
+                                            service=service, tool=tool.title, when=when, how=tool.renew))
 
 
 def check_not_expired(service: str, tool: Tool, expires_at: datetime | None, now: datetime) -> None:

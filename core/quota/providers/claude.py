@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.i18n import tr
 from core.quota.accounts import CLAUDE_CODE, OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool
 from core.quota.credentials import text_field
-from core.quota.errors import QuotaError
+from core.quota.errors import changed_answer
 from core.quota.http import request_json
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, QuotaWindow, secret_fingerprint
@@ -56,7 +57,7 @@ class ClaudeProvider(QuotaProvider[ClaudeCredential]):
                                     text_field(oauth, "subscriptionType")))
         elif oauth is not None:
             self.unusable_entry(found, locations, path, CLAUDE_CODE, "claudeAiOauth",
-                                "expected an object with \"accessToken\"")
+                                tr("expected an object with \"{field}\"", field="accessToken"))
 
         entry = opencode_entry(self, found, locations, "anthropic")
         if entry is not None and entry.get("type", "oauth") == "oauth" and text_field(entry, "access"):
@@ -88,8 +89,7 @@ def parse_usage(body: Any, account: Account[ClaudeCredential], now: datetime) ->
     `extra_usage` → paid extra usage when enabled. `utilization` is used %."""
     data = require_object(body, SERVICE)
     if not any(key in data for key, *_ in _WINDOWS):
-        raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s usage answer has no usage windows; the service may have "
-                                           f"changed.")
+        raise changed_answer(ErrorKind.FORMAT, SERVICE, "five_hour")
     windows = []
     for key, window_id, label, seconds in _WINDOWS:
         raw = child(data, key)

@@ -21,10 +21,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from core.i18n import tr, translatable
 from core import __version__
 from core.quota.accounts import COPILOT_EDITOR, OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool
 from core.quota.credentials import text_field
-from core.quota.errors import QuotaError
+from core.quota.errors import QuotaError, changed_answer
 from core.quota.http import check_status, decode_json, request_json, send
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, QuotaWindow, secret_fingerprint
@@ -50,9 +51,11 @@ SERVICE = "GitHub Copilot"
 PLAN_ALLOWANCE = {"free": 50, "pro": 300, "pro+": 1500, "business": 300, "enterprise": 1000}
 _QUOTAS = (("premium_interactions", "premium", "Premium requests"), ("chat", "chat", "Chat"),
            ("completions", "completions", "Completions"))
-BILLING_TOOL = Tool(f"the token in ~/.config/opencode/{BILLING_CONFIG}",
-                    "create a new fine-grained token with the \"Plan\" read permission and put it in that file",
-                    "create a new fine-grained token and put it in that file")
+BILLING_TOOL = Tool("Copilot billing token",
+                    translatable("create a new fine-grained token with the \"Plan\" read permission and put it in "
+                                 "~/.config/opencode/{variable}"),
+                    translatable("create a new fine-grained token and put it in ~/.config/opencode/{variable}"),
+                    translatable("the token in ~/.config/opencode/{variable}"), variable=BILLING_CONFIG)
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,12 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
         plan = (text_field(config, "tier", "plan") or "").lower()
         if not token or not username:
             self.unusable_entry(found, locations, path, BILLING_TOOL, "token" if not token else "username",
-                                "\"token\", \"username\" and \"tier\" are all needed")
+                                tr("\"{a}\", \"{b}\" and \"{c}\" are all needed", a="token", b="username", c="tier"))
         elif plan not in PLAN_ALLOWANCE:
             self.add_problem(found, locations, path, BILLING_TOOL,
-                             f"{locations.display(path)}: \"tier\" must be one of "
-                             f"{', '.join(PLAN_ALLOWANCE)} (it is {plan or 'missing'}).")
+                             tr("{file}: \"tier\" must be one of {choices} (it is {value}).",
+                                file=locations.display(path), choices=", ".join(PLAN_ALLOWANCE),
+                                value=plan or tr("missing")))
         else:
             found.add(Account(self.id, f"billing:{username.lower()}", f"@{username}", locations.display(path),
                               BILLING_TOOL, CopilotBilling(token, username, plan)))
@@ -154,14 +158,14 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
             response = await send(ctx.client, SERVICE, "GET", TOKEN_URL,
                                   headers=_headers(f"token {credential.oauth_token}"))
             if response.status_code == 404:
-                raise QuotaError(ErrorKind.API, f"{SERVICE}: this GitHub account has no Copilot subscription "
-                                                f"(or the token lacks access to it). Sign in again: "
-                                                f"{account.tool.login}.", 404)
+                raise QuotaError(ErrorKind.API, tr("{service}: this GitHub account has no Copilot subscription (or "
+                                                   "the token lacks access to it). Sign in again: {how}.",
+                                                   service=SERVICE, how=account.tool.login), 404)
             check_status(response, SERVICE, account.tool)
             body = require_object(decode_json(response, SERVICE), SERVICE)
             token = text_field(body, "token")
             if not token:
-                raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s token exchange answered without a token.")
+                raise changed_answer(ErrorKind.FORMAT, SERVICE, "token")
             return token, epoch_seconds(body.get("expires_at"))
 
         return await ctx.tokens.get_or_fetch(TokenCache.key("copilot", credential.oauth_token), ctx.now(), exchange)
@@ -228,8 +232,7 @@ def parse_billing_usage(body: Any, account: Account[Any], now: datetime, plan: s
     data = require_object(body, SERVICE)
     items = data.get("usageItems")
     if not isinstance(items, list):
-        raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s billing answer has no \"usageItems\" list; the API "
-                                           f"may have changed.")
+        raise changed_answer(ErrorKind.FORMAT, SERVICE, "usageItems")
     used = sum(number(item.get("grossQuantity")) or 0.0 for item in items
                if isinstance(item, dict) and "premium" in str(item.get("sku", "")).lower())
     period = child(data, "timePeriod") or {}

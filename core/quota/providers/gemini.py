@@ -2,23 +2,27 @@
 
 Credentials: `~/.gemini/oauth_creds.json`. The project quotas count against comes from
 `GOOGLE_CLOUD_PROJECT` or, when unset, from `loadCodeAssist` (asked once per run, with the plan).
-The Gemini CLI renews its own token whenever it runs; Quotagate refreshes it itself only when an OAuth
-client is configured (`QUOTAGATE_GEMINI_CLIENT_ID` / `_CLIENT_SECRET`), and otherwise says to run `gemini`.
+The Gemini CLI renews its own token whenever it runs; when it has expired, Quotagate refreshes it with
+the OAuth client of the installed Gemini CLI (see `core.quota.oauth_clients`; `QUOTAGATE_GEMINI_CLIENT_ID` /
+`_CLIENT_SECRET` override it), and without one says to run `gemini`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.quota import oauth_clients
+from core.i18n import tr
 from core.quota.accounts import GEMINI_CLI, QUOTAGATE, Account, Discovery, StoredAccount, Tool
 from core.quota.credentials import CredentialFileError, is_expired, jwt_claims, read_json_object, text_field
-from core.quota.errors import QuotaError
+from core.quota.errors import QuotaError, changed_answer
 from core.quota.families import ModelQuota, group_by_family
-from core.quota.google import CLOUD_CODE_URL, OAuthClient, load_code_assist, project_of, tier_of
+from core.quota.google import CLOUD_CODE_URL, load_code_assist, project_of, tier_of
 from core.quota.http import request_json
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, secret_fingerprint
@@ -27,7 +31,6 @@ from core.quota.providers.base import FetchContext, QuotaProvider, expired_error
 from core.quota.providers.google_auth import google_access_token
 
 QUOTA_URL = f"{CLOUD_CODE_URL}:retrieveUserQuota"
-CLIENT_ENV_PREFIX = "QUOTAGATE_GEMINI"
 PROJECT_ENV = ("GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_PROJECT_ID")
 SERVICE = "Gemini Code Assist"
 
@@ -37,7 +40,6 @@ class GeminiCredential:
     access_token: str | None
     refresh_token: str | None
     expires_at: datetime | None
-    oauth: OAuthClient | None
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,6 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
 
     def discover(self, locations: Locations, stored: Sequence[StoredAccount]) -> Discovery[GeminiCredential]:
         found: Discovery[GeminiCredential] = Discovery()
-        oauth = OAuthClient.from_environment(CLIENT_ENV_PREFIX, locations.environ)
         path = locations.gemini_dir / "oauth_creds.json"
         data = self.read_file(found, locations, path, GEMINI_CLI)
         if data is not None:
@@ -61,20 +62,19 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
             if access or refresh:
                 email = text_field(jwt_claims(text_field(data, "id_token") or ""), "email") or _active_email(locations)
                 found.add(Account(self.id, email or "gemini-cli", email or "Gemini CLI", locations.display(path),
-                                  GEMINI_CLI, GeminiCredential(access, refresh, epoch_millis(data.get("expiry_date")),
-                                                               oauth)))
+                                  GEMINI_CLI, GeminiCredential(access, refresh, epoch_millis(data.get("expiry_date")))))
             else:
                 self.unusable_entry(found, locations, path, GEMINI_CLI, "access_token",
-                                    "expected \"access_token\" or \"refresh_token\"")
+                                    tr("expected \"{field}\" or \"{other}\"", field="access_token", other="refresh_token"))
         for item in self.stored(stored):
-            found.add(self._stored(item, oauth))
+            found.add(self._stored(item))
         return found
 
-    def _stored(self, item: StoredAccount, oauth: OAuthClient | None) -> Account[GeminiCredential]:
+    def _stored(self, item: StoredAccount) -> Account[GeminiCredential]:
         tool: Tool = QUOTAGATE
         return Account(self.id, item.options.get("email") or f"stored:{secret_fingerprint(item.secret)}",
                        item.options.get("email") or item.label or "Gemini", "Quotagate", tool,
-                       GeminiCredential(None, item.secret.strip(), None, oauth))
+                       GeminiCredential(None, item.secret.strip(), None))
 
     async def fetch(self, account: Account[GeminiCredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
@@ -91,15 +91,19 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
         credential = account.credential
         if credential.access_token and not is_expired(credential.expires_at, ctx.now()):
             yield credential.access_token
-        elif credential.refresh_token and credential.oauth:
-            async with google_access_token(ctx, account, credential.refresh_token, credential.oauth) as token:
+            return
+        oauth = (await asyncio.to_thread(oauth_clients.GEMINI_CLI.find, ctx.locations)
+                 if credential.refresh_token else None)
+        if credential.refresh_token and oauth is not None:
+            async with google_access_token(ctx, account, credential.refresh_token, oauth) as token:
                 yield token
         elif credential.access_token and credential.expires_at is not None:
             raise expired_error(SERVICE, account.tool, credential.expires_at)
         else:
-            raise QuotaError(ErrorKind.CONFIG, f"This {SERVICE} account has only a refresh token; set "
-                                               f"{CLIENT_ENV_PREFIX}_CLIENT_ID and {CLIENT_ENV_PREFIX}_CLIENT_SECRET "
-                                               f"so Quotagate can refresh it.")
+            raise QuotaError(ErrorKind.CONFIG, tr(
+                "This {service} account has only a refresh token, and Quotagate renews it with the OAuth client of "
+                "the Gemini CLI, which it did not find installed. Install the Gemini CLI, or set {prefix}_CLIENT_ID "
+                "and {prefix}_CLIENT_SECRET.", service=SERVICE, prefix=oauth_clients.GEMINI_CLI.env_prefix))
 
     async def _code_assist(self, ctx: FetchContext, account: Account[Any], token: str) -> _CodeAssist:
         configured = next((ctx.locations.env(name) for name in PROJECT_ENV if ctx.locations.env(name)), None)
@@ -120,8 +124,7 @@ def parse_user_quota(body: Any, account: Account[Any], now: datetime, plan: str 
     data = require_object(body, SERVICE)
     buckets = data.get("buckets")
     if not isinstance(buckets, list):
-        raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s quota answer has no \"buckets\" list; the service may "
-                                           f"have changed.")
+        raise changed_answer(ErrorKind.FORMAT, SERVICE, "buckets")
     quotas = []
     for bucket in buckets:
         model = text_field(bucket, "modelId")

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.i18n import tr
 from core.quota.accounts import CODEX_CLI, OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool
 from core.quota.credentials import jwt_claims, jwt_expiry, text_field
-from core.quota.errors import QuotaError
+from core.quota.errors import changed_answer
 from core.quota.http import request_json
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, QuotaWindow, mask_secret
@@ -50,7 +51,7 @@ class OpenAIProvider(QuotaProvider[OpenAICredential]):
                                     text_field(tokens, "id_token"), expires_at=None))
         elif tokens is not None:  # an API-key-only Codex login has no tokens and no subscription quota
             self.unusable_entry(found, locations, locations.codex_auth, CODEX_CLI, "tokens",
-                                "expected an object with \"access_token\"")
+                                tr("expected an object with \"{field}\"", field="access_token"))
 
         entry = opencode_entry(self, found, locations, "openai")
         if entry is not None and entry.get("type", "oauth") == "oauth":
@@ -61,7 +62,7 @@ class OpenAIProvider(QuotaProvider[OpenAICredential]):
                                         expires_at=epoch_millis(entry.get("expires"))))
             else:
                 self.unusable_entry(found, locations, locations.opencode_auth, OPENCODE, "openai",
-                                    "expected \"access\"")
+                                    tr("expected \"{field}\"", field="access"))
 
         for item in self.stored(stored):
             found.add(self._account("Quotagate", QUOTAGATE, item.secret.strip(), item.options.get("account_id"),
@@ -94,8 +95,7 @@ def parse_usage(body: Any, account: Account[Any], now: datetime) -> QuotaSnapsho
     """`wham/usage` → snapshot: main limits, code review, additional per-model limits, credits."""
     data = require_object(body, SERVICE)
     if not any(key in data for key in ("rate_limit", "additional_rate_limits", "plan_type")):
-        raise QuotaError(ErrorKind.FORMAT, f"{SERVICE}'s usage answer has no rate limits; the service may have "
-                                           f"changed.")
+        raise changed_answer(ErrorKind.FORMAT, SERVICE, "rate_limit")
     windows = _limit_windows(child(data, "rate_limit"), "", "", now)
     windows += _limit_windows(child(data, "code_review_rate_limit"), "code-review-", "Code review · ", now)
     extras = data.get("additional_rate_limits")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.i18n import tr
 from core.quota.accounts import OPENCODE, Discovery
 from core.quota.locations import Locations
 from core.quota.providers.base import QuotaProvider
@@ -19,6 +20,6 @@ def opencode_entry(provider: QuotaProvider[Any], found: Discovery[Any], location
         return None
     entry = auth[key]
     if not isinstance(entry, dict):
-        provider.unusable_entry(found, locations, path, OPENCODE, key, "expected an object")
+        provider.unusable_entry(found, locations, path, OPENCODE, key, tr("expected an object"))
         return None
     return entry

@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from core.i18n import tr
 from core.quota.accounts import OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool, environment_tool
 from core.quota.credentials import text_field
-from core.quota.errors import QuotaError
+from core.quota.errors import QuotaError, changed_answer
 from core.quota.http import request_json
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, QuotaWindow, mask_secret, secret_fingerprint
@@ -59,7 +60,7 @@ class ZhipuProvider(QuotaProvider[str]):
                 found.add(self._account(key, locations.display(locations.opencode_auth), OPENCODE))
             else:
                 self.unusable_entry(found, locations, locations.opencode_auth, OPENCODE, self.site.opencode_key,
-                                    "expected \"key\"")
+                                    tr("expected \"{field}\"", field="key"))
         env_key = locations.env(self.site.env_var)
         if env_key:
             found.add(self._account(env_key, f"${self.site.env_var}", environment_tool(self.site.env_var)))
@@ -84,16 +85,17 @@ def parse_quota_limit(body: Any, account: Account[Any], now: datetime, service: 
     """`{"success": true, "data": {"limits": [...], "level": "pro"}}` → one window per limit."""
     data = require_object(body, service)
     if data.get("success") is not True:
-        message = text_field(data, "msg", "message") or "no reason given"
+        message = text_field(data, "msg", "message") or tr("no reason given")
         if number(data.get("code")) in _AUTH_CODES:
-            raise QuotaError(ErrorKind.AUTH, f"{service} rejected the key from {account.tool.name}: {message}. "
-                                             f"Sign in again: {account.tool.login}.")
-        raise QuotaError(ErrorKind.API, f"{service} refused the quota request: {message}")
+            raise QuotaError(ErrorKind.AUTH, tr("{service} rejected the key from {tool}: {reason}. Sign in again: "
+                                                "{how}.", service=service, tool=account.tool.title, reason=message,
+                                                how=account.tool.login))
+        raise QuotaError(ErrorKind.API, tr("{service} refused the quota request: {reason}", service=service,
+                                           reason=message))
     inner = child(data, "data")
     limits = inner.get("limits") if inner else None
     if not isinstance(limits, list):
-        raise QuotaError(ErrorKind.FORMAT, f"{service}'s quota answer has no limits list; the service may have "
-                                           f"changed.")
+        raise changed_answer(ErrorKind.FORMAT, service, "data.limits")
     windows: list[QuotaWindow] = []
     for entry in limits:
         if isinstance(entry, dict):
