@@ -46,7 +46,7 @@ class Locations:
 
     @property
     def opencode_config(self) -> Path:
-        return self.config_home / "opencode"
+        return _absolute(self.env("OPENCODE_CONFIG_DIR")) or self.config_home / "opencode"
 
     @property
     def claude_credentials(self) -> Path:

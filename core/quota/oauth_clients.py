@@ -16,7 +16,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,10 +98,26 @@ def _constant(text: str, name: str, value: str) -> str | None:
 
 # --- where the tools are installed ----------------------------------------------------------------------
 def _antigravity_files(locations: Locations) -> Iterator[Path]:
-    """OpenCode installs npm plugins with Bun into ~/.cache/opencode/node_modules; plugins a user adds to
-    the config folder's own package.json live in ~/.config/opencode/node_modules."""
-    for root in (locations.cache_home / "opencode" / "node_modules", locations.opencode_config / "node_modules"):
-        yield root / "opencode-antigravity-auth" / "dist" / "src" / "constants.js"
+    """OpenCode installs npm plugins in its cache: per spec in `packages/<spec>/node_modules` (current
+    releases; the newest first), in `node_modules` directly (releases before that); plugins a user installs
+    by hand live in the config folder's or a global `node_modules`."""
+    cache = locations.cache_home / "opencode"
+    inside = Path("opencode-antigravity-auth", "dist", "src", "constants.js")
+    yield from _newest_first(cache.glob(f"packages/*/node_modules/{inside.as_posix()}"))
+    yield cache / "node_modules" / inside
+    yield locations.opencode_config / "node_modules" / inside
+    for root in _node_roots(locations):
+        yield root / inside
+
+
+def _newest_first(paths: Iterable[Path]) -> list[Path]:
+    def modified(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(paths, key=modified, reverse=True)
 
 
 def _gemini_files(locations: Locations) -> Iterator[Path]:

@@ -93,6 +93,18 @@ def test_the_gemini_command_on_path_leads_to_its_package(tmp_path: Path) -> None
     assert client is not None and client.client_id == GEMINI_ID
 
 
+def test_current_opencode_keeps_plugins_per_spec_and_the_newest_install_wins(home: Path) -> None:
+    cache = home / ".cache" / "opencode" / "packages"
+    for spec, client, age in (("opencode-antigravity-auth@1.4.3", "1-old", 3600), ("opencode-antigravity-auth@latest",
+                                                                                  "2-new", 0)):
+        constants = cache / spec / "node_modules/opencode-antigravity-auth/dist/src/constants.js"
+        constants.parent.mkdir(parents=True)
+        constants.write_text(f'export const ANTIGRAVITY_CLIENT_ID = "{client}.apps.googleusercontent.com";\n')
+        os.utime(constants, (time.time() - age, time.time() - age))
+    client = oauth_clients.ANTIGRAVITY.find(Locations({"HOME": str(home)}))
+    assert client is not None and client.client_id == "2-new.apps.googleusercontent.com"
+
+
 def test_the_environment_wins_over_an_installed_client(home: Path) -> None:
     _install_antigravity_plugin(home)
     locations = Locations({"HOME": str(home), "QUOTAGATE_ANTIGRAVITY_CLIENT_ID": "mine.apps.googleusercontent.com"})
