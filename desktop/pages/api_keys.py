@@ -7,7 +7,7 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtGui import QGuiApplication, QShowEvent
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -36,14 +36,15 @@ from desktop.widgets.feedback import (
     StatusLabel,
     cell,
     empty_state,
-    fill_table,
     hint,
     monospace_font,
     read_only_table,
     select_row_with,
     selected_data,
+    show_rows,
 )
-from desktop.widgets.tasks import PageTasks, off_loop
+from desktop.widgets.layouts import button_row, dialog_step, table_section
+from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,12 @@ def keys_note() -> str:
               "carry a key. Create one key per tool, so you can revoke each on its own.")
 
 
-class ApiKeysPage(QWidget):
+class ApiKeysPage(RefreshOnShowPage):
+    """Re-read whenever shown: "last used" moves while the gateway serves."""
+
     def __init__(self, services: CoreServices) -> None:
-        super().__init__()
+        super().__init__("API keys page")
         self.services = services
-        self.tasks = PageTasks("API keys page")
-        self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
         self.keys: list[dict[str, Any]] = []
         self.dialog: CreateKeyDialog | None = None
         self.confirm_box: ConfirmBox | None = None
@@ -84,19 +85,11 @@ class ApiKeysPage(QWidget):
         self.create_button.clicked.connect(self.open_create_dialog)
         self.revoke_button = QPushButton(tr("Revoke…"))
         self.revoke_button.clicked.connect(self.confirm_revoke)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.create_button)
-        buttons.addWidget(self.revoke_button)
-        buttons.addStretch(1)
+        buttons = button_row(self.create_button, self.revoke_button)
         self.feedback = StatusLabel()
-        keys_layout = QVBoxLayout()
-        keys_layout.addWidget(self.table, 1)
-        keys_layout.addWidget(self.empty, 1)
-        keys_layout.addLayout(buttons)
-        keys_layout.addWidget(self.feedback)
-        keys_layout.addWidget(hint(tr("Tools send the key as “Authorization: Bearer <key>” or “x-api-key: <key>”.")))
-        keys_box = QGroupBox(tr("Keys"))
-        keys_box.setLayout(keys_layout)
+        keys_box = table_section(
+            tr("Keys"), self.table, self.empty, buttons, self.feedback,
+            hint(tr("Tools send the key as “Authorization: Bearer <key>” or “x-api-key: <key>”.")))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -107,16 +100,8 @@ class ApiKeysPage(QWidget):
         self.refresh_soon()
 
     # -- data ------------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        self.refresh_soon()  # "last used" moves while the gateway serves
-        super().showEvent(event)
-
-    def refresh_soon(self) -> None:
-        if self.services.store is not None:
-            self.tasks.start(self.refresh())
-
-    async def settle(self) -> None:
-        await self.tasks.settle()
+    def can_refresh(self) -> bool:
+        return self.services.store is not None
 
     async def refresh(self) -> None:
         store = self.services.store
@@ -152,11 +137,7 @@ class ApiKeysPage(QWidget):
             ])
         for row in rows:
             row[1].setFont(monospace_font())
-        fill_table(self.table, rows)
-        if selected is not None:
-            select_row_with(self.table, selected)
-        self.table.setVisible(bool(rows))
-        self.empty.setVisible(not rows)
+        show_rows(self.table, self.empty, rows, select=selected)
         self._update_buttons()
 
     def _show_mode(self, required: bool) -> None:
@@ -274,14 +255,8 @@ class CreateKeyDialog(QDialog):
         self.ask_buttons.rejected.connect(self.reject)
         ask_form = QFormLayout()
         ask_form.addRow(tr("Name:"), self.name_field)
-        ask_layout = QVBoxLayout()
-        ask_layout.addLayout(ask_form)
-        ask_layout.addWidget(hint(tr("The name tells you later which tool uses the key.")))
-        ask_layout.addWidget(self.error)
-        ask_layout.addStretch(1)
-        ask_layout.addWidget(self.ask_buttons)
-        ask_page = QWidget()
-        ask_page.setLayout(ask_layout)
+        ask_page = dialog_step(ask_form, hint(tr("The name tells you later which tool uses the key.")), self.error,
+                               buttons=self.ask_buttons)
 
         # Step 2: the key, once
         self.created_label = QLabel()
@@ -300,14 +275,7 @@ class CreateKeyDialog(QDialog):
         warning.setStyleSheet(f"color: {WARNING_COLOR}; font-weight: bold;")
         self.done_buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.done_buttons.rejected.connect(self.accept)
-        show_layout = QVBoxLayout()
-        show_layout.addWidget(self.created_label)
-        show_layout.addLayout(key_row)
-        show_layout.addWidget(warning)
-        show_layout.addStretch(1)
-        show_layout.addWidget(self.done_buttons)
-        show_page = QWidget()
-        show_page.setLayout(show_layout)
+        show_page = dialog_step(self.created_label, key_row, warning, buttons=self.done_buttons)
 
         self.steps = QStackedWidget()
         self.steps.addWidget(ask_page)

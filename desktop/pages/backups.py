@@ -32,12 +32,13 @@ from desktop.widgets.feedback import (
     StatusLabel,
     cell,
     empty_state,
-    fill_table,
     hint,
     read_only_table,
     selected_data,
+    show_rows,
     title_label,
 )
+from desktop.widgets.layouts import button_row
 from desktop.widgets.tasks import PageTasks, off_loop
 
 def file_filter() -> str:
@@ -130,17 +131,10 @@ class BackupsPage(QWidget):
         self.export_passphrase = SecretField(tr("Optional: lets another machine open the keys"))
         self.status = StatusLabel()
 
-        actions = QHBoxLayout()
-        for button in (self.back_up_button, self.restore_button):
-            actions.addWidget(button)
-        actions.addStretch(1)
+        actions = button_row(self.back_up_button, self.restore_button)
         files = QFormLayout()
         files.addRow(tr("Passphrase for exports:"), self.export_passphrase)
-        file_buttons = QHBoxLayout()
-        file_buttons.addWidget(self.export_button)
-        file_buttons.addWidget(self.import_button)
-        file_buttons.addStretch(1)
-        files.addRow(file_buttons)
+        files.addRow(button_row(self.export_button, self.import_button))
         files_box = QGroupBox(tr("Backup files"))
         files_box.setLayout(files)
 
@@ -181,9 +175,7 @@ class BackupsPage(QWidget):
             rows.append([cell(created, info.id), cell(describe_reason(info.reason)),
                          cell(format_size(info.size_bytes), align_right=True),
                          cell(describe_contents(info))])
-        fill_table(self.table, rows)
-        self.table.setVisible(bool(rows))
-        self.empty.setVisible(not rows)
+        show_rows(self.table, self.empty, rows)
         self.restore_button.setEnabled(bool(snapshots))
 
     async def back_up_now(self) -> BackupInfo | None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from peewee import IntegrityError
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap, QShowEvent
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -57,10 +57,12 @@ from desktop.widgets.feedback import (
     read_only_table,
     select_row_with,
     selected_data,
+    show_rows,
     title_label,
 )
+from desktop.widgets.layouts import button_row, table_section
 from desktop.widgets.proxy_field import ProxyField, ProxyUrlError, mask_proxy, scrub_proxy
-from desktop.widgets.tasks import PageTasks, off_loop
+from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +125,12 @@ def _context(tokens: int | None) -> str:
     return f"{round(tokens / 1000)}k"
 
 
-class ProvidersPage(QWidget):
+class ProvidersPage(RefreshOnShowPage):
+    """Accounts can also change through the management API: the page re-reads them whenever it is shown."""
+
     def __init__(self, services: CoreServices) -> None:
-        super().__init__()
+        super().__init__("Providers page")
         self.services = services
-        self.tasks = PageTasks("Providers page")
-        self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
         self.accounts: list[Account] = []
         self.nodes: list[Node] = []
         self.live_models: dict[tuple[str, Any], list[str]] = {}  # (kind, id) -> models from the last good Test
@@ -197,21 +199,12 @@ class ProvidersPage(QWidget):
         self.test_button = QPushButton(tr("Test"))
         self.test_button.setToolTip(tr("Ask the provider whether the selected account's key works, and how fast"))
         self.test_button.clicked.connect(self.test_selected)
-        buttons = QHBoxLayout()
-        for button in (self.add_account_button, self.edit_account_button, self.remove_account_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.test_button)
+        buttons = button_row(self.add_account_button, self.edit_account_button, self.remove_account_button,
+                             right=self.test_button)
         self.test_status = StatusLabel()
         self.page_status = StatusLabel()
-        accounts_layout = QVBoxLayout()
-        accounts_layout.addWidget(self.accounts_table, 1)
-        accounts_layout.addWidget(self.accounts_empty, 1)
-        accounts_layout.addLayout(buttons)
-        accounts_layout.addWidget(self.test_status)
-        accounts_layout.addWidget(self.page_status)
-        accounts_box = QGroupBox(tr("Accounts"))
-        accounts_box.setLayout(accounts_layout)
+        accounts_box = table_section(tr("Accounts"), self.accounts_table, self.accounts_empty, buttons,
+                                     self.test_status, self.page_status)
 
         self.models_table = read_only_table([tr("Model"), tr("Type"), tr("Input"), tr("Output"), tr("Cached"),
                                              tr("Context")])
@@ -274,11 +267,7 @@ class ProvidersPage(QWidget):
         self.node_test_button = QPushButton(tr("Test"))
         self.node_test_button.setToolTip(tr("List the endpoint's models to check that it answers"))
         self.node_test_button.clicked.connect(self.test_selected)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.edit_node_button)
-        buttons.addWidget(self.remove_node_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.node_test_button)
+        buttons = button_row(self.edit_node_button, self.remove_node_button, right=self.node_test_button)
         self.node_status = StatusLabel()
         self.node_page_status = StatusLabel()
         details_layout = QVBoxLayout()
@@ -293,11 +282,7 @@ class ProvidersPage(QWidget):
         self.node_models_table.setToolTip(tr("Double-click a model to copy its full name"))
         self.node_models_table.itemDoubleClicked.connect(self._copy_model_name)
         self.node_models_empty = empty_state("")
-        models_layout = QVBoxLayout()
-        models_layout.addWidget(self.node_models_table, 1)
-        models_layout.addWidget(self.node_models_empty, 1)
-        models_box = QGroupBox(tr("Models"))
-        models_box.setLayout(models_layout)
+        models_box = table_section(tr("Models"), self.node_models_table, self.node_models_empty)
 
         layout = QVBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
@@ -310,17 +295,8 @@ class ProvidersPage(QWidget):
         return view
 
     # -- data ------------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        # Accounts can also change through the management API: re-read whenever the page is shown.
-        self.refresh_soon()
-        super().showEvent(event)
-
-    def refresh_soon(self) -> None:
-        if self.services.accounts is not None:
-            self.tasks.start(self.refresh())
-
-    async def settle(self) -> None:
-        await self.tasks.settle()
+    def can_refresh(self) -> bool:
+        return self.services.accounts is not None
 
     async def refresh(self) -> None:
         store = self.services.accounts
@@ -577,11 +553,9 @@ class ProvidersPage(QWidget):
             self.node_key_label.setText(public["apiKey"] or tr("none"))
             self.node_key_label.setStyleSheet("")
         live = self.live_models.get((NODE, node.id), [])
-        fill_table(self.node_models_table, [[cell(m, data=f"{node.prefix}/{m}")] for m in live])
         self.node_models_empty.setText(tr("Run Test to list this endpoint's models. Any model name works as "
                                           "{prefix}/<model>.", prefix=node.prefix))
-        self.node_models_table.setVisible(bool(live))
-        self.node_models_empty.setVisible(not live)
+        show_rows(self.node_models_table, self.node_models_empty, [[cell(m, data=f"{node.prefix}/{m}")] for m in live])
         self._update_test_buttons()
 
     def _selected_account(self) -> Account | None:
@@ -962,10 +936,7 @@ class HeaderRows(QWidget):
         self.add_button.clicked.connect(lambda: self.add_row())
         self.show_values = QCheckBox(tr("Show values"))
         self.show_values.toggled.connect(self._toggle_values)
-        controls = QHBoxLayout()
-        controls.addWidget(self.add_button)
-        controls.addStretch(1)
-        controls.addWidget(self.show_values)
+        controls = button_row(self.add_button, right=self.show_values)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.grid)

@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -33,14 +32,15 @@ from desktop.widgets.feedback import (
     StatusLabel,
     cell,
     empty_state,
-    fill_table,
     hint,
     read_only_table,
     select_row_with,
     selected_data,
+    show_rows,
 )
+from desktop.widgets.layouts import button_row, table_section
 from desktop.widgets.proxy_field import ProxyField, ProxyUrlError, mask_proxy, scrub_proxy, validate_proxy_url
-from desktop.widgets.tasks import PageTasks, off_loop
+from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,10 @@ def labelled(who: str, text: str) -> str:
     return tr("{name}: {message}", name=who, message=text) if who else text
 
 
-class ProxiesPage(QWidget):
+class ProxiesPage(RefreshOnShowPage):
     def __init__(self, services: CoreServices) -> None:
-        super().__init__()
+        super().__init__("Proxies page")
         self.services = services
-        self.tasks = PageTasks("Proxies page")
-        self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
         self.saved: dict[str, Any] = {"global": None, "providers": {}}
         self.overrides: dict[str, str] = {}  # the edited per-provider proxies, saved with Save
         self.node_names: dict[str, str] = {}  # custom endpoint prefix -> name
@@ -110,21 +108,12 @@ class ProxiesPage(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.override_test_button = QPushButton(tr("Test"))
         self.override_test_button.clicked.connect(self.test_selected_override)
-        buttons = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.override_test_button)
+        buttons = button_row(self.add_button, self.edit_button, self.remove_button, right=self.override_test_button)
         self.override_result = StatusLabel()
-        overrides_layout = QVBoxLayout()
-        overrides_layout.addWidget(self.table, 1)
-        overrides_layout.addWidget(self.empty, 1)
-        overrides_layout.addLayout(buttons)
-        overrides_layout.addWidget(self.override_result)
-        overrides_layout.addWidget(hint(tr("A provider's proxy wins over the global one; an account's own proxy "
-                                           "(Providers page) wins over both.")))
-        overrides_box = QGroupBox(tr("Per-provider proxies"))
-        overrides_box.setLayout(overrides_layout)
+        overrides_box = table_section(
+            tr("Per-provider proxies"), self.table, self.empty, buttons, self.override_result,
+            hint(tr("A provider's proxy wins over the global one; an account's own proxy "
+                    "(Providers page) wins over both.")))
 
         # Save / Revert
         self.save_button = QPushButton(tr("Save"))
@@ -147,22 +136,16 @@ class ProxiesPage(QWidget):
         layout.addLayout(save_row)
         self._show_overrides()
         self._update_buttons()
-        self.load_soon()
+        self.refresh_soon()
 
     # -- loading -----------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
-        if not self.dirty:  # never overwrite what the user is editing
-            self.load_soon()
-        super().showEvent(event)
+    def refresh_on_show(self) -> bool:
+        return not self.dirty  # never overwrite what the user is editing
 
-    def load_soon(self) -> None:
-        if self.services.store is not None:
-            self.tasks.start(self.load())
+    def can_refresh(self) -> bool:
+        return self.services.store is not None
 
-    async def settle(self) -> None:
-        await self.tasks.settle()
-
-    async def load(self) -> None:
+    async def refresh(self) -> None:
         store, accounts = self.services.store, self.services.accounts
         if store is None:
             return
@@ -183,6 +166,8 @@ class ProxiesPage(QWidget):
             return
         self._show_saved()
 
+    load = refresh  # the name the app calls after a restore
+
     def _show_saved(self) -> None:
         self.global_field.set_url(self.saved["global"])
         self.overrides = dict(self.saved["providers"])
@@ -198,11 +183,7 @@ class ProxiesPage(QWidget):
         selected = selected_data(self.table)
         rows = [[cell(provider_label(pid, self.node_names), data=pid), cell(mask_proxy(url))]
                 for pid, url in sorted(self.overrides.items(), key=lambda kv: provider_label(kv[0], self.node_names))]
-        fill_table(self.table, rows)
-        if selected is not None:
-            select_row_with(self.table, selected)
-        self.table.setVisible(bool(rows))
-        self.empty.setVisible(not rows)
+        show_rows(self.table, self.empty, rows, select=selected)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -183,6 +183,17 @@ def fill_table(table: QTableWidget, rows: Sequence[Sequence[QTableWidgetItem]]) 
             table.setItem(r, c, item)
 
 
+def show_rows(table: QTableWidget, empty: QWidget, rows: Sequence[Sequence[QTableWidgetItem]],
+              select: Any = None) -> None:
+    """Fill the table and select the row whose data is `select`, if it is still there. With no rows, the
+    empty-state note stands in the table's place."""
+    fill_table(table, rows)
+    if select is not None:
+        select_row_with(table, select)
+    table.setVisible(bool(rows))
+    empty.setVisible(not rows)
+
+
 def selected_data(table: QTableWidget) -> Any:
     """The UserRole data of the selected row's first cell, or None."""
     rows = table.selectionModel().selectedRows()

@@ -7,6 +7,9 @@ import functools
 import logging
 from typing import Any, Callable, Coroutine, TypeVar
 
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QWidget
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -48,3 +51,35 @@ class PageTasks:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("%s: background work failed", self._owner, exc_info=task.exception())
+
+
+class RefreshOnShowPage(QWidget):
+    """A page whose data can change while it is hidden (through the management API, or as the gateway serves):
+    it reads the data again, off the event loop, each time it is shown. Tests await `settle()`."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__()
+        self.tasks = PageTasks(owner)
+        self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        if self.refresh_on_show():
+            self.refresh_soon()
+        super().showEvent(event)
+
+    def refresh_on_show(self) -> bool:
+        return True
+
+    def can_refresh(self) -> bool:
+        """Whether what the page reads is there: not while Quotagate starts or shuts down."""
+        raise NotImplementedError
+
+    def refresh_soon(self) -> None:
+        if self.can_refresh():
+            self.tasks.start(self.refresh())
+
+    async def refresh(self) -> None:
+        raise NotImplementedError
+
+    async def settle(self) -> None:
+        await self.tasks.settle()
