@@ -71,12 +71,13 @@ class QuotaWindow:
                    **fields)
 
     def has_reset(self, now: datetime) -> bool:
-        """The reset time has passed: the numbers are from before it and say nothing about now."""
+        """The reset time has passed (whether the numbers are from before it depends on when they were read)."""
         return self.resets_at is not None and self.resets_at <= now
 
-    def as_of(self, now: datetime) -> "QuotaWindow":
-        """This window as it may be shown at `now`: after its reset, used and left are unknown."""
-        if not self.has_reset(now):
+    def as_of(self, now: datetime, fetched_at: datetime) -> "QuotaWindow":
+        """This window as it may be shown at `now`: numbers read before a reset that has since passed say
+        nothing about now, so used and left become unknown (the limit and the reset time still hold)."""
+        if not self.has_reset(now) or self.resets_at <= fetched_at:  # type: ignore[operator]
             return self
         return replace(self, used_percent=None, remaining_percent=None, used=None, remaining=None)
 
@@ -146,11 +147,10 @@ class QuotaSnapshot:
         return replace(self, stale=True, error=error, error_kind=error_kind)
 
     def as_of(self, now: datetime) -> "QuotaSnapshot":
-        """What may be shown at `now`: windows that reset since the fetch have unknown numbers until the next
+        """What may be shown at `now`: windows that reset after the fetch have unknown numbers until the next
         refresh (which the engine schedules just after the reset)."""
-        if not any(w.has_reset(now) for w in self.windows):
-            return self
-        return replace(self, windows=tuple(w.as_of(now) for w in self.windows))
+        windows = tuple(w.as_of(now, self.fetched_at) for w in self.windows)
+        return self if windows == self.windows else replace(self, windows=windows)
 
     def age(self, now: datetime) -> timedelta:
         return max(timedelta(0), now - self.fetched_at)

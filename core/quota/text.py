@@ -59,15 +59,15 @@ def window_status(window: QuotaWindow, now: datetime) -> str:
     """"62 % left · resets in 2h 14m · on pace"."""
     if window.unlimited:
         return tr("unlimited")
-    if window.has_reset(now):  # the numbers are from before the reset; the engine fetches new ones
+    if window.remaining_percent is None and window.has_reset(now):  # cleared by as_of: read before the reset
         return tr("reset; waiting for the new numbers")
     parts = []
     if window.remaining_percent is None:
         parts.append(tr("unknown"))
     else:
         parts.append(tr("{percent} % left", percent=round(window.remaining_percent)))
-    countdown = format_countdown(window.resets_at, now)
-    if countdown:
+    countdown = format_countdown(window.resets_at, now) if not window.has_reset(now) else ""
+    if countdown:  # a reset time already past (as some services send with fresh numbers) says nothing
         parts.append(tr("resets in {countdown}", countdown=countdown))
     pace_text = format_pace(pace(window, now))
     if pace_text:

@@ -138,6 +138,8 @@ def test_after_its_reset_a_window_shows_no_numbers_from_before_it() -> None:
     [after] = later.as_of(NOW).windows
     assert (after.used_percent, after.remaining_percent, after.used, after.remaining) == (None, None, None, None)
     assert after.limit == 50 and after.resets_at == NOW  # what is still true is kept
+    read_after_the_reset = replace(later, fetched_at=NOW + timedelta(seconds=1))
+    assert read_after_the_reset.as_of(NOW + timedelta(hours=1)) is read_after_the_reset  # fresh numbers stay
 
 
 def test_the_tray_and_the_cli_say_a_window_has_reset_instead_of_showing_old_numbers() -> None:

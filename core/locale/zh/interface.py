@@ -17,7 +17,7 @@ MESSAGES: dict[str, str] = {
     "unknown": "未知",
     "{percent} % left": "剩余 {percent}%",
     "resets in {countdown}": "{countdown} 后重置",
-    "stale, {age} old": "数据已过期（{age}前）",
+    "stale, {age} old": "数据已过期，{age}前",
     "reset; waiting for the new numbers": "已重置，等待新数据",
     # quota: CLI
     "No subscriptions found. Sign in with a supported tool (Codex, Claude Code, OpenCode, Gemini CLI, …) or add a "
