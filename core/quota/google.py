@@ -40,7 +40,7 @@ class OAuthClient:
 async def refresh_access_token(client: httpx.AsyncClient, oauth: OAuthClient, refresh_token: str,
                                tool: Tool, now: datetime) -> tuple[str, datetime | None]:
     """Trade a refresh token for an access token and its expiry time."""
-    service = "Google sign-in"
+    service = tr("Google sign-in")  # Google's token endpoint, named in the messages below
     form = {"client_id": oauth.client_id, "refresh_token": refresh_token, "grant_type": "refresh_token"}
     if oauth.client_secret:
         form["client_secret"] = oauth.client_secret

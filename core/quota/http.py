@@ -106,4 +106,8 @@ def _transport_reason(exc: httpx.TransportError) -> str:
         return tr("connection failed")
     if isinstance(exc, httpx.RemoteProtocolError):
         return tr("the connection was closed unexpectedly")
-    return type(exc).__name__
+    if isinstance(exc, httpx.ProxyError):
+        return tr("the proxy did not pass the request on")
+    if isinstance(exc, httpx.NetworkError):  # reading, writing or closing failed midway
+        return tr("the connection broke off")
+    return type(exc).__name__  # rarer protocol failures: the name is what a bug report needs

@@ -36,7 +36,8 @@ def _label_words() -> dict[str, str]:
     return {"Session": tr("Session"), "Weekly": tr("Weekly"), "Daily": tr("Daily"), "Monthly": tr("Monthly"),
             "Tokens": tr("Tokens"), "Tool calls": tr("Tool calls"), "Credits": tr("Credits"),
             "Extra usage": tr("Extra usage"), "Premium requests": tr("Premium requests"), "Chat": tr("Chat"),
-            "Completions": tr("Completions"), "Primary": tr("Primary"), "Secondary": tr("Secondary")}
+            "Completions": tr("Completions"), "Primary": tr("Primary"), "Secondary": tr("Secondary"),
+            "Code review": tr("Code review")}
 
 
 def _length(match: re.Match[str]) -> str:

@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
         "{service} 拒绝了来自 {tool} 的密钥：{reason}。请重新登录：{how}。",
     "Google no longer accepts the saved sign-in of {tool} ({error}). Sign in again: {how}.":
         "Google 不再接受 {tool} 保存的登录（{error}）。请重新登录：{how}。",
+    "Google sign-in": "Google 登录服务",
     "Google sign-in answered without an access token.": "Google 登录的响应中没有访问令牌。",
     "{service}: this GitHub account has no Copilot subscription (or the token lacks access to it). Sign in again: "
     "{how}.": "{service}：该 GitHub 账户没有 Copilot 订阅（或令牌无权访问）。请重新登录：{how}。",
@@ -70,6 +71,8 @@ MESSAGES: dict[str, str] = {
         "无法连接 {service}（{reason}）；请检查网络连接。稍后重试。",
     "connection failed": "连接失败",
     "the connection was closed unexpectedly": "连接被意外关闭",
+    "the proxy did not pass the request on": "代理未能转发请求",
+    "the connection broke off": "连接中断",
     "{service} is limiting quota checks (HTTP 429); will retry later.": "{service} 正在限制额度查询（HTTP 429）；稍后重试。",
     "{service} had a server error (HTTP {status}); will retry.": "{service} 服务器出错（HTTP {status}）；稍后重试。",
     "{service} answered HTTP {status}: {detail}": "{service} 返回 HTTP {status}：{detail}",
@@ -83,6 +86,8 @@ MESSAGES: dict[str, str] = {
     "{service}'s answer has no \"{field}\"; the service may have changed.":
         "{service} 的响应中没有“{field}”；该服务可能已变更。",
     "{service} sent an unexpected loadCodeAssist answer.": "{service} 返回了意外的 loadCodeAssist 响应。",
+    # window labels the services' answers bring (the common words are in `interface`)
+    "Code review": "代码审查",
     # Quotagate's own failures
     "Quotagate could not look for {provider} accounts (internal error; see the log).":
         "Quotagate 无法查找 {provider} 账户（内部错误；请查看日志）。",
