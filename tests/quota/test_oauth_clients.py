@@ -66,6 +66,21 @@ async def test_without_the_plugin_the_error_says_how_to_get_it(home: Path, fake:
     assert "Antigravity plugin" in (snapshot.error or "") and "QUOTAGATE_ANTIGRAVITY_CLIENT_ID" in (snapshot.error or "")
 
 
+async def test_without_the_plugin_its_own_last_reading_is_shown_stale_with_the_reason(
+        home: Path, fake: FakeServer) -> None:
+    updated = time.time() - 1800
+    write_json(home / ".config/opencode/antigravity-accounts.json", {"version": 4, "accounts": [{
+        "email": "dev@example.com", "refreshToken": "1//r", "cachedQuotaUpdatedAt": int(updated * 1000),
+        "cachedQuota": {"claude": {"remainingFraction": 0.4, "resetTime": "2099-01-01T00:00:00Z", "modelCount": 3},
+                        "gemini-pro": {"remainingFraction": 1, "modelCount": 2},
+                        "gemini-flash": {"modelCount": 2}}}]})
+    snapshot = await query_one(AntigravityProvider())
+    assert snapshot.stale and snapshot.error_kind == "config" and "Antigravity plugin" in (snapshot.error or "")
+    assert abs(snapshot.fetched_at.timestamp() - updated) < 1 and fake.requests == []
+    by_label = {w.label: w.remaining_percent for w in snapshot.windows}
+    assert by_label == {"Claude": 40.0, "Gemini Pro": 100.0, "Gemini Flash": None}  # missing fraction: unknown
+
+
 async def test_an_expired_gemini_sign_in_is_renewed_with_the_installed_gemini_clis_client(
         home: Path, fake: FakeServer) -> None:
     _install_gemini_bundle(home / ".npm-global" / "lib" / "node_modules")

@@ -27,7 +27,7 @@ from core.quota.google import CLOUD_CODE_URL, OAuthClient, load_code_assist, pro
 from core.quota.http import request_json
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, mask_secret, secret_fingerprint
-from core.quota.parsing import child, iso_time, number, require_object
+from core.quota.parsing import child, epoch_millis, iso_time, number, require_object
 from core.quota.providers.base import FetchContext, QuotaProvider
 from core.quota.providers.google_auth import google_access_token
 
@@ -37,10 +37,19 @@ SERVICE = "Google Antigravity"
 
 
 @dataclass(frozen=True)
+class CachedQuota:
+    """What the plugin itself last saw (`cachedQuota` per model group, `cachedQuotaUpdatedAt` in ms)."""
+
+    quotas: tuple[ModelQuota, ...]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class AntigravityCredential:
     refresh_token: str
     project: str | None
     oauth: OAuthClient | None
+    cached: CachedQuota | None = None
 
 
 class AntigravityProvider(QuotaProvider[AntigravityCredential]):
@@ -61,7 +70,7 @@ class AntigravityProvider(QuotaProvider[AntigravityCredential]):
             if refresh:
                 found.add(self._account(refresh, text_field(entry, "email"),
                                         text_field(entry, "projectId", "managedProjectId"),
-                                        locations.display(path), ANTIGRAVITY_PLUGIN, None))
+                                        locations.display(path), ANTIGRAVITY_PLUGIN, None, cached_quota(entry)))
         for item in self.stored(stored):
             client = (OAuthClient(item.options["client_id"], item.options.get("client_secret", ""))
                       if item.options.get("client_id") else None)
@@ -70,20 +79,25 @@ class AntigravityProvider(QuotaProvider[AntigravityCredential]):
         return found
 
     def _account(self, refresh: str, email: str | None, project: str | None, source: str, tool: Tool,
-                 oauth: OAuthClient | None) -> Account[AntigravityCredential]:
+                 oauth: OAuthClient | None, cached: CachedQuota | None = None) -> Account[AntigravityCredential]:
         return Account(self.id, email or secret_fingerprint(refresh), email or mask_secret(refresh), source, tool,
-                       AntigravityCredential(refresh, project, oauth))
+                       AntigravityCredential(refresh, project, oauth, cached))
 
     async def fetch(self, account: Account[AntigravityCredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         credential = account.credential
         oauth = credential.oauth or await asyncio.to_thread(oauth_clients.ANTIGRAVITY.find, ctx.locations)
         if oauth is None:
-            raise QuotaError(ErrorKind.CONFIG, tr(
+            problem = QuotaError(ErrorKind.CONFIG, tr(
                 "Quotagate renews {service} sign-ins with the OAuth client of OpenCode's Antigravity plugin and "
                 "did not find the plugin installed. Open OpenCode once so that it installs the plugin, or set "
                 "{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET.", service=SERVICE,
                 prefix=oauth_clients.ANTIGRAVITY.env_prefix))
+            if credential.cached is None:
+                raise problem
+            # The plugin's own last reading, shown for what it is: stale, with its age and the reason.
+            cached = account.snapshot(credential.cached.updated_at, windows=group_by_family(credential.cached.quotas))
+            return cached.as_stale(problem.message, problem.kind)
         async with google_access_token(ctx, account, credential.refresh_token, oauth) as token:
             project = credential.project or await self._project(ctx, account, token)
             body = await request_json(ctx.client, SERVICE, account.tool, "POST", MODELS_URL,
@@ -119,3 +133,18 @@ def parse_available_models(body: Any, account: Account[Any], now: datetime) -> Q
         quotas.append(ModelQuota(name, None if fraction is None else fraction * 100,
                                  iso_time(quota.get("resetTime")), text_field(info, "displayName", "label")))
     return account.snapshot(now, windows=group_by_family(quotas))
+
+
+def cached_quota(entry: Any) -> CachedQuota | None:
+    """The plugin's `cachedQuota` (`{group: {remainingFraction, resetTime, modelCount}}`), if readable."""
+    groups = child(entry, "cachedQuota")
+    updated_at = epoch_millis(entry.get("cachedQuotaUpdatedAt")) if isinstance(entry, dict) else None
+    if not groups or updated_at is None:
+        return None
+    quotas = []
+    for group, info in groups.items():
+        if isinstance(info, dict):
+            fraction = number(info.get("remainingFraction"))
+            quotas.append(ModelQuota(str(group), None if fraction is None else fraction * 100,
+                                     iso_time(info.get("resetTime"))))
+    return CachedQuota(tuple(quotas), updated_at) if quotas else None
