@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.i18n import tr
 from core import __version__, paths
 from core.backup.database import COUNTED_TABLES, SEAL_SETTING
 from core.backup.errors import BackupError
@@ -55,31 +56,33 @@ def read_archive(archive: Path, workdir: Path, limit_bytes: int) -> tuple[Path, 
             total = 0
             for member in tar:
                 if member.name not in ALLOWED_MEMBERS or "/" in member.name or member.name.startswith("."):
-                    raise BackupError(f"The archive holds an unexpected or unsafe member {member.name!r}; "
-                                      f"it was not made by Quotagate and is refused.")
+                    raise BackupError(tr("The archive holds an unexpected or unsafe member {name}; it was not made "
+                                         "by Quotagate and is refused.", name=repr(member.name)))
                 if not member.isfile():
-                    raise BackupError(f"The archive member {member.name!r} is not a regular file; refused.")
+                    raise BackupError(tr("The archive member {name} is not a regular file; refused.",
+                                         name=repr(member.name)))
                 total += member.size
                 if total > limit_bytes:
-                    raise BackupError(_too_large(limit_bytes))
+                    raise BackupError(too_large(limit_bytes))
                 handle = tar.extractfile(member)
                 assert handle is not None
                 extracted[member.name] = handle.read(limit_bytes + 1)
     except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
-        raise BackupError(f"This is not a readable .tar.gz backup (it may be truncated): {exc}.") from None
+        raise BackupError(tr("This is not a readable .tar.gz backup (it may be truncated): {error}.",
+                             error=exc)) from None
     if MANIFEST_MEMBER not in extracted or DATABASE_MEMBER not in extracted:
-        raise BackupError("The archive lacks its manifest or its database; it is not a Quotagate backup.")
+        raise BackupError(tr("The archive lacks its manifest or its database; it is not a Quotagate backup."))
     try:
         manifest = json.loads(extracted.pop(MANIFEST_MEMBER))
         checksums = manifest["sha256"]
     except (ValueError, KeyError, TypeError):
-        raise BackupError("The archive's manifest is unreadable.") from None
+        raise BackupError(tr("The archive's manifest is unreadable.")) from None
     if set(checksums) != set(extracted):
-        raise BackupError("The archive's members do not match its manifest.")
+        raise BackupError(tr("The archive's members do not match its manifest."))
     for name, data in extracted.items():
         if hashlib.sha256(data).hexdigest() != checksums[name]:
-            raise BackupError(f"The checksum of {name} does not match the manifest: the archive was "
-                              f"altered or damaged.")
+            raise BackupError(tr("The checksum of {name} does not match the manifest: the archive was altered or "
+                                 "damaged.", name=name))
     database = workdir / DATABASE_MEMBER
     database.write_bytes(extracted[DATABASE_MEMBER])
     paths.make_private(database)
@@ -115,9 +118,9 @@ def _json(text: str) -> Any:
         return text
 
 
-def _too_large(limit_bytes: int) -> str:
-    return (f"The backup is larger than the import limit of {limit_bytes // 2**20} MiB "
-            f"(setting backup.max_import_mb).")
+def too_large(limit_bytes: int) -> str:
+    return tr("The backup is larger than the import limit of {size} MiB (setting backup.max_import_mb).",
+              size=limit_bytes // 2**20)
 
 
 __all__ = ["write_archive", "read_archive", "COUNTED_TABLES", "DATABASE_MEMBER"]

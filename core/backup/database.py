@@ -12,6 +12,7 @@ from typing import Iterator
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from core.i18n import tr
 from core import paths
 from core.backup.errors import BackupError
 from core.secrets import SecretBox, SecretUnreadable, derive_key
@@ -68,26 +69,27 @@ def check(path: Path) -> tuple[int, dict[str, int]]:
     """Schema version and row counts of a candidate database, or `BackupError` saying what is wrong."""
     with open(path, "rb") as handle:
         if handle.read(16) != SQLITE_MAGIC:
-            raise BackupError("This is not a Quotagate backup: the file is not an SQLite database.")
+            raise BackupError(tr("This is not a Quotagate backup: the file is not an SQLite database."))
     try:
         with connect(path) as conn:
             verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
             if verdict != "ok":
-                raise BackupError(f"The backup is damaged (SQLite integrity check: {verdict}).")
+                raise BackupError(tr("The backup is damaged (SQLite integrity check: {verdict}).", verdict=verdict))
             version = schema_version(conn)
             if version == 0:
-                raise BackupError("This SQLite file is not a Quotagate store (it has no schema version).")
+                raise BackupError(tr("This SQLite file is not a Quotagate store (it has no schema version)."))
             if version > migrations.LATEST_VERSION:
-                raise BackupError(f"This backup was made by a newer Quotagate (schema {version}; this one "
-                                  f"knows up to {migrations.LATEST_VERSION}). Update Quotagate to restore it.")
+                raise BackupError(tr("This backup was made by a newer Quotagate (schema {version}; this one knows "
+                                     "up to {latest}). Update Quotagate to restore it.", version=version,
+                                     latest=migrations.LATEST_VERSION))
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             missing = sorted(set(COUNTED_TABLES.values()) - tables)
             if missing:
-                raise BackupError(f"The backup lacks required tables: {', '.join(missing)}.")
+                raise BackupError(tr("The backup lacks required tables: {tables}.", tables=", ".join(missing)))
             counts = {label: conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
                       for label, table in COUNTED_TABLES.items()}
     except sqlite3.DatabaseError as exc:
-        raise BackupError(f"The backup is damaged or truncated ({exc}).") from None
+        raise BackupError(tr("The backup is damaged or truncated ({error}).", error=exc)) from None
     return version, counts
 
 
@@ -137,8 +139,8 @@ def unseal_after_transfer(path: Path, machine: SecretBox, passphrase: str | None
                 try:
                     transfer.decrypt(seal["check"].encode())
                 except InvalidToken:
-                    raise BackupError("The passphrase does not match the one chosen when this backup was "
-                                      "made.") from None
+                    raise BackupError(tr("The passphrase does not match the one chosen when this backup was "
+                                         "made.")) from None
             for table in _SECRET_TABLES:
                 for row_id, secret in list(conn.execute(f"SELECT id, secret FROM {table} WHERE secret IS NOT NULL")):
                     if transfer is None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from core.i18n import tr
 from core import __version__, paths
 from core.backup import archive, database
 from core.backup.errors import BackupError
@@ -165,7 +166,8 @@ class BackupManager:
     async def restore_snapshot(self, snapshot_id: str) -> dict[str, Any]:
         source = self.snapshots / f"{Path(snapshot_id).name}.sqlite"
         if not source.exists():
-            raise BackupError(f"There is no snapshot {snapshot_id!r}; list them with `quotagate backup list`.")
+            raise BackupError(tr("There is no snapshot {id}; list them with `quotagate backup list`.",
+                                 id=repr(snapshot_id)))
         return await self.import_file(source)
 
     async def _restore(self, candidate: Path, work: Path, passphrase: str | None) -> dict[str, Any]:
@@ -184,7 +186,8 @@ class BackupManager:
             rollback = self.store_path.with_name(self.store_path.name + ".incoming")
             shutil.copyfile(self.snapshots / f"{safety.id}.sqlite", rollback)
             await self._swap(rollback)
-            raise BackupError(f"The restore failed and was rolled back; nothing changed ({exc}).") from exc
+            raise BackupError(tr("The restore failed and was rolled back; nothing changed ({error}).",
+                                 error=exc)) from exc
         finally:
             staged.unlink(missing_ok=True)
         version, counts = await loop.run_in_executor(None, database.check, self.store_path)
@@ -204,17 +207,16 @@ class BackupManager:
     def _extract(self, source: Path, work: Path) -> tuple[Path, dict[str, Any] | None]:
         limit = int(self.max_import_mb * 2**20)
         if not source.is_file():
-            raise BackupError(f"{source} is not a file.")
+            raise BackupError(tr("{path} is not a file.", path=source))
         if source.stat().st_size > limit:
-            raise BackupError(f"The backup is larger than the import limit of {limit // 2**20} MiB "
-                              f"(setting backup.max_import_mb).")
+            raise BackupError(archive.too_large(limit))
         with open(source, "rb") as handle:
             magic = handle.read(16)
         if magic.startswith(b"\x1f\x8b"):
             return archive.read_archive(source, work, limit)
         if magic == database.SQLITE_MAGIC:
             return source, None
-        raise BackupError("This is not a Quotagate backup: expected a .sqlite or .tar.gz file.")
+        raise BackupError(tr("This is not a Quotagate backup: expected a .sqlite or .tar.gz file."))
 
     def _sealed_copy(self, work: Path, passphrase: str | None) -> Path:
         copy = work / "export.sqlite"

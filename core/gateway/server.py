@@ -16,6 +16,8 @@ from typing import Any, Iterator
 
 import uvicorn
 
+from core.i18n import tr
+
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_SECONDS = 5.0
@@ -26,9 +28,9 @@ class PortInUseError(OSError):
         self.host, self.port = host, port
         super().__init__(
             errno.EADDRINUSE,
-            f"Port {port} on {host} is already in use by another program. Stop that program, or run "
-            f"Quotagate on another port: Settings > General > Port, `quotagate serve --port N`, "
-            f"or QUOTAGATE_PORT=N.",
+            tr("Port {port} on {host} is already in use by another program. Stop that program, or run Quotagate "
+               "on another port: Settings > General > Port, `quotagate serve --port N`, or QUOTAGATE_PORT=N.",
+               port=port, host=host),
         )
 
     def __str__(self) -> str:
