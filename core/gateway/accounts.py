@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.i18n import tr
 from core.providers import catalog
 from core.secrets import SecretBox, SecretUnreadable, mask, mask_url_credentials
 from core.store.models import ModelAlias, ProviderAccount, ProviderNode
@@ -119,7 +120,8 @@ class AccountStore:
                     headers: dict[str, str] | None = None, api_key: str | None = None) -> Node:
         now = time.time()
         if ProviderNode.get_or_none(ProviderNode.prefix == _node_prefix(prefix)) is not None:
-            raise AccountError(f"another custom endpoint already uses the prefix “{_node_prefix(prefix)}”")
+            raise AccountError(tr("another custom endpoint already uses the prefix “{prefix}”",
+                                    prefix=_node_prefix(prefix)))
         row = ProviderNode.create(
             prefix=_node_prefix(prefix), name=_required_text(name, "name"), base_url=_base_url(base_url),
             api_format=_api_format(api_format), headers=json.dumps(_headers(headers)),
@@ -213,16 +215,16 @@ def _integer(value: Any, what: str) -> int:
 def _node_prefix(value: Any) -> str:
     prefix = _required_text(value, "prefix").lower()
     if not _PREFIX_PATTERN.match(prefix):
-        raise AccountError("prefix may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)")
+        raise AccountError(tr("prefix may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)"))
     if catalog.get_provider(prefix) is not None:
-        raise AccountError(f"“{prefix}” is the name of a built-in provider; choose another prefix")
+        raise AccountError(tr("“{prefix}” is the name of a built-in provider; choose another prefix", prefix=prefix))
     return prefix
 
 
 def _base_url(value: Any) -> str:
     url = _required_text(value, "baseUrl").rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise AccountError("baseUrl must start with http:// or https://")
+        raise AccountError(tr("baseUrl must start with http:// or https://"))
     return url
 
 

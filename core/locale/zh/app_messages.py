@@ -33,4 +33,8 @@ MESSAGES: dict[str, str] = {
     # backups: restoring
     "There is no snapshot {id}; list them with `quotagate backup list`.": "没有快照 {id}；可用 `quotagate backup list` 查看。",
     "The restore failed and was rolled back; nothing changed ({error}).": "恢复失败，已回滚，未做任何更改（{error}）。",
+    # custom endpoints
+    "prefix may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)": "前缀只能使用 a-z、0-9、“.”、“_”和“-”（最多 32 个字符）",
+    "“{prefix}” is the name of a built-in provider; choose another prefix": "“{prefix}”是内置服务商的名称；请换一个前缀",
+    "baseUrl must start with http:// or https://": "baseUrl 必须以 http:// 或 https:// 开头",
 }
