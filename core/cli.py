@@ -13,6 +13,7 @@ from peewee import DatabaseError
 
 from core import __version__, paths, settings
 from core.backup.cli import add_backup_commands, run_backup
+from core.i18n import tr
 from core.quota.cli import add_status_command, run_status
 from core.logs import setup_logging
 from core.services import CoreServices
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_desktop(folder, verbose=verbose)
     except settings.SettingError as exc:
-        print(f"quotagate: {exc}", file=sys.stderr)
+        print(tr("quotagate: {error}", error=exc), file=sys.stderr)
         return EXIT_USAGE
     finally:
         logging_setup.close()
@@ -83,14 +84,15 @@ async def _serve_until_signalled(services: CoreServices) -> int:
     try:
         state = await services.start()
     except (SchemaTooNewError, DatabaseError, OSError) as exc:
-        print(f"quotagate: cannot open the store in {services.data_folder}: {exc}", file=sys.stderr)
+        print(tr("quotagate: cannot open the store in {folder}: {error}", folder=services.data_folder, error=exc),
+              file=sys.stderr)
         return EXIT_FAILED
     if not state.running:
-        print(f"quotagate: {state.error}", file=sys.stderr)
+        print(tr("quotagate: {error}", error=state.error), file=sys.stderr)
         await services.stop()
         return EXIT_FAILED
-    print(f"Quotagate {__version__}: gateway on {state.url} (data in {services.data_folder}). "
-          f"Press Ctrl+C to stop.", flush=True)
+    print(tr("Quotagate {version}: gateway on {url} (data in {folder}). Press Ctrl+C to stop.",
+             version=__version__, url=state.url, folder=services.data_folder), flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,9 +102,9 @@ async def _serve_until_signalled(services: CoreServices) -> int:
         except (NotImplementedError, RuntimeError):  # Windows: fall back to plain handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     await stop.wait()
-    print("Stopping: finishing requests in flight…", flush=True)
+    print(tr("Stopping: finishing requests in flight…"), flush=True)
     await services.stop()
-    print("Stopped.", flush=True)
+    print(tr("Stopped."), flush=True)
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import running, settings
+from core import i18n, running, settings
 from core.events import Event
 from core.i18n import tr
 from core.backup.manager import DEFAULT_KEEP_COUNT, DEFAULT_KEEP_DAYS, DEFAULT_MAX_IMPORT_MB, BackupManager
@@ -69,6 +69,8 @@ class CoreServices:
         """Open the store and start the gateway. A gateway that cannot listen is reported, not raised."""
         loop = asyncio.get_running_loop()
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
+        # What the gateway, the CLI and the windows say from here on is in the language of the settings.
+        i18n.set_language(self.store.get_setting(settings.KEY_LANGUAGE))
         box = await loop.run_in_executor(None, SecretBox.for_data_folder, self.data_folder)
         self.accounts = AccountStore(box)
         self.backups = BackupManager(
@@ -186,7 +188,8 @@ class CoreServices:
         except OSError as exc:
             log.error("The gateway could not listen on %s:%d: %s", self.host, port, exc)
             return self._set_state(GatewayState(self.host, port, running=False,
-                                                error=f"cannot listen on {self.host}:{port}: {exc.strerror}"))
+                                                error=tr("Cannot listen on {host}:{port}: {error}.", host=self.host,
+                                                         port=port, error=exc.strerror or exc)))
         self.gateway = server
         return self._set_state(GatewayState(self.host, server.port, running=True))
 

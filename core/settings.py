@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import os
 
+from core.i18n import tr
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 20128
 PORT_ENV = "QUOTAGATE_PORT"
@@ -38,9 +40,10 @@ def parse_port(value: object, source: str) -> int:
     try:
         port = int(str(value).strip())
     except ValueError:
-        raise SettingError(f"{source}: {value!r} is not a port number (use 1-65535).") from None
+        raise SettingError(tr("{source}: {value} is not a port number (use 1-65535).", source=source,
+                              value=repr(value))) from None
     if not 0 <= port <= 65535:
-        raise SettingError(f"{source}: {port} is out of range (use 1-65535).")
+        raise SettingError(tr("{source}: {port} is out of range (use 1-65535).", source=source, port=port))
     return port
 
 

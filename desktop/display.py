@@ -11,6 +11,8 @@ import re
 import sys
 from pathlib import Path
 
+from core.i18n import tr
+
 # Libraries Qt's xcb plugin links to that minimal systems lack, with the Debian package providing each.
 _XCB_LIBRARIES = {
     "xcb-cursor": "libxcb-cursor0",
@@ -33,11 +35,12 @@ def display_unavailable_reason() -> str | None:
         return None
     display = os.environ.get("DISPLAY", "")
     if not display:
-        return "no display is available (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+        return tr("no display is available (neither DISPLAY nor WAYLAND_DISPLAY is set)")
     local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
     if local and not Path(f"/tmp/.X11-unix/X{local.group(1)}").exists():
-        return f"the X display {display} is not running"
+        return tr("the X display {display} is not running", display=display)
     missing = [package for library, package in _XCB_LIBRARIES.items() if ctypes.util.find_library(library) is None]
     if missing:
-        return f"Qt's X11 support needs {', '.join(missing)} (sudo apt-get install {' '.join(missing)})"
+        return tr("Qt's X11 support needs {packages} (sudo apt-get install {apt_packages})",
+                  packages=", ".join(missing), apt_packages=" ".join(missing))
     return None

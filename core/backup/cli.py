@@ -7,11 +7,13 @@ import asyncio
 import os
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 from core import running
 from core.backup.errors import BackupError
 from core.backup.manager import BackupInfo
+from core.i18n import tr
 from core.services import CoreServices
 
 PASSPHRASE_ENV = "QUOTAGATE_BACKUP_PASSPHRASE"
@@ -42,7 +44,7 @@ def run_backup(args: argparse.Namespace, folder: Path) -> int:
     try:
         return asyncio.run(_run(args, folder))
     except BackupError as exc:
-        print(f"quotagate backup: {exc}", file=sys.stderr)
+        print(tr("quotagate backup: {error}", error=exc), file=sys.stderr)
         return 1
 
 
@@ -51,8 +53,9 @@ async def _run(args: argparse.Namespace, folder: Path) -> int:
     if action in ("import", "restore"):
         owner = running.current_owner(folder)
         if owner is not None:
-            raise BackupError(f"Quotagate is running (pid {owner.pid}, gateway on port {owner.port}). Restore "
-                              f"from its tray menu (Restore…) or POST /api/db-backups/import, or quit it first.")
+            raise BackupError(tr("Quotagate is running (pid {pid}, gateway on port {port}). Restore from its tray "
+                                 "menu (Restore…) or POST /api/db-backups/import, or quit it first.",
+                                 pid=owner.pid, port=owner.port))
     services = CoreServices(folder)
     await services.start(serve=False)
     try:
@@ -62,21 +65,26 @@ async def _run(args: argparse.Namespace, folder: Path) -> int:
             _print_table(manager.list_snapshots())
         elif action == "create":
             info = manager.create_snapshot("manual")
-            print(f"Snapshot {info.id} created ({_size(info.size_bytes)}, {_counts(info)}).")
+            print(tr("Snapshot {id} created ({size}, {contents}).", id=info.id, size=_size(info.size_bytes),
+                     contents=_counts(info)))
         elif action == "export":
             passphrase = _passphrase(args.passphrase, confirm=True)
             archive = args.file.name.endswith((".tar.gz", ".tgz"))
             export = manager.export_archive if archive else manager.export_sqlite
             info = export(args.file, passphrase)
-            sealed = "keys sealed with your passphrase" if passphrase else "keys readable on this machine only"
-            print(f"Exported {args.file} ({_size(info.size_bytes)}, {_counts(info)}; {sealed}).")
+            done = (tr("Exported {file} ({size}, {contents}; keys sealed with your passphrase).", file=args.file,
+                       size=_size(info.size_bytes), contents=_counts(info)) if passphrase
+                    else tr("Exported {file} ({size}, {contents}; keys readable on this machine only).",
+                            file=args.file, size=_size(info.size_bytes), contents=_counts(info)))
+            print(done)
         elif action == "import":
             info = manager.inspect(args.file)
-            _confirm(args.yes, f"Replace the store with {args.file} ({_describe(info)})?")
+            _confirm(args.yes, tr("Replace the store with {file} ({description})?", file=args.file,
+                                  description=_describe(info)))
             passphrase = _passphrase(args.passphrase) if info.secrets == "passphrase" else None
             _report(await manager.import_file(args.file, passphrase))
         elif action == "restore":
-            _confirm(args.yes, f"Replace the store with snapshot {args.id}?")
+            _confirm(args.yes, tr("Replace the store with snapshot {id}?", id=args.id))
             _report(await manager.restore_snapshot(args.id))
     finally:
         await services.stop()
@@ -90,12 +98,12 @@ def _passphrase(ask: bool, confirm: bool = False) -> str | None:
     if not ask:
         return None
     if not sys.stdin.isatty():
-        raise BackupError(f"--passphrase needs a terminal; set {PASSPHRASE_ENV} in scripts.")
+        raise BackupError(tr("--passphrase needs a terminal; set {variable} in scripts.", variable=PASSPHRASE_ENV))
     import getpass
 
-    first = getpass.getpass("Passphrase: ")
-    if confirm and getpass.getpass("Passphrase again: ") != first:
-        raise BackupError("The passphrases differ; nothing was written.")
+    first = getpass.getpass(tr("Passphrase:") + " ")
+    if confirm and getpass.getpass(tr("Passphrase again:") + " ") != first:
+        raise BackupError(tr("The passphrases differ; nothing was written."))
     return first or None
 
 
@@ -103,37 +111,56 @@ def _confirm(assume_yes: bool, question: str) -> None:
     if assume_yes:
         return
     if not sys.stdin.isatty():
-        raise BackupError("Restoring replaces the whole store; add --yes to confirm when not at a terminal.")
+        raise BackupError(tr("Restoring replaces the whole store; add --yes to confirm when not at a terminal."))
     if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
-        raise BackupError("Cancelled; nothing changed.")
+        raise BackupError(tr("Cancelled; nothing changed."))
 
 
 def _report(result: dict) -> None:
-    counts = ", ".join(f"{v} {k}" for k, v in result["counts"].items())
-    print(f"Restored ({counts}). The previous store is kept as snapshot {result['safetySnapshot']}.")
+    c = result["counts"]
+    contents = tr("{accounts} accounts, {endpoints} custom endpoints, {combos} combos, {keys} API keys, "
+                  "{aliases} aliases, {usage} usage rows", accounts=c["accounts"], endpoints=c["endpoints"],
+                  combos=c["combos"], keys=c["keys"], aliases=c["aliases"], usage=c["usage"])
+    print(tr("Restored ({contents}). The previous store is kept as snapshot {id}.", contents=contents,
+             id=result["safetySnapshot"]))
     if result["accountsNeedingKeys"]:
-        print(f"{result['accountsNeedingKeys']} saved keys could not be opened on this machine: enter them again "
-              f"in Settings › Providers.")
+        print(tr("{count} saved keys could not be opened on this machine: enter them again in Settings › Providers.",
+                 count=result["accountsNeedingKeys"]))
 
 
 def _print_table(snapshots: list[BackupInfo]) -> None:
     if not snapshots:
-        print("No snapshots yet. `quotagate backup create` takes one.")
+        print(tr("No snapshots yet. `quotagate backup create` takes one."))
         return
-    print(f"{'ID':<24} {'CREATED':<17} {'SIZE':>8}  {'CONTENTS':<40} REASON")
+    print(f"{'ID':<24} {_pad(tr('Created'), 17)} {_pad(tr('Size'), 8, right=True)}  {_pad(tr('Contents'), 40)} "
+          f"{tr('Reason')}")
     for info in snapshots:
         created = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at))
-        print(f"{info.id:<24} {created:<17} {_size(info.size_bytes):>8}  {_counts(info):<40} {info.reason}")
+        # The stored reasons are English data; the known ones are in the catalogue.
+        print(f"{info.id:<24} {created:<17} {_size(info.size_bytes):>8}  {_pad(_counts(info), 40)} "
+              f"{tr(info.reason)}")
 
 
 def _describe(info: BackupInfo) -> str:
     created = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created_at))
-    return f"{info.kind} from {created}, {_counts(info)}"
+    if info.kind == "archive":
+        return tr("archive from {created}, {contents}", created=created, contents=_counts(info))
+    if info.kind == "snapshot":
+        return tr("snapshot from {created}, {contents}", created=created, contents=_counts(info))
+    return tr("SQLite file from {created}, {contents}", created=created, contents=_counts(info))
 
 
 def _counts(info: BackupInfo) -> str:
     c = info.counts
-    return f"{c['accounts']} accounts, {c['endpoints']} endpoints, {c['combos']} combos, {c['keys']} keys"
+    return tr("{accounts} accounts, {endpoints} endpoints, {combos} combos, {keys} keys", accounts=c["accounts"],
+              endpoints=c["endpoints"], combos=c["combos"], keys=c["keys"])
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded to `width` terminal columns (Chinese characters take two)."""
+    used = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    padding = " " * max(0, width - used)
+    return padding + text if right else text + padding
 
 
 def _size(size: int) -> str:

@@ -171,7 +171,7 @@ class AccountStore:
         if secret is None or secret == "":
             return None
         if not isinstance(secret, str):
-            raise AccountError("apiKey must be a string")
+            raise AccountError(tr("apiKey must be a string"))
         return self.box.encrypt(secret.strip())
 
     def _open(self, sealed: bytes | None) -> tuple[str | None, bool]:
@@ -202,13 +202,13 @@ class AccountStore:
 
 def _required_text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise AccountError(f"{what} must be a non-empty string")
+        raise AccountError(tr("{field} must be a non-empty string", field=what))
     return value.strip()
 
 
 def _integer(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        raise AccountError(f"{what} must be a whole number")
+        raise AccountError(tr("{field} must be a whole number", field=what))
     return int(value)
 
 
@@ -230,7 +230,7 @@ def _base_url(value: Any) -> str:
 
 def _api_format(value: Any) -> str:
     if value not in API_FORMATS:
-        raise AccountError(f"apiType must be one of {', '.join(API_FORMATS)}")
+        raise AccountError(tr("apiType must be one of {formats}", formats=", ".join(API_FORMATS)))
     return value
 
 
@@ -238,5 +238,5 @@ def _headers(value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise AccountError("headers must be an object of string values")
+        raise AccountError(tr("headers must be an object of string values"))
     return value

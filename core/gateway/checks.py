@@ -15,7 +15,8 @@ import httpx
 
 from core.gateway.accounts import Account, Node
 from core.gateway.routing import ProxySettings, ResolveError, RoutingTable, Upstream
-from core.gateway.upstream import UpstreamClients, describe_transport_error
+from core.gateway.upstream import UpstreamClients, describe_transport_error, is_timeout
+from core.i18n import tr
 from core.net.host_map import HostMap
 from core.providers import catalog
 
@@ -54,7 +55,10 @@ async def check_connection(target: Account | Node, clients: UpstreamClients,
     """List models where the provider can (cheap, no tokens); else send a one-token chat."""
     try:
         upstream, provider_id = upstream_for(target, proxies)
-    except ResolveError as exc:
+    except ResolveError as exc:  # its words are for API clients; the one a test can meet is said here
+        if exc.code == "no_active_account":
+            return CheckResult(False, tr("{name} has no API key yet; add the key, then test again.",
+                                         name=target.name))
         return CheckResult(False, exc.message)
     provider = catalog.get_provider(provider_id) if provider_id else None
     client = clients.client_for(upstream.proxy)
@@ -70,13 +74,25 @@ async def check_connection(target: Account | Node, clients: UpstreamClients,
                                                "messages": [{"role": "user", "content": "ping"}]},
                                          timeout=CHECK_TIMEOUT)
     except httpx.HTTPError as exc:
-        return CheckResult(False, f"Could not reach {upstream.base_url}: {describe_transport_error(exc)}.")
+        if is_timeout(exc):
+            return CheckResult(False, tr("Could not reach {url}: no answer within {seconds} s.",
+                                         url=upstream.base_url, seconds=f"{CHECK_TIMEOUT:.0f}"))
+        return CheckResult(False, tr("Could not reach {url}: {error}.", url=upstream.base_url,
+                                     error=describe_transport_error(exc)))
     latency = round((time.perf_counter() - started) * 1000, 1)
     if response.status_code < 400:
         models = _model_ids(response)
-        found = f", {len(models)} model{'s' if len(models) != 1 else ''} available" if models else ""
-        return CheckResult(True, f"Connected in {latency:.0f} ms{found}.", latency, response.status_code, models)
+        return CheckResult(True, _connected(latency, len(models)), latency, response.status_code, models)
     return CheckResult(False, _explain_status(response), latency, response.status_code)
+
+
+def _connected(latency: float, models: int) -> str:
+    ms = f"{latency:.0f}"
+    if models == 0:
+        return tr("Connected in {ms} ms.", ms=ms)
+    if models == 1:
+        return tr("Connected in {ms} ms, 1 model available.", ms=ms)
+    return tr("Connected in {ms} ms, {count} models available.", ms=ms, count=models)
 
 
 async def check_proxy(proxy_url: str, clients: UpstreamClients, target_url: str = PROXY_CHECK_URL) -> CheckResult:
@@ -87,15 +103,19 @@ async def check_proxy(proxy_url: str, clients: UpstreamClients, target_url: str 
         async with httpx.AsyncClient(proxy=proxy_url, timeout=CHECK_TIMEOUT, trust_env=False) as client:
             response = await client.get(url)
     except httpx.ProxyError as exc:
-        return CheckResult(False, f"The proxy refused the connection: {describe_transport_error(exc)}.")
+        return CheckResult(False, tr("The proxy refused the connection: {error}.",
+                                     error=describe_transport_error(exc)))
     except httpx.HTTPError as exc:
-        return CheckResult(False, f"Could not reach {target_url} through the proxy: "
-                                  f"{describe_transport_error(exc)}.")
+        if is_timeout(exc):
+            return CheckResult(False, tr("Could not reach {url} through the proxy: no answer within {seconds} s.",
+                                         url=target_url, seconds=f"{CHECK_TIMEOUT:.0f}"))
+        return CheckResult(False, tr("Could not reach {url} through the proxy: {error}.", url=target_url,
+                                     error=describe_transport_error(exc)))
     except ValueError as exc:  # malformed proxy URL or unsupported scheme
-        return CheckResult(False, f"The proxy URL is not usable: {exc}.")
+        return CheckResult(False, tr("The proxy URL is not usable: {error}.", error=exc))
     latency = round((time.perf_counter() - started) * 1000, 1)
-    return CheckResult(True, f"The proxy works: {target_url} answered HTTP {response.status_code} in "
-                             f"{latency:.0f} ms.", latency, response.status_code)
+    return CheckResult(True, tr("The proxy works: {url} answered HTTP {status} in {ms} ms.", url=target_url,
+                                status=response.status_code, ms=f"{latency:.0f}"), latency, response.status_code)
 
 
 def _model_ids(response: httpx.Response) -> list[str]:
@@ -119,15 +139,16 @@ def _explain_status(response: httpx.Response) -> str:
         detail = response.text[:200]
     status = response.status_code
     if status in (401, 403):
-        lead = "The provider rejected the API key"
+        lead = tr("The provider rejected the API key (HTTP {status})", status=status)
     elif status == 402:
-        lead = "The account has no credit left"
+        lead = tr("The account has no credit left (HTTP {status})", status=status)
     elif status == 429:
-        lead = "The account is rate-limited or out of quota"
+        lead = tr("The account is rate-limited or out of quota (HTTP {status})", status=status)
     elif status == 404:
-        lead = "The endpoint was not found (check the base URL)"
+        lead = tr("The endpoint was not found, check the base URL (HTTP {status})", status=status)
     elif status >= 500:
-        lead = "The provider had an internal error"
+        lead = tr("The provider had an internal error (HTTP {status})", status=status)
     else:
-        lead = "The provider refused the test request"
-    return f"{lead} (HTTP {status}){': ' + detail.strip() if detail.strip() else ''}."
+        lead = tr("The provider refused the test request (HTTP {status})", status=status)
+    detail = detail.strip()
+    return tr("{problem}: {detail}.", problem=lead, detail=detail) if detail else tr("{problem}.", problem=lead)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from core.i18n import tr
 from core.settings import SettingError
 
 HOST_MAP_ENV = "QUOTAGATE_HOST_MAP"
@@ -53,9 +54,11 @@ class HostMap:
             key, sep, target = item.partition("=")
             key, target = key.strip().lower(), target.strip()
             if not sep or not key or not target:
-                raise HostMapError(f"{source}: {item!r} is not host=origin (e.g. api.z.ai=http://127.0.0.1:9001).")
+                raise HostMapError(tr("{source}: {entry} is not host=origin (e.g. api.z.ai=http://127.0.0.1:9001).",
+                                      source=source, entry=repr(item)))
             if "/" in key:
-                raise HostMapError(f"{source}: {key!r} must be a bare host name, without scheme or path.")
+                raise HostMapError(tr("{source}: {host} must be a bare host name, without scheme or path.",
+                                      source=source, host=repr(key)))
             entries[key] = _parse_origin(target, source)
         return cls(entries)
 
@@ -103,12 +106,13 @@ class HostMap:
 def _parse_origin(text: str, source: str) -> Origin:
     parts = urlsplit(text)
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise HostMapError(f"{source}: {text!r} is not an http:// or https:// origin.")
+        raise HostMapError(tr("{source}: {origin} is not an http:// or https:// origin.", source=source,
+                              origin=repr(text)))
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise HostMapError(f"{source}: {text!r} must be an origin only (scheme://host[:port]); the request "
-                           f"path is kept as it is.")
+        raise HostMapError(tr("{source}: {origin} must be an origin only (scheme://host[:port]); the request path "
+                              "is kept as it is.", source=source, origin=repr(text)))
     try:
         port = parts.port
     except ValueError:
-        raise HostMapError(f"{source}: {text!r} has an invalid port.") from None
+        raise HostMapError(tr("{source}: {origin} has an invalid port.", source=source, origin=repr(text))) from None
     return Origin(parts.scheme, parts.hostname.lower(), port)

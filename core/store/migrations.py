@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from peewee import SqliteDatabase
 
+from core.i18n import tr
+
 
 class SchemaTooNewError(RuntimeError):
     """The database was written by a newer Quotagate; opening it could lose what that version stored."""
@@ -139,10 +141,9 @@ def migrate(db: SqliteDatabase, target: int | None = None) -> list[int]:
     target = LATEST_VERSION if target is None else target
     version = current_version(db)
     if version > LATEST_VERSION:
-        raise SchemaTooNewError(
-            f"This database has schema version {version}, but this Quotagate only knows up to "
-            f"{LATEST_VERSION}. Update Quotagate, or point QUOTAGATE_DATA_DIR at another folder."
-        )
+        raise SchemaTooNewError(tr(
+            "This database has schema version {version}, but this Quotagate only knows up to {latest}. Update "
+            "Quotagate, or point QUOTAGATE_DATA_DIR at another folder.", version=version, latest=LATEST_VERSION))
     applied: list[int] = []
     db.execute_sql(_LEDGER_DDL)
     for migration in MIGRATIONS:

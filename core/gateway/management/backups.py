@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from core import paths
-from core.backup import BackupError
+from core.backup import BackupError, archive
 from core.backup.manager import BackupManager
 from core.gateway.management.common import ManagementError, off_loop, read_object, resource, text
 
@@ -128,5 +128,4 @@ async def _receive(request: Request, destination: Path, limit: int) -> Path:
 
 
 def _too_large(limit: int) -> ManagementError:
-    return ManagementError(413, f"The backup is larger than the import limit of {limit // 2**20} MiB "
-                                f"(setting backup.max_import_mb).")
+    return ManagementError(413, archive.too_large(limit))

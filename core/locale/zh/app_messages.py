@@ -29,7 +29,7 @@ MESSAGES: dict[str, str] = {
     "This backup was made by a newer Quotagate (schema {version}; this one knows up to {latest}). Update Quotagate "
     "to restore it.": "该备份由更新版本的 Quotagate 生成（架构 {version}；当前版本最高支持 {latest}）。请先更新 Quotagate 再恢复。",
     "The backup lacks required tables: {tables}.": "备份缺少必需的表：{tables}。",
-    "The passphrase does not match the one chosen when this backup was made.": "口令与创建该备份时设置的口令不符。",
+    "The passphrase does not match the one chosen when this backup was made.": "密码短语与创建该备份时设置的不符。",
     # backups: restoring
     "There is no snapshot {id}; list them with `quotagate backup list`.": "没有快照 {id}；可用 `quotagate backup list` 查看。",
     "The restore failed and was rolled back; nothing changed ({error}).": "恢复失败，已回滚，未做任何更改（{error}）。",
@@ -37,4 +37,86 @@ MESSAGES: dict[str, str] = {
     "prefix may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)": "前缀只能使用 a-z、0-9、“.”、“_”和“-”（最多 32 个字符）",
     "“{prefix}” is the name of a built-in provider; choose another prefix": "“{prefix}”是内置服务商的名称；请换一个前缀",
     "baseUrl must start with http:// or https://": "baseUrl 必须以 http:// 或 https:// 开头",
+    "apiKey must be a string": "apiKey 必须是字符串",
+    "{field} must be a non-empty string": "{field} 必须是非空字符串",
+    "{field} must be a whole number": "{field} 必须是整数",
+    "apiType must be one of {formats}": "apiType 必须是以下之一：{formats}",
+    "headers must be an object of string values": "headers 必须是值均为字符串的对象",
+    # connection and proxy tests (Providers and Proxies pages, /api/providers/{id}/test)
+    "{name} has no API key yet; add the key, then test again.": "{name} 还没有 API 密钥；请添加密钥后再测试。",
+    "Could not reach {url}: no answer within {seconds} s.": "无法连接 {url}：{seconds} 秒内没有响应。",
+    "Could not reach {url}: {error}.": "无法连接 {url}：{error}。",
+    "Connected in {ms} ms.": "已连接，耗时 {ms} ms。",
+    "Connected in {ms} ms, 1 model available.": "已连接，耗时 {ms} ms，有 1 个可用模型。",
+    "Connected in {ms} ms, {count} models available.": "已连接，耗时 {ms} ms，有 {count} 个可用模型。",
+    "The proxy refused the connection: {error}.": "代理拒绝了连接：{error}。",
+    "Could not reach {url} through the proxy: no answer within {seconds} s.":
+        "无法通过代理连接 {url}：{seconds} 秒内没有响应。",
+    "Could not reach {url} through the proxy: {error}.": "无法通过代理连接 {url}：{error}。",
+    "The proxy URL is not usable: {error}.": "代理地址不可用：{error}。",
+    "The proxy works: {url} answered HTTP {status} in {ms} ms.": "代理可用：{url} 在 {ms} ms 内返回了 HTTP {status}。",
+    "The provider rejected the API key (HTTP {status})": "服务商拒绝了该 API 密钥（HTTP {status}）",
+    "The account has no credit left (HTTP {status})": "账户余额已用完（HTTP {status}）",
+    "The account is rate-limited or out of quota (HTTP {status})": "账户已被限流或额度已用尽（HTTP {status}）",
+    "The endpoint was not found, check the base URL (HTTP {status})": "未找到该端点，请检查 base URL（HTTP {status}）",
+    "The provider had an internal error (HTTP {status})": "服务商内部出错（HTTP {status}）",
+    "The provider refused the test request (HTTP {status})": "服务商拒绝了测试请求（HTTP {status}）",
+    "{problem}: {detail}.": "{problem}：{detail}。",
+    "{problem}.": "{problem}。",
+    # the gateway and its settings
+    "Cannot listen on {host}:{port}: {error}.": "无法在 {host}:{port} 上监听：{error}。",
+    "{source}: {value} is not a port number (use 1-65535).": "{source}：{value} 不是端口号（请使用 1-65535）。",
+    "{source}: {port} is out of range (use 1-65535).": "{source}：{port} 超出范围（请使用 1-65535）。",
+    "{source}: {entry} is not host=origin (e.g. api.z.ai=http://127.0.0.1:9001).":
+        "{source}：{entry} 不是 host=origin 格式（例如 api.z.ai=http://127.0.0.1:9001）。",
+    "{source}: {host} must be a bare host name, without scheme or path.": "{source}：{host} 必须是纯主机名，不含协议和路径。",
+    "{source}: {origin} is not an http:// or https:// origin.": "{source}：{origin} 不是 http:// 或 https:// 源地址。",
+    "{source}: {origin} must be an origin only (scheme://host[:port]); the request path is kept as it is.":
+        "{source}：{origin} 只能是源地址（scheme://host[:port]）；请求的路径保持不变。",
+    "{source}: {origin} has an invalid port.": "{source}：{origin} 的端口无效。",
+    # the store
+    "This database has schema version {version}, but this Quotagate only knows up to {latest}. Update Quotagate, or "
+    "point QUOTAGATE_DATA_DIR at another folder.":
+        "该数据库的架构版本为 {version}，而当前 Quotagate 最高只支持 {latest}。请更新 Quotagate，"
+        "或将 QUOTAGATE_DATA_DIR 指向其他文件夹。",
+    # why the desktop runs headless (completes “Quotagate: {reason}, so the gateway runs headless …”)
+    "no display is available (neither DISPLAY nor WAYLAND_DISPLAY is set)": "没有可用的显示（DISPLAY 和 WAYLAND_DISPLAY 均未设置）",
+    "the X display {display} is not running": "X 显示 {display} 未运行",
+    "Qt's X11 support needs {packages} (sudo apt-get install {apt_packages})":
+        "Qt 的 X11 支持需要 {packages}（sudo apt-get install {apt_packages}）",
+    # the CLI: quotagate serve
+    "quotagate: {error}": "quotagate：{error}",
+    "quotagate: cannot open the store in {folder}: {error}": "quotagate：无法打开 {folder} 中的数据库：{error}",
+    "Quotagate {version}: gateway on {url} (data in {folder}). Press Ctrl+C to stop.":
+        "Quotagate {version}：网关运行于 {url}（数据位于 {folder}）。按 Ctrl+C 停止。",
+    "Stopping: finishing requests in flight…": "正在停止：等待进行中的请求完成…",
+    "Stopped.": "已停止。",
+    # the CLI: quotagate backup
+    "quotagate backup: {error}": "quotagate backup：{error}",
+    "Quotagate is running (pid {pid}, gateway on port {port}). Restore from its tray menu (Restore…) or POST "
+    "/api/db-backups/import, or quit it first.":
+        "Quotagate 正在运行（pid {pid}，网关端口 {port}）。请从它的托盘菜单（恢复…）或通过 POST "
+        "/api/db-backups/import 恢复，或先退出它。",
+    "Snapshot {id} created ({size}, {contents}).": "已创建快照 {id}（{size}，{contents}）。",
+    "Exported {file} ({size}, {contents}; keys sealed with your passphrase).":
+        "已导出 {file}（{size}，{contents}；密钥已用你的密码短语加密）。",
+    "Exported {file} ({size}, {contents}; keys readable on this machine only).":
+        "已导出 {file}（{size}，{contents}；密钥只能在本机读取）。",
+    "Replace the store with {file} ({description})?": "用 {file}（{description}）替换数据库？",
+    "Replace the store with snapshot {id}?": "用快照 {id} 替换数据库？",
+    "--passphrase needs a terminal; set {variable} in scripts.": "--passphrase 需要在终端中使用；在脚本中请设置 {variable}。",
+    "Passphrase again:": "再次输入密码短语：",
+    "The passphrases differ; nothing was written.": "两次输入的密码短语不一致；未写入任何内容。",
+    "Restoring replaces the whole store; add --yes to confirm when not at a terminal.":
+        "恢复会替换整个数据库；不在终端中运行时，请加 --yes 确认。",
+    "Cancelled; nothing changed.": "已取消，未做任何更改。",
+    "Restored ({contents}). The previous store is kept as snapshot {id}.": "已恢复（{contents}）。原来的数据库已保存为快照 {id}。",
+    "{count} saved keys could not be opened on this machine: enter them again in Settings › Providers.":
+        "有 {count} 个已保存的密钥无法在本机打开：请在“设置 › 服务商”中重新输入。",
+    "No snapshots yet. `quotagate backup create` takes one.": "还没有快照。可用 `quotagate backup create` 创建一个。",
+    "archive from {created}, {contents}": "{created} 的压缩包，{contents}",
+    "snapshot from {created}, {contents}": "{created} 的快照，{contents}",
+    "SQLite file from {created}, {contents}": "{created} 的 SQLite 文件，{contents}",
+    "{accounts} accounts, {endpoints} endpoints, {combos} combos, {keys} keys":
+        "{accounts} 个账户、{endpoints} 个端点、{combos} 个组合、{keys} 个密钥",
 }
