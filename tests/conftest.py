@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,14 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
     return home
+
+
+@pytest.fixture
+def chinese_ui(isolated_environment: Path) -> Iterator[None]:
+    """The program speaks Chinese for one test; the next one starts in English again."""
+    i18n.set_language("zh")
+    yield
+    i18n.set_language(None)
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from core import i18n
 from core.quota.http import _transport_reason
 from core.quota.model import QuotaWindow
 from core.quota.providers.antigravity import AntigravityProvider
@@ -22,11 +20,7 @@ from tests.quota.conftest import make_jwt, query_one, write_json
 from tests.quota.fakes import FakeServer, Reply
 
 
-@pytest.fixture(autouse=True)
-def chinese() -> Iterator[None]:
-    i18n.set_language("zh")
-    yield
-    i18n.set_language("en")
+pytestmark = pytest.mark.usefixtures("chinese_ui")
 
 
 def _claude_sign_in(home: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,11 +26,7 @@ from desktop.display import display_unavailable_reason
 from tests.conftest import free_port
 
 
-@pytest.fixture(autouse=True)
-def chinese() -> Iterator[None]:
-    i18n.set_language("zh")
-    yield
-    i18n.set_language("en")
+pytestmark = pytest.mark.usefixtures("chinese_ui")
 
 
 def test_a_file_that_is_not_a_database_is_refused_in_chinese(tmp_path: Path) -> None:
