@@ -70,7 +70,7 @@ class CoreServices:
         loop = asyncio.get_running_loop()
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
         # What the gateway, the CLI and the windows say from here on is in the language of the settings.
-        i18n.set_language(self.store.get_setting(settings.KEY_LANGUAGE))
+        i18n.set_language(await loop.run_in_executor(None, self.store.get_setting, settings.KEY_LANGUAGE))
         box = await loop.run_in_executor(None, SecretBox.for_data_folder, self.data_folder)
         self.accounts = AccountStore(box)
         self.backups = BackupManager(

@@ -20,6 +20,7 @@ from core.quota.providers import PROVIDER_IDS
 from core.quota.accounts import StoredAccount
 from core.quota.runtime import last_known_snapshots, stored_quota_accounts
 from core.quota.text import account_title, bar, staleness, window_label, window_status
+from core.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,18 @@ class _StoreState:
     accounts: list[StoredAccount] = field(default_factory=list)
     hide_personal: bool = False
     last_known: list[QuotaSnapshot] = field(default_factory=list)
-    readable: bool = False
 
 
 def run_status(args: argparse.Namespace, folder: Path) -> int:
-    state = _read_store(folder)
-    snapshots = asyncio.run(_query(args.provider, state))
-    _remember(folder, snapshots, state)
+    store = _open_store(folder)
+    try:
+        state = _read_store(store, folder) if store is not None else _StoreState()
+        snapshots = asyncio.run(_query(args.provider, state))
+        if store is not None:
+            _remember(store, folder, snapshots, state)
+    finally:
+        if store is not None:
+            store.close()
     now = utc_now()
     snapshots = [snapshot.as_of(now) for snapshot in snapshots]  # no numbers from before a reset
     if args.json:
@@ -97,46 +103,36 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-def _read_store(folder: Path) -> _StoreState:
-    """Keys kept in Quotagate, the privacy and language settings and the last known quota; credential files
-    work without them."""
-    from core.gateway.accounts import AccountStore
-    from core.secrets import SecretBox
-    from core.store import Store
-
+def _open_store(folder: Path) -> Store | None:
+    """The store, or None: a broken store must not hide the quota of the tools' own credential files."""
     try:
-        store = Store.open(folder)
-    except Exception as exc:  # a broken store must not hide the quota of the tools' own credential files
+        return Store.open(folder)
+    except Exception as exc:
         print(tr("quotagate: the store could not be read ({error}); showing credential files only.", error=exc),
               file=sys.stderr)
-        return _StoreState()
-    try:
-        i18n.set_language(store.get_setting(settings.KEY_LANGUAGE))
-        accounts = AccountStore(SecretBox.for_data_folder(folder)).accounts()
-        return _StoreState(stored_quota_accounts(accounts), bool(store.get_setting(settings.KEY_HIDE_PERSONAL, False)),
-                           last_known_snapshots(), readable=True)
-    finally:
-        store.close()
+        return None
 
 
-def _remember(folder: Path, snapshots: list[QuotaSnapshot], state: _StoreState) -> None:
+def _read_store(store: Store, folder: Path) -> _StoreState:
+    """Keys kept in Quotagate, the privacy and language settings and the last known quota."""
+    from core.gateway.accounts import AccountStore
+    from core.secrets import SecretBox
+
+    i18n.set_language(store.get_setting(settings.KEY_LANGUAGE))
+    accounts = AccountStore(SecretBox.for_data_folder(folder)).accounts()
+    return _StoreState(stored_quota_accounts(accounts), bool(store.get_setting(settings.KEY_HIDE_PERSONAL, False)),
+                       last_known_snapshots())
+
+
+def _remember(store: Store, folder: Path, snapshots: list[QuotaSnapshot], state: _StoreState) -> None:
     """Record new numbers in the history, so that the next run can show them if a service is down. While the
     app runs, it records them itself."""
     from core import running
-    from core.store import Store
     from core.store.models import QuotaSnapshot as QuotaSnapshotRow
 
-    if not state.readable or running.current_owner(folder) is not None:
+    if running.current_owner(folder) is not None:
         return
-    try:
-        store = Store.open(folder)
-    except Exception:
-        log.warning("Not recording quota history: the store could not be opened", exc_info=True)
-        return
-    try:
-        recorder = history.SnapshotRecorder(lambda row: store.writer.submit(QuotaSnapshotRow, row))
-        recorder.already_recorded(state.last_known)
-        if recorder.record(snapshots):
-            store.writer.flush()
-    finally:
-        store.close()
+    recorder = history.SnapshotRecorder(lambda row: store.writer.submit(QuotaSnapshotRow, row))
+    recorder.already_recorded(state.last_known)
+    if recorder.record(snapshots):
+        store.writer.flush()

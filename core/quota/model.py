@@ -207,7 +207,10 @@ def one_per_person(snapshots: list[QuotaSnapshot]) -> list[QuotaSnapshot]:
     best: dict[tuple[str, str], QuotaSnapshot] = {}
     for snapshot in snapshots:
         person = _person(snapshot)
-        if person is not None and len(snapshot.windows) > len(best.get(person, _NOBODY).windows):
+        if person is None:
+            continue
+        current = best.get(person)
+        if current is None or len(snapshot.windows) > len(current.windows):
             best[person] = snapshot
     return [s for s in snapshots if (person := _person(s)) is None or best.get(person) is s]
 
@@ -222,9 +225,6 @@ def status_json(snapshots: Iterable[QuotaSnapshot], now: datetime | None = None,
                 hide_personal: bool = False) -> dict[str, Any]:
     """The whole `quotagate status --json` document: `{"accounts": [...]}`."""
     return {"accounts": [s.to_json(now=now, hide_personal=hide_personal) for s in snapshots]}
-
-
-_NOBODY = QuotaSnapshot("", "", "")
 
 
 def _without_resets(windows: tuple[QuotaWindow, ...]) -> tuple[QuotaWindow, ...]:
