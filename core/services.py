@@ -16,7 +16,8 @@ from core.events import Event
 from core.i18n import tr
 from core.backup.manager import DEFAULT_KEEP_COUNT, DEFAULT_KEEP_DAYS, DEFAULT_MAX_IMPORT_MB, BackupManager
 from core.gateway.accounts import AccountStore
-from core.gateway.app import GatewayContext, build_app
+from core.gateway.app import build_app
+from core.gateway.context import GatewayContext
 from core.gateway.runtime import GatewayRuntime, load_config
 from core.quota.runtime import QuotaRuntime
 from core.gateway.server import GatewayServer, PortInUseError

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
-import psutil
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -17,11 +14,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from core import __version__
-from core.backup.manager import BackupManager
-from core.gateway.accounts import AccountStore
+from core.gateway.context import GatewayContext
 from core.gateway.errors import openai_error
 from core.gateway.management import (
-    ManagementAuth,
     ManagementError,
     ManagementGuard,
     error_response,
@@ -30,36 +25,8 @@ from core.gateway.management import (
 )
 from core.gateway.openai_routes import openai_routes
 from core.gateway.requests import GatewayError
-from core.gateway.runtime import GatewayRuntime
-from core.store import Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class GatewayContext:
-    """What the routes need from the running program."""
-
-    store: Store
-    address: Callable[[], tuple[str, int]]
-    runtime: GatewayRuntime
-    accounts: AccountStore | None = None
-    reload: Callable[[], Awaitable[None]] | None = None  # re-read the store into the running gateway
-    before_change: Callable[[str], Awaitable[None]] | None = None  # e.g. a throttled backup snapshot
-    backups: BackupManager | None = None
-    auth: ManagementAuth = field(default_factory=ManagementAuth)  # outlives app rebuilds (port changes)
-    started_monotonic: float = field(default_factory=time.monotonic)
-    process: psutil.Process = field(default_factory=psutil.Process)
-
-    async def prepare_change(self, reason: str) -> None:
-        """Before the management API changes the configuration (so the change can be undone)."""
-        if self.before_change is not None:
-            await self.before_change(reason)
-
-    async def apply_changes(self) -> None:
-        """Make the running gateway use what was just stored (the reload itself is serialised)."""
-        if self.reload is not None:
-            await self.reload()
 
 
 def build_app(context: GatewayContext) -> Starlette:

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
+class GatewayError(Exception):
+    """One error type for the whole request path: status, code, message and headers (e.g. `Retry-After`).
+    Raised anywhere below a route; the client's dialect renders it in its own error shape."""
+
+    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.headers = status, message, code, headers
+
+
 _OPENAI_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",

@@ -8,14 +8,9 @@ from typing import Any
 from starlette.requests import Request
 
 from core.gateway.client_keys import hash_key, presented_key
+from core.gateway.errors import GatewayError
 
-
-class GatewayError(Exception):
-    """An answer to the client in the OpenAI error shape; raised anywhere below a route."""
-
-    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.code, self.headers = status, message, code, headers
+__all__ = ["GatewayError", "client_key_id", "read_json_object"]
 
 
 async def read_json_object(request: Request, limit_bytes: int) -> tuple[dict[str, Any], bytes]:

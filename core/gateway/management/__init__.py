@@ -25,7 +25,7 @@ from core.gateway.management.settings import settings_routes
 from core.gateway.management.usage import usage_routes
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
 
 __all__ = ["ManagementAuth", "ManagementError", "ManagementGuard", "error_response", "is_management_path",
            "management_routes"]

@@ -15,7 +15,7 @@ from core.gateway.management.common import ManagementError, account_store, off_l
 from core.providers import catalog
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
     from core.store import Store
 
 log = logging.getLogger(__name__)

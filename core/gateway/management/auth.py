@@ -24,7 +24,7 @@ from core import settings
 from core.gateway.management.common import ManagementError, boolean, off_loop, read_object, resource
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
     from core.store import Store
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from core.backup.manager import BackupManager
 from core.gateway.management.common import ManagementError, off_loop, read_object, resource, text
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
 
 log = logging.getLogger(__name__)
 PASSPHRASE_HEADER = "x-backup-passphrase"

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from core.gateway.accounts import AccountError, AccountStore
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
 
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]

@@ -24,7 +24,7 @@ from core.gateway.management.auth import PUBLIC, login_required_message
 from core.gateway.management.common import error_response
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
 
 log = logging.getLogger(__name__)
 

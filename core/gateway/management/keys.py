@@ -14,7 +14,7 @@ from core.gateway import client_keys
 from core.gateway.management.common import ManagementError, off_loop, optional_text, read_object, resource
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
 
 log = logging.getLogger(__name__)
 

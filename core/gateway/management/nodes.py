@@ -27,7 +27,7 @@ from core.providers import catalog
 from core.secrets import mask
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
     from core.store import Store
 
 log = logging.getLogger(__name__)

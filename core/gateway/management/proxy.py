@@ -29,7 +29,7 @@ from core.secrets import mask_url_credentials
 
 if TYPE_CHECKING:
     from core.gateway.accounts import AccountStore
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
     from core.store import Store
 
 log = logging.getLogger(__name__)

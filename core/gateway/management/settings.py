@@ -24,7 +24,7 @@ from core.gateway.upstream import DEFAULT_READ_TIMEOUT
 from core.providers import catalog
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
     from core.store import Store
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from core.gateway import usage_queries
 from core.gateway.management.common import ManagementError, off_loop, query_int, query_time, resource
 
 if TYPE_CHECKING:
-    from core.gateway.app import GatewayContext
+    from core.gateway.context import GatewayContext
 
 _STATUS = re.compile(r"^(ok|error|[1-5]\d\d)$")
 
