@@ -312,9 +312,9 @@ def _parse(payload: dict[str, Any], model: str | None, stream: bool | None) -> C
         if payload.get(legacy) is not None:
             raise _bad(legacy, "is the legacy functions API; send `tools` and `tool_choice` instead")
     if model is None:
-        model = _optional(payload, "model", lambda v: isinstance(v, str) and v.strip(), "must be a non-empty string")
-        if model is None:
-            raise _bad("model", "must be a non-empty string")
+        model = payload.get("model")
+        if not isinstance(model, str) or not model.strip():
+            raise GatewayError(400, "`model` must be a non-empty string.", "invalid_model")
     if stream is None:
         stream = bool(_optional(payload, "stream", lambda v: isinstance(v, bool), "must be true or false"))
     system, messages = _messages(payload.get("messages"))
