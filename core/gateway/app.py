@@ -15,7 +15,8 @@ from starlette.routing import Route
 
 from core import __version__
 from core.gateway.context import GatewayContext
-from core.gateway.errors import openai_error
+from core.gateway import dialects
+from core.gateway.errors import GatewayError
 from core.gateway.management import (
     ManagementError,
     ManagementGuard,
@@ -23,8 +24,8 @@ from core.gateway.management import (
     is_management_path,
     management_routes,
 )
-from core.gateway.openai_routes import openai_routes
-from core.gateway.requests import GatewayError
+from core.gateway.model_lists import model_list_routes
+from core.gateway.proxy_routes import proxy_routes
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ def build_app(context: GatewayContext) -> Starlette:
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-        *openai_routes(lambda: context.runtime),
+        *proxy_routes(lambda: context.runtime),
+        *model_list_routes(lambda: context.runtime),
         Route("/api/monitoring/health", monitoring_health, methods=["GET"]),
         *management_routes(context),
     ]
@@ -64,7 +66,14 @@ def build_app(context: GatewayContext) -> Starlette:
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
-    return openai_error(exc.status, exc.message, code=exc.code, headers=exc.headers)
+    return client_error(request, exc.status, exc.message, exc.code, exc.headers)
+
+
+def client_error(request: Request, status: int, message: str, code: str,
+                 headers: dict[str, str] | None = None) -> Response:
+    """An error in the shape of the dialect the client speaks on this path."""
+    body = dialects.for_path(request.url.path).error_body(status, message, code)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def _management_error(request: Request, exc: Exception) -> Response:
@@ -77,16 +86,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     management = is_management_path(request.url.path)
     if exc.status_code == 404:
         message = f"No route for {request.method} {request.url.path}. See the README for the gateway's paths."
-        return error_response(404, message) if management else openai_error(404, message, code="not_found")
+        return error_response(404, message) if management else client_error(request, 404, message, "not_found")
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         message = f"{request.method} is not allowed on {request.url.path}; use {allowed or 'another method'}."
         if management:
             return error_response(405, message, headers=exc.headers)
-        return openai_error(405, message, code="method_not_allowed", headers=exc.headers)
+        return client_error(request, 405, message, "method_not_allowed", exc.headers)
     if management:
         return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
-    return openai_error(exc.status_code, str(exc.detail), headers=exc.headers)
+    return client_error(request, exc.status_code, str(exc.detail), "http_error", exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
@@ -94,4 +103,4 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     message = "Quotagate hit an internal error; details are in its log file."
     if is_management_path(request.url.path):
         return error_response(500, message)
-    return openai_error(500, message, code="internal_error")
+    return client_error(request, 500, message, "internal_error")

@@ -13,7 +13,9 @@ from typing import Any
 
 import httpx
 
+from core.gateway import dialects
 from core.gateway.accounts import Account, Node
+from core.gateway.dialects.common import Call, Message, Text, UpstreamRequest
 from core.gateway.routing import ProxySettings, ResolveError, RoutingTable, Upstream
 from core.gateway.upstream import UpstreamClients, describe_transport_error, is_timeout
 from core.i18n import tr
@@ -64,14 +66,17 @@ async def check_connection(target: Account | Node, clients: UpstreamClients,
     client = clients.client_for(upstream.proxy)
     started = time.perf_counter()
     try:
+        response = None
         if provider is None or provider.models_endpoint:
-            response = await client.get(upstream.base_url + "/models", headers=upstream.headers,
-                                        timeout=CHECK_TIMEOUT)
-        else:
-            model = next((m.id for m in provider.models if m.kind == "chat"), "test")
-            response = await client.post(upstream.base_url + "/chat/completions", headers=upstream.headers,
-                                         json={"model": model, "max_tokens": 1,
-                                               "messages": [{"role": "user", "content": "ping"}]},
+            response = await client.get(upstream.base_url + models_path(upstream.wire_format),
+                                        headers=upstream.headers, timeout=CHECK_TIMEOUT)
+        # No model list (or a custom endpoint without one): one token in the endpoint's own format.
+        if response is None or (provider is None and response.status_code in (404, 405)):
+            chat_model = next((m.id for m in provider.models if m.kind == "chat"), "test") if provider else "test"
+            request = _one_token_request(upstream.wire_format, chat_model)
+            response = await client.post(upstream.base_url + request.path, content=request.body,
+                                         headers={**upstream.headers, **request.headers,
+                                                  "content-type": "application/json"},
                                          timeout=CHECK_TIMEOUT)
     except httpx.HTTPError as exc:
         if is_timeout(exc):
@@ -81,9 +86,19 @@ async def check_connection(target: Account | Node, clients: UpstreamClients,
                                      error=describe_transport_error(exc)))
     latency = round((time.perf_counter() - started) * 1000, 1)
     if response.status_code < 400:
-        models = _model_ids(response)
+        models = model_ids(response)
         return CheckResult(True, _connected(latency, len(models)), latency, response.status_code, models)
     return CheckResult(False, _explain_status(response), latency, response.status_code)
+
+
+def models_path(wire_format: str) -> str:
+    """Where an API of `wire_format` lists its models, relative to its base URL."""
+    return "/api/tags" if wire_format == "ollama" else "/models"
+
+
+def _one_token_request(wire_format: str, model: str) -> UpstreamRequest:
+    ping = Call(format=wire_format, model=model, messages=[Message("user", [Text("ping")])], max_tokens=1)
+    return dialects.get(wire_format).encode_request(ping, model)
 
 
 def _connected(latency: float, models: int) -> str:
@@ -118,15 +133,19 @@ async def check_proxy(proxy_url: str, clients: UpstreamClients, target_url: str 
                                 status=response.status_code, ms=f"{latency:.0f}"), latency, response.status_code)
 
 
-def _model_ids(response: httpx.Response) -> list[str]:
+def model_ids(response: httpx.Response) -> list[str]:
+    """Model ids from a model list in any of the formats: OpenAI/Anthropic `data[].id`, Gemini
+    `models[].name` ("models/…"), Ollama `models[].name`, or a bare list (Together)."""
     try:
         body = response.json()
     except ValueError:
         return []
-    items = body.get("data") if isinstance(body, dict) else body  # Together answers with a bare list
+    items = (body.get("data") or body.get("models")) if isinstance(body, dict) else body
     if not isinstance(items, list):
         return []
-    return sorted(str(item["id"]) for item in items if isinstance(item, dict) and "id" in item)
+    ids = {str(item.get("id") or item.get("name") or "").removeprefix("models/")
+           for item in items if isinstance(item, dict)}
+    return sorted(i for i in ids if i)
 
 
 def _explain_status(response: httpx.Response) -> str:

@@ -1,9 +1,11 @@
-"""Sending a client's request upstream and relaying the answer back.
+"""Carrying out a route: each attempt encoded for its own wire format, the answer relayed in the client's.
 
-Accounts of a provider are tried in priority order; a request moves to the next account only while nothing
-has been sent to the client yet and the failure is the account's or the provider's (auth, quota, overload,
-network), never for a request the provider rejected as malformed. Streams are relayed event by event as
-they arrive; a client that goes away closes the upstream request; a stream that breaks ends with an
+Attempts are tried in order; the request moves on while nothing has been sent to the client yet and the
+failure is the account's or the provider's (auth, quota, overload, network, a stalled first byte), never for
+a request the provider rejected as malformed. An attempt that speaks the client's format is a pass-through
+(the client's body with only the model replaced; the answer's bytes relayed as they come); any other attempt
+is translated through the common form (`dialects.common`). Streams are relayed event by event as they arrive;
+a client that goes away closes the upstream request; a stream that breaks ends with the client dialect's
 error event, never a hang.
 """
 
@@ -14,152 +16,255 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import httpx
 from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from core.gateway.requests import GatewayError
+from core.gateway import dialects
+from core.gateway.dialects.common import (
+    Call,
+    Dialect,
+    Event,
+    Finish,
+    Start,
+    UNTRANSLATABLE,
+    StreamError,
+    TranslationError,
+    UpstreamRequest,
+    Usage,
+    dumps,
+)
+from core.gateway.dialects.openai_chat import usage_chunk_filter
+from core.gateway.errors import GatewayError
 from core.gateway.routing import Route, Upstream
-from core.gateway.sse import EventSplitter, error_event, event_json, model_rewriter
+from core.gateway.sse import EventSplitter, LineSplitter, model_rewriter
 from core.gateway.upstream import UpstreamClients, UpstreamResponse, describe_transport_error
-from core.gateway.usage import Tokens, UsageRecorder, tokens_from_openai_usage
+from core.gateway.usage import UsageRecorder
+from core.logs import redact
 
 log = logging.getLogger(__name__)
 
-# Failures that say "this account, or the provider right now", not "this request": try the next account.
+# Failures that say "this account, or the provider right now", not "this request": try the next attempt.
 FALLBACK_STATUSES = frozenset({401, 402, 403, 408, 409, 425, 429, 500, 502, 503, 504, 529})
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
                          "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "server",
-                         "date", "set-cookie"})
+                         "date", "set-cookie", "content-type"})
+NDJSON = "application/x-ndjson"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per stage, so that a stalled provider costs seconds, not the whole read timeout, before fallback."""
+
+    first_byte: float = 60.0  # from sending a streamed request to its first bytes
+    answer: float = 600.0  # a whole non-streamed answer
 
 
 @dataclass
 class Exchange:
     """One client request on its way through the gateway."""
 
+    call: Call
+    client: Dialect
     route: Route
-    path: str  # appended to the upstream base URL, e.g. "/chat/completions"
-    body: bytes
-    stream: bool
     api_key_id: int | None
     client_path: str
     started: float
+    operation: str = "chat"  # "embeddings": OpenAI-format pass-through only, path /embeddings
 
 
-async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageRecorder) -> Response:
+@dataclass
+class _Failure:
+    status: int
+    body: bytes
+    wire: Dialect | None  # None: the gateway's own words (e.g. a translation refused)
+    upstream: Upstream
+    retry_after: str | None = None
+
+
+class _AttemptFailed(Exception):
+    """An attempt failed before anything reached the client; the next one may go."""
+
+
+async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageRecorder,
+                  timeouts: Timeouts = Timeouts()) -> Response:
     failures: list[str] = []
-    last_error: tuple[int, bytes, str] | None = None
+    last: _Failure | None = None
     route = exchange.route
     for index, upstream in enumerate(route.upstreams):
         has_next = index + 1 < len(route.upstreams)
+        wire = dialects.get(upstream.wire_format)
+        try:
+            request = _encode(exchange, upstream, wire)
+        except TranslationError as exc:
+            failures.append(f"{upstream.account_name}: {exc}")
+            last = _Failure(400, str(exc).encode(), None, upstream)
+            continue
         sender = clients.sender_for(upstream.proxy)
         try:
-            response = await sender.send(upstream.base_url + exchange.path, exchange.body,
-                                         _upstream_headers(upstream, exchange.stream))
+            response = await sender.send(upstream.base_url + request.path, request.body,
+                                         _upstream_headers(upstream, request, exchange.call.stream))
         except httpx.HTTPError as exc:
             failures.append(f"{upstream.account_name}: {describe_transport_error(exc)}")
             continue
         if response.status_code >= 400:
             body = await _read_and_close(response)
             failures.append(f"{upstream.account_name}: HTTP {response.status_code}")
-            last_error = (response.status_code, body, response.headers.get("content-type", ""))
-            # With several accounts every fallback-worthy failure goes on; the summary below names them all.
+            last = _Failure(response.status_code, body, wire, upstream, response.headers.get("retry-after"))
+            # With several attempts every fallback-worthy failure goes on; the summary below names them all.
             if (has_next or index > 0) and response.status_code in FALLBACK_STATUSES:
-                log.info("%s/%s account %r answered %d; trying the next account", route.provider, route.model,
+                log.info("%s/%s account %r answered %d; trying the next one", upstream.provider, upstream.model,
                          upstream.account_name, response.status_code)
                 continue
-            _record(usage, exchange, upstream, response.status_code, Tokens(), error=f"HTTP {response.status_code}")
-            return _upstream_error_response(route, upstream, response.status_code, body,
-                                            response.headers.get("content-type", ""))
-        if exchange.stream:
-            return _stream_response(exchange, upstream, response, usage)
-        return await _complete_response(exchange, upstream, response, usage)
+            _record(usage, exchange, upstream, response.status_code, Usage(), error=f"HTTP {response.status_code}")
+            return _error_response(exchange, last)
+        try:
+            if exchange.call.stream:
+                return await _stream_response(exchange, upstream, wire, response, usage, timeouts)
+            return await _complete_response(exchange, upstream, wire, response, usage, timeouts)
+        except _AttemptFailed as exc:
+            failures.append(f"{upstream.account_name}: {exc}")
+            continue
 
-    message = f"Every {route.provider} account failed for '{route.requested}': " + "; ".join(failures) + "."
-    if last_error is not None and len(route.upstreams) == 1:
-        status, body, content_type = last_error
-        _record(usage, exchange, route.upstreams[0], status, Tokens(), error=message)
-        return _upstream_error_response(route, route.upstreams[0], status, body, content_type)
-    _record(usage, exchange, None, 502, Tokens(), error=message)
+    message = f"Every attempt for '{route.requested}' failed: " + "; ".join(failures) + "."
+    if last is not None and len(route.upstreams) == 1:
+        _record(usage, exchange, last.upstream, last.status, Usage(), error=message)
+        return _error_response(exchange, last)
+    _record(usage, exchange, route.upstreams[-1] if route.upstreams else None, 502, Usage(), error=message)
     status = 504 if failures and all(f.endswith("timed out") for f in failures) else 502
-    raise GatewayError(status, message, "upstream_unavailable")
+    headers = {"retry-after": last.retry_after} if last is not None and last.retry_after else None
+    raise GatewayError(status, message, "upstream_unavailable", headers=headers)
 
 
-async def _complete_response(exchange: Exchange, upstream: Upstream, response: UpstreamResponse,
-                             usage: UsageRecorder) -> Response:
+def _encode(exchange: Exchange, upstream: Upstream, wire: Dialect) -> UpstreamRequest:
+    call = exchange.call
+    if exchange.operation == "embeddings":
+        if wire.name != "openai":
+            raise TranslationError(f"{upstream.provider} has no OpenAI-format embeddings endpoint")
+        return UpstreamRequest("/embeddings", dumps({**call.payload, "model": upstream.model}))
+    if wire is exchange.client:
+        return wire.passthrough_request(call, upstream.model)
+    untranslatable = call.meta.get(UNTRANSLATABLE)
+    if untranslatable:  # what only the client's own format can carry (built-in tools, documents, …)
+        raise TranslationError(f"{upstream.provider} speaks {wire.name}, which cannot carry "
+                               + "; ".join(untranslatable))
+    return wire.encode_request(call, upstream.model)
+
+
+# --- non-streamed answers ------------------------------------------------------------------------------
+
+
+async def _complete_response(exchange: Exchange, upstream: Upstream, wire: Dialect, response: UpstreamResponse,
+                             usage: UsageRecorder, timeouts: Timeouts) -> Response:
     try:
-        raw = await response.aread()
-    except httpx.HTTPError as exc:
-        _record(usage, exchange, upstream, 502, Tokens(), error=str(exc))
-        raise GatewayError(502, f"{exchange.route.provider} closed the connection before answering: "
-                                f"{describe_transport_error(exc)}.", "upstream_unavailable") from None
+        async with asyncio.timeout(timeouts.answer):
+            raw = await response.aread()
+    except (httpx.HTTPError, TimeoutError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else describe_transport_error(exc)
+        raise _AttemptFailed(f"answer broke off: {reason}") from None
     finally:
         await response.aclose()
-    tokens = Tokens()
+    payload = _json_object(raw)
+    headers = _client_headers(exchange, upstream, response)
+    if wire is exchange.client or exchange.operation != "chat":
+        tokens = Usage()
+        if payload is not None:
+            tokens = wire.answer_usage(payload)
+            if "model" in payload:
+                payload["model"] = exchange.route.requested
+                raw = dumps(payload)
+        _record(usage, exchange, upstream, response.status_code, tokens)
+        return Response(raw, status_code=response.status_code, headers=headers,
+                        media_type=response.headers.get("content-type", "application/json"))
     try:
-        payload = json.loads(raw)
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict):
-        tokens = tokens_from_openai_usage(payload.get("usage"))
-        if "model" in payload:
-            payload["model"] = exchange.route.requested
-        raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    _record(usage, exchange, upstream, response.status_code, tokens)
-    return Response(raw, status_code=response.status_code, headers=_client_headers(exchange, upstream, response),
-                    media_type=response.headers.get("content-type", "application/json"))
+        if payload is None:
+            raise ValueError("the answer is not a JSON object")
+        answer = wire.decode_answer(payload)
+        body = exchange.client.encode_answer(answer, exchange.call)
+    except (TranslationError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        message = f"{upstream.provider} sent an answer the gateway could not read as {wire.name}: {exc}"
+        _record(usage, exchange, upstream, 502, Usage(), error=message)
+        raise GatewayError(502, message, "upstream_bad_answer") from None
+    _record(usage, exchange, upstream, response.status_code, answer.usage)
+    return Response(dumps(body), status_code=response.status_code, headers=headers, media_type="application/json")
 
 
-def _stream_response(exchange: Exchange, upstream: Upstream, response: UpstreamResponse,
-                     usage: UsageRecorder) -> Response:
-    relay = _StreamRelay(exchange, upstream, response, usage)
+# --- streams -------------------------------------------------------------------------------------------
+
+
+async def _stream_response(exchange: Exchange, upstream: Upstream, wire: Dialect, response: UpstreamResponse,
+                           usage: UsageRecorder, timeouts: Timeouts) -> Response:
+    chunks = response.aiter_bytes().__aiter__()
+    try:  # wait for the first bytes here, while falling back to the next attempt is still possible
+        first = await asyncio.wait_for(chunks.__anext__(), timeouts.first_byte)
+    except StopAsyncIteration:
+        first = b""
+    except (httpx.HTTPError, asyncio.TimeoutError) as exc:
+        await response.aclose()
+        reason = describe_transport_error(exc) if isinstance(exc, httpx.HTTPError) else "timed out"
+        raise _AttemptFailed(f"no first byte: {reason}") from None
+    relay: _StreamRelay
+    if wire is exchange.client:
+        relay = _PassThroughStream(exchange, upstream, wire, response, usage, first, chunks)
+        media_type = response.headers.get("content-type", wire.stream_media_type)
+    else:
+        relay = _TranslatedStream(exchange, upstream, wire, response, usage, first, chunks)
+        media_type = exchange.call.meta.get(STREAM_MEDIA_TYPE) or exchange.client.stream_media_type
     return StreamingResponse(relay.events(), status_code=response.status_code,
                              headers=_client_headers(exchange, upstream, response),
-                             media_type=response.headers.get("content-type", "text/event-stream"),
-                             background=BackgroundTask(relay.finish))
+                             media_type=media_type, background=BackgroundTask(relay.finish))
 
 
 class _StreamRelay:
-    def __init__(self, exchange: Exchange, upstream: Upstream, response: UpstreamResponse,
-                 usage: UsageRecorder) -> None:
-        self.exchange, self.upstream, self.response, self.usage = exchange, upstream, response, usage
-        self.tokens = Tokens()
+    def __init__(self, exchange: Exchange, upstream: Upstream, wire: Dialect, response: UpstreamResponse,
+                 usage: UsageRecorder, first: bytes, chunks: AsyncIterator[bytes]) -> None:
+        self.exchange, self.upstream, self.wire, self.response, self.usage = exchange, upstream, wire, response, usage
+        self.first, self.chunks = first, chunks
+        self.tokens = Usage()
         self.first_byte: float | None = None
         self.status = response.status_code
         self.error: str | None = None
         self.recorded = False
 
     async def events(self) -> AsyncIterator[bytes]:
-        splitter = EventSplitter()
-        rewrite = model_rewriter(self.exchange.route.requested)
         try:
-            async for chunk in self.response.aiter_bytes():
+            if self.first:
+                out = self.relay(self.first)
+                if out:
+                    self.first_byte = time.perf_counter()
+                    yield out
+            async for chunk in self.chunks:
                 # Every event this read completed goes out in one write: still no waiting, far fewer sends.
-                events = []
-                for event in splitter.feed(chunk):
-                    if b'"usage"' in event:
-                        self._take_usage(event)
-                    events.append(rewrite(event))
-                if events:
+                out = self.relay(chunk)
+                if out:
                     if self.first_byte is None:
                         self.first_byte = time.perf_counter()
-                    yield b"".join(events)
-            rest = splitter.rest()
-            if rest is not None:
-                yield rewrite(rest)
+                    yield out
+            out = self.end()
+            if out:
+                yield out
         except asyncio.CancelledError:
             self.status, self.error = 499, "client disconnected"
             raise
         except httpx.HTTPError as exc:
             self.status = 502
-            self.error = f"{self.exchange.route.provider} stream broke: {describe_transport_error(exc)}"
+            self.error = f"{self.upstream.provider} stream broke: {describe_transport_error(exc)}"
             log.warning("%s", self.error)
-            yield error_event(self.error + ". The answer above is incomplete.", "stream_interrupted")
+            yield self.broken(self.error + ". The answer above is incomplete.")
         finally:
             await self.response.aclose()
             self.finish()
+
+    def relay(self, chunk: bytes) -> bytes:
+        raise NotImplementedError
+
+    def end(self) -> bytes:
+        raise NotImplementedError
+
+    def broken(self, message: str) -> bytes:
+        raise NotImplementedError
 
     def finish(self) -> None:
         if self.recorded:
@@ -168,47 +273,141 @@ class _StreamRelay:
         ttft = (self.first_byte - self.exchange.started) * 1000 if self.first_byte else None
         _record(self.usage, self.exchange, self.upstream, self.status, self.tokens, ttft_ms=ttft, error=self.error)
 
-    def _take_usage(self, event: bytes) -> None:
-        payload = event_json(event)
-        if payload and isinstance(payload.get("usage"), dict):
-            self.tokens = tokens_from_openai_usage(payload["usage"])
+
+class _PassThroughStream(_StreamRelay):
+    """Same format on both sides: whole events relayed as they are, the model renamed, usage read on the way."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.splitter = LineSplitter() if self.wire.stream_media_type == NDJSON else EventSplitter()
+        self.rewrite = model_rewriter(self.exchange.route.requested)
+        self.marker = self.wire.usage_marker
+        self.drop_usage: Callable[[bytes], bytes | None] | None = (
+            usage_chunk_filter(self.exchange.call) if self.wire.name == "openai" else None)
+
+    def relay(self, chunk: bytes) -> bytes:
+        out = []
+        for event in self.splitter.feed(chunk):
+            if self.marker in event:
+                found = self.wire.event_usage(event)
+                if found is not None:
+                    self.tokens = _merge_usage(self.tokens, found)
+                if self.drop_usage is not None:
+                    kept = self.drop_usage(event)
+                    if kept is None:
+                        continue
+                    event = kept
+            out.append(self.rewrite(event))
+        return b"".join(out)
+
+    def end(self) -> bytes:
+        rest = self.splitter.rest()
+        return self.relay(rest) if rest is not None else b""
+
+    def broken(self, message: str) -> bytes:
+        return self.exchange.client.stream_encoder(self.exchange.call).fail(message)
 
 
-def _upstream_headers(upstream: Upstream, stream: bool) -> dict[str, str]:
+class _TranslatedStream(_StreamRelay):
+    """Another format upstream: its events decoded into the common form and encoded in the client's."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.decoder = self.wire.stream_decoder()
+        self.encoder = self.exchange.client.stream_encoder(self.exchange.call)
+        self.failed = False
+
+    def relay(self, chunk: bytes) -> bytes:
+        return self._encode(self.decoder.feed(chunk))
+
+    def end(self) -> bytes:
+        return self._encode(self.decoder.close())
+
+    def broken(self, message: str) -> bytes:
+        if self.failed:
+            return b""
+        self.failed = True
+        return self.encoder.fail(message)
+
+    def _encode(self, events: list[Event]) -> bytes:
+        if self.failed or not events:
+            return b""
+        for position, event in enumerate(events):
+            if isinstance(event, (Start, Finish)) and event.usage is not None:
+                self.tokens = _merge_usage(self.tokens, event.usage)
+            if isinstance(event, StreamError):
+                self.status, self.error = 502, f"{self.upstream.provider} stream failed: {event.message}"
+                log.warning("%s", self.error)
+                self.failed = True
+                return self.encoder.encode(events[:position]) + self.encoder.fail(event.message)
+        return self.encoder.encode(events)
+
+
+def _merge_usage(old: Usage, new: Usage) -> Usage:
+    """Formats report usage in parts (Anthropic: input at the start, output at the end): the latest
+    non-zero count of each kind wins."""
+    return Usage(new.prompt or old.prompt, new.completion or old.completion, new.cached or old.cached,
+                 new.cache_write or old.cache_write, new.reasoning or old.reasoning)
+
+
+# --- headers, errors, usage ----------------------------------------------------------------------------
+
+
+def _upstream_headers(upstream: Upstream, request: UpstreamRequest, stream: bool) -> dict[str, str]:
     headers = dict(upstream.headers)
+    headers.update(request.headers)
     headers["content-type"] = "application/json"
     headers["accept"] = "text/event-stream" if stream else "application/json"
     return headers
 
 
+def _header_value(text: str) -> str:
+    """Header values are latin-1 without control characters; names and models may be anything."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
 def _client_headers(exchange: Exchange, upstream: Upstream, response: UpstreamResponse) -> dict[str, str]:
-    headers = {k: v for k, v in response.headers.items()
-               if k.lower() not in _HOP_BY_HOP and k.lower() != "content-type"}
-    headers["x-quotagate-provider"] = exchange.route.provider
-    headers["x-quotagate-model"] = exchange.route.model
-    headers["x-quotagate-account"] = upstream.account_name.encode("ascii", "replace").decode()
-    if exchange.stream:
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
+    headers.update(_identity_headers(upstream))
+    if exchange.call.stream:
         headers["cache-control"] = "no-cache"
         headers["x-accel-buffering"] = "no"
     return headers
 
 
-def _upstream_error_response(route: Route, upstream: Upstream, status: int, body: bytes,
-                             content_type: str) -> Response:
-    """The provider's own error when it is JSON with an `error`; otherwise one in OpenAI's shape."""
-    headers = {"x-quotagate-provider": route.provider,
-               "x-quotagate-account": upstream.account_name.encode("ascii", "replace").decode()}
+def _identity_headers(upstream: Upstream) -> dict[str, str]:
+    return {"x-quotagate-provider": _header_value(upstream.provider),
+            "x-quotagate-model": _header_value(upstream.model),
+            "x-quotagate-account": _header_value(upstream.account_name)}
+
+
+def _error_response(exchange: Exchange, failure: _Failure) -> Response:
+    """The provider's own error when it speaks the client's format; otherwise its words in the client's
+    shape. Keys a provider echoes back ("Incorrect API key provided: sk-…") are masked either way."""
+    headers = _identity_headers(failure.upstream)
+    if failure.retry_after:
+        headers["retry-after"] = _header_value(failure.retry_after)
+    client = exchange.client
+    text = redact(failure.body.decode("utf-8", "replace"))
+    payload = _json_object(text.encode())
+    if failure.wire is client and payload is not None and "error" in payload:
+        return JSONResponse(payload, status_code=failure.status, headers=headers)
+    if failure.wire is None:
+        message = f"'{exchange.route.requested}' cannot go to {failure.upstream.provider}: {text}"
+        return JSONResponse(client.error_body(failure.status, message, "unsupported_request"),
+                            status_code=failure.status, headers=headers)
+    words = failure.wire.error_message(payload, text.encode()).strip()[:500] or "(empty body)"
+    message = f"{failure.upstream.provider} answered HTTP {failure.status}: {words}"
+    return JSONResponse(client.error_body(failure.status, message, f"upstream_{failure.status}"),
+                        status_code=failure.status, headers=headers)
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
     try:
-        payload: Any = json.loads(body) if body else None
-    except ValueError:
-        payload = None
-    if isinstance(payload, dict) and "error" in payload:
-        return JSONResponse(payload, status_code=status, headers=headers)
-    text = body.decode("utf-8", "replace").strip()[:500] or "(empty body)"
-    message = f"{route.provider} answered HTTP {status}: {text}"
-    body_out = {"error": {"message": message, "type": "upstream_error", "code": f"upstream_{status}",
-                          "param": None}}
-    return JSONResponse(body_out, status_code=status, headers=headers)
+        value = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 async def _read_and_close(response: UpstreamResponse) -> bytes:
@@ -220,9 +419,11 @@ async def _read_and_close(response: UpstreamResponse) -> bytes:
         await response.aclose()
 
 
-def _record(usage: UsageRecorder, exchange: Exchange, upstream: Upstream | None, status: int, tokens: Tokens,
+def _record(usage: UsageRecorder, exchange: Exchange, upstream: Upstream | None, status: int, tokens: Usage,
             ttft_ms: float | None = None, error: str | None = None) -> None:
-    usage.record(path=exchange.client_path, status=status, provider=exchange.route.provider,
-                 model=exchange.route.model, account_id=upstream.account_id if upstream else None,
+    usage.record(path=exchange.client_path, status=status,
+                 provider=upstream.provider if upstream else exchange.route.provider,
+                 model=upstream.model if upstream else exchange.route.model,
+                 account_id=upstream.account_id if upstream else None,
                  api_key_id=exchange.api_key_id, tokens=tokens,
                  latency_ms=(time.perf_counter() - exchange.started) * 1000, ttft_ms=ttft_ms, error=error)

@@ -14,6 +14,7 @@ from core.gateway.accounts import Account, Node
 from core.providers import catalog
 
 ANTHROPIC_VERSION = "2023-06-01"
+_MAX_MODEL_NAME = 256
 
 
 class ResolveError(Exception):
@@ -24,13 +25,17 @@ class ResolveError(Exception):
 
 @dataclass(frozen=True)
 class Upstream:
-    """One account (or custom endpoint) able to serve a route."""
+    """One attempt a route can make: an account (or custom endpoint), the model id it is asked for there,
+    and the wire format it speaks. Attempts of one route may differ in all three."""
 
     account_id: int | None
     account_name: str
     base_url: str
     headers: dict[str, str]
     proxy: str | None  # None: no proxy configured (the environment's HTTP(S)_PROXY may apply)
+    provider: str
+    model: str  # the upstream's model id
+    wire_format: str  # a dialect name: openai, anthropic, responses, gemini, ollama
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,6 @@ class Route:
     provider: str
     model: str  # the upstream's model id
     requested: str  # what the client asked for, echoed back in responses
-    api_format: str
     upstreams: tuple[Upstream, ...]
 
 
@@ -77,6 +81,9 @@ class RoutingTable:
             raise ResolveError(400, "`model` must be a non-empty string such as "
                                     f"{self._example()}.", "invalid_model")
         route = self._routes.get(requested)
+        if route is None and (len(requested) > _MAX_MODEL_NAME or not requested.isprintable()):
+            raise ResolveError(400, f"`model` must be a printable name of at most {_MAX_MODEL_NAME} characters "
+                                    f"(no control characters or line breaks).", "invalid_model")
         if route is None:
             route = self._resolve(requested)
             self._routes[requested] = route
@@ -93,8 +100,10 @@ class RoutingTable:
         provider = catalog.get_provider(provider_id)
         return bool(provider) and any(m.id == model_id for m in provider.models)
 
-    def model_ids(self) -> list[dict[str, Any]]:
-        """What `/v1/models` lists: models of connected providers, custom endpoints and aliases."""
+    def model_ids(self, endpoint_models: Callable[[str], list[str] | None] = lambda prefix: None
+                  ) -> list[dict[str, Any]]:
+        """What `/v1/models` lists: models of connected providers, custom endpoints (their real ids where
+        `endpoint_models` knows them, else `prefix/*`) and aliases."""
         listed: list[dict[str, Any]] = []
         for provider_id in self.accounts:
             provider = catalog.get_provider(provider_id)
@@ -103,7 +112,8 @@ class RoutingTable:
             for model in provider.models:
                 listed.append({"id": f"{provider.prefix}/{model.id}", "owned_by": provider.id, "kind": model.kind})
         for prefix, node in self.nodes.items():
-            listed.append({"id": f"{prefix}/*", "owned_by": node.name, "kind": "chat"})
+            for model_id in endpoint_models(prefix) or ["*"]:
+                listed.append({"id": f"{prefix}/{model_id}", "owned_by": node.name, "kind": "chat"})
         for alias, target in self.aliases.items():
             listed.append({"id": alias, "owned_by": "alias", "kind": "alias", "target": target})
         return listed
@@ -112,7 +122,7 @@ class RoutingTable:
         name = requested.strip()
         if name in self.aliases and depth < 5:
             target = self._resolve(self.aliases[name], depth + 1)
-            return Route(target.provider, target.model, requested, target.api_format, target.upstreams)
+            return Route(target.provider, target.model, requested, target.upstreams)
         prefix, slash, model = name.partition("/")
         if not slash or not model:
             raise ResolveError(400, f"Model '{name}' has no provider prefix. Use provider/model "
@@ -130,30 +140,29 @@ class RoutingTable:
             raise ResolveError(400, f"No active {provider.name} account. Add one in Quotagate's Providers "
                                     f"window (or POST /api/providers). {self._available()}",
                                "no_active_account")
-        base_url, api_format = _openai_entry(provider)
         upstreams = []
         for account in accounts:
-            try:
-                headers = catalog.upstream_auth_headers(provider, account.api_key, wire_format=api_format)
+            try:  # the provider's native API: translation is exact there, its OpenAI side door is not
+                headers = catalog.upstream_auth_headers(provider, account.api_key)
             except ValueError:
                 continue  # a cloud account without a key cannot serve anything
-            upstreams.append(Upstream(account.id, account.name, self._rewrite_url(base_url), headers,
-                                      self._proxies.for_account(provider.id, account.options.get("proxy"))))
+            upstreams.append(Upstream(account.id, account.name, self._rewrite_url(provider.base_url), headers,
+                                      self._proxies.for_account(provider.id, account.options.get("proxy")),
+                                      provider.id, model, provider.format))
         if not upstreams:
             raise ResolveError(400, f"No {provider.name} account has an API key. Add the key in Quotagate's "
                                     f"Providers window.", "no_active_account")
-        return Route(provider.id, model, requested, api_format, tuple(upstreams))
+        return Route(provider.id, model, requested, tuple(upstreams))
 
     def _node_route(self, node: Node, model: str, requested: str) -> Route:
         headers = dict(node.headers)
+        if node.api_format == "anthropic":
+            headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
         if node.api_key:
-            if node.api_format == "anthropic":
-                headers.update({"x-api-key": node.api_key, "anthropic-version": ANTHROPIC_VERSION})
-            else:
-                headers["authorization"] = f"Bearer {node.api_key}"
+            headers.update(_node_auth(node.api_format, node.api_key))
         upstream = Upstream(None, node.name, self._rewrite_url(node.base_url), headers,
-                            self._proxies.for_account(node.prefix, None))
-        return Route(node.prefix, model, requested, node.api_format, (upstream,))
+                            self._proxies.for_account(node.prefix, None), node.prefix, model, node.api_format)
+        return Route(node.prefix, model, requested, (upstream,))
 
     def _available(self) -> str:
         prefixes = [catalog.get_provider(p).prefix for p in self.accounts if catalog.get_provider(p)]
@@ -175,10 +184,10 @@ class RoutingTable:
         return "'openai/gpt-4.1'"
 
 
-def _openai_entry(provider: catalog.Provider) -> tuple[str, str]:
-    """Where to send OpenAI-format requests for this provider, and in which format it answers there."""
-    if provider.format == "openai":
-        return provider.base_url, "openai"
-    if provider.openai_base_url:
-        return provider.openai_base_url, "openai"
-    return provider.base_url, provider.format
+def _node_auth(api_format: str, key: str) -> dict[str, str]:
+    """How a custom endpoint of `api_format` takes its key: as the vendor of that format expects it."""
+    if api_format == "anthropic":
+        return {"x-api-key": key}
+    if api_format == "gemini":
+        return {"x-goog-api-key": key}
+    return {"authorization": f"Bearer {key}"}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from core import settings
 from core.gateway import client_keys
 from core.gateway.accounts import AccountStore
+from core.gateway.endpoint_models import EndpointModels
+from core.gateway.relay import Timeouts
 from core.gateway.routing import ProxySettings, RoutingTable
 from core.gateway.upstream import DEFAULT_READ_TIMEOUT, UpstreamClients
-from core.gateway.usage import Tokens, UsageRecorder
+from core.gateway.dialects.common import Usage
+from core.gateway.usage import UsageRecorder
 from core.net.host_map import HostMap
 from core.providers import catalog
 from core.store import Store
@@ -52,13 +56,24 @@ class GatewayRuntime:
         self.config = config
         self.clients = UpstreamClients(read_timeout=config.read_timeout)
         self.usage = UsageRecorder(store.writer if store else None, self._cost)
+        self.timeouts = Timeouts()
+        self.endpoint_models = EndpointModels(self.clients)
+        self._list_endpoint_models()
 
     def apply(self, config: GatewayConfig) -> None:
         if config.read_timeout != self.config.read_timeout:
             self.clients.set_read_timeout(config.read_timeout)
         self.config = config
+        self._list_endpoint_models()
 
-    def _cost(self, provider: str, model: str, tokens: Tokens) -> float:
+    def _list_endpoint_models(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # built outside a loop (a tool, a test): lists are read when one runs
+            return
+        self.endpoint_models.refresh(self.config.table)
+
+    def _cost(self, provider: str, model: str, tokens: Usage) -> float:
         try:
             price = catalog.price_for(provider, model, self.config.price_overrides)
         except ValueError:  # a malformed stored override must not break usage recording

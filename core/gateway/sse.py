@@ -38,6 +38,29 @@ class EventSplitter:
         return pending + b"\n\n" if pending.strip() else None
 
 
+class LineSplitter:
+    """Newline-delimited JSON (Ollama): whole lines, like `EventSplitter` for SSE."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        data = self._pending + chunk if self._pending else chunk
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            if end < 0:
+                break
+            if end > start:
+                yield data[start:end + 1]
+            start = end + 1
+        self._pending = data[start:]
+
+    def rest(self) -> bytes | None:
+        pending, self._pending = self._pending, b""
+        return pending + b"\n" if pending.strip() else None
+
+
 def model_rewriter(requested: str):  # type: ignore[no-untyped-def]
     """Replace the first `"model": "…"` of an event with the name the client asked for."""
     replacement = b'"model":' + json.dumps(requested).encode()

@@ -8,39 +8,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Any, Callable
 
+from core.gateway.dialects.common import Usage
 from core.store.models import CallLog, UsageRow
 from core.store.writer import BatchWriter
 
 _LATENCY_WINDOW = 2000
 
 
-@dataclass(frozen=True)
-class Tokens:
-    prompt: int = 0
-    completion: int = 0
-    cached: int = 0
-    reasoning: int = 0
-
-
-def tokens_from_openai_usage(usage: Any) -> Tokens:
-    """Token counts from an OpenAI `usage` object (chat, embeddings); missing parts count as 0."""
-    if not isinstance(usage, dict):
-        return Tokens()
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
-    return Tokens(
-        prompt=_int(usage.get("prompt_tokens")),
-        completion=_int(usage.get("completion_tokens")),
-        cached=_int(prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else 0),
-        reasoning=_int(completion_details.get("reasoning_tokens") if isinstance(completion_details, dict) else 0),
-    )
-
-
 class UsageRecorder:
-    def __init__(self, writer: BatchWriter | None, cost: Callable[[str, str, Tokens], float]) -> None:
+    def __init__(self, writer: BatchWriter | None, cost: Callable[[str, str, Usage], float]) -> None:
         self._writer = writer
         self._cost = cost
         self._latencies: dict[str, deque[float]] = {}
@@ -50,7 +28,7 @@ class UsageRecorder:
         self._writer = writer
 
     def record(self, *, path: str, status: int, provider: str | None, model: str | None,
-               account_id: int | None, api_key_id: int | None, tokens: Tokens, latency_ms: float,
+               account_id: int | None, api_key_id: int | None, tokens: Usage, latency_ms: float,
                ttft_ms: float | None = None, error: str | None = None) -> None:
         now = time.time()
         cost = self._cost(provider, model, tokens) if provider and model and status < 400 else 0.0
@@ -83,7 +61,3 @@ class UsageRecorder:
 def _percentile(ordered: list[float], pct: float) -> float:
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
     return round(ordered[index], 1)
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0

@@ -31,7 +31,7 @@ def for_path(path: str) -> Dialect:
         return get("anthropic")
     if path.startswith("/v1/responses"):
         return get("responses")
-    if path.startswith("/v1beta"):
+    if path.startswith("/v1beta") or (path.startswith("/v1/models/") and ":" in path):
         return get("gemini")
     if path.startswith(("/api/chat", "/v1/api/chat", "/api/tags", "/api/version", "/api/show")):
         return get("ollama")

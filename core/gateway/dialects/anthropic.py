@@ -20,7 +20,7 @@ from typing import Any
 from core.gateway.dialects.common import (
     Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish, Image, Message, Part,
     Reasoning, ResponseFormat, SignatureDelta, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall,
-    ToolChoice, ToolResult, TranslationError, UpstreamRequest, Usage, arguments_object, budget_for, dumps,
+    UNTRANSLATABLE, ToolChoice, ToolResult, TranslationError, UpstreamRequest, Usage, arguments_object, budget_for, dumps,
     effort_for, unwrap_signature, wrap_signature,
 )
 from core.gateway.errors import GatewayError
@@ -28,7 +28,6 @@ from core.gateway.sse import EventSplitter, event_json
 
 NAME = "anthropic"
 PATH = "/messages"
-UNTRANSLATABLE = "untranslatable"  # Call.meta key: why this call cannot be sent in another format
 BETA_META = "anthropic_beta"  # Call.meta key the route may fill with the client's `anthropic-beta` header
 DEFAULT_MAX_TOKENS = 8192  # Anthropic requires max_tokens; what a translated request without one gets
 MIN_THINKING_BUDGET = 1024  # Anthropic refuses smaller budget_tokens

@@ -180,6 +180,12 @@ class Call:
                 if isinstance(part, ToolCall)}
 
 
+# Keys of `Call.meta` that the request path reads, whatever the dialect:
+UNTRANSLATABLE = "untranslatable"  # notes on what only the client's own format carries (built-in tools, …);
+#                                    the relay refuses to translate such a call and says why
+STREAM_MEDIA_TYPE = "stream_media_type"  # the client's stream framing when it is not the dialect's usual one
+
+
 # --- the answer ----------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,159 @@
+"""The routes clients send model requests to, one set per dialect, all through one request path:
+parse in the client's dialect -> resolve the model to a route -> `relay.forward`.
+
+- OpenAI Chat: `/v1/chat/completions`, `/v1/providers/{provider}/chat/completions`, embeddings
+- Anthropic Messages: `/v1/messages`, `/v1/messages/count_tokens`
+- OpenAI Responses: `/v1/responses`
+- Gemini: `/v1beta/models/{model}:generateContent`, `:streamGenerateContent`, `:countTokens` (also under
+  `/v1/models/…`, where google-genai sends them by default)
+- Ollama: `/api/chat`, `/v1/api/chat`
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from core.gateway import dialects
+from core.gateway.dialects.common import STREAM_MEDIA_TYPE, Call
+from core.gateway.errors import GatewayError
+from core.gateway.relay import Exchange, forward
+from core.gateway.requests import client_key_id, read_json_object
+from core.gateway.routing import ResolveError, RoutingTable
+from core.gateway.runtime import GatewayRuntime
+from core.gateway.token_estimate import count_tokens
+
+GEMINI_ACTIONS = ("generateContent", "streamGenerateContent", "countTokens")
+
+
+def proxy_routes(runtime: Callable[[], GatewayRuntime]) -> list[Route]:
+    async def chat_completions(request: Request) -> Response:
+        return await _serve(request, runtime(), "openai")
+
+    async def provider_chat_completions(request: Request) -> Response:
+        return await _serve(request, runtime(), "openai", provider=request.path_params["provider"])
+
+    async def embeddings(request: Request) -> Response:
+        return await _serve(request, runtime(), "openai", operation="embeddings")
+
+    async def provider_embeddings(request: Request) -> Response:
+        return await _serve(request, runtime(), "openai", operation="embeddings",
+                            provider=request.path_params["provider"])
+
+    async def messages(request: Request) -> Response:
+        return await _serve(request, runtime(), "anthropic")
+
+    async def messages_count_tokens(request: Request) -> Response:
+        return await _count(request, runtime(), "anthropic")
+
+    async def responses(request: Request) -> Response:
+        return await _serve(request, runtime(), "responses")
+
+    async def ollama_chat(request: Request) -> Response:
+        return await _serve(request, runtime(), "ollama")
+
+    async def gemini_model_action(request: Request) -> Response:
+        model, _, action = request.path_params["target"].rpartition(":")
+        if not model or action not in GEMINI_ACTIONS:
+            raise GatewayError(404, f"Unknown Gemini method '{request.path_params['target']}'. Use "
+                                    f"models/{{model}}:{', :'.join(GEMINI_ACTIONS)}.", "not_found")
+        model = model.removeprefix("models/")
+        if action == "countTokens":
+            return await _count(request, runtime(), "gemini", model=model)
+        return await _serve(request, runtime(), "gemini", model=model, stream=action == "streamGenerateContent")
+
+    return [
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/providers/{provider}/chat/completions", provider_chat_completions, methods=["POST"]),
+        Route("/v1/providers/{provider}/embeddings", provider_embeddings, methods=["POST"]),
+        Route("/v1/messages", messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", messages_count_tokens, methods=["POST"]),
+        Route("/v1/responses", responses, methods=["POST"]),
+        Route("/v1beta/models/{target:path}", gemini_model_action, methods=["POST"]),
+        Route("/v1/models/{target:path}", gemini_model_action, methods=["POST"]),  # google-genai's default
+        Route("/api/chat", ollama_chat, methods=["POST"]),
+        Route("/v1/api/chat", ollama_chat, methods=["POST"]),
+    ]
+
+
+async def _parse(request: Request, runtime: GatewayRuntime, dialect_name: str, *, model: str | None = None,
+                 stream: bool | None = None, provider: str | None = None,
+                 operation: str = "chat") -> tuple[Call, int | None, float]:
+    started = time.perf_counter()
+    config = runtime.config
+    key_id = client_key_id(request, config.key_hashes, config.require_keys)
+    payload, _ = await read_json_object(request, config.max_body_bytes)
+    if provider is not None:
+        payload["model"] = _scoped_model(provider, payload.get("model"), config.table)
+    if operation == "embeddings":
+        call = _embeddings_call(payload)
+    else:
+        call = dialects.get(dialect_name).parse_request(payload, model=model, stream=stream)
+        if dialect_name == "gemini":
+            call.meta["sse"] = request.query_params.get("alt") == "sse"
+            if not call.meta["sse"]:  # without alt=sse Gemini streams one JSON array
+                call.meta[STREAM_MEDIA_TYPE] = "application/json"
+        beta = request.headers.get("anthropic-beta")
+        if dialect_name == "anthropic" and beta:  # Claude Code's beta features go on with the request
+            call.meta["anthropic_beta"] = beta
+    return call, key_id, started
+
+
+async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, **options: Any) -> Response:
+    call, key_id, started = await _parse(request, runtime, dialect_name, **options)
+    route = _resolve(runtime.config.table, call.model)
+    exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started,
+                        options.get("operation", "chat"))
+    return await forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
+
+
+async def _count(request: Request, runtime: GatewayRuntime, dialect_name: str, model: str | None = None) -> Response:
+    """Anthropic's count_tokens and Gemini's countTokens: an offline estimate that needs no provider call
+    (the route is still resolved, so an unknown model is refused as it would be when sending)."""
+    if dialect_name == "anthropic":
+        payload, _ = await read_json_object(request, runtime.config.max_body_bytes)
+        client_key_id(request, runtime.config.key_hashes, runtime.config.require_keys)
+        payload.setdefault("max_tokens", 1)  # count_tokens takes no max_tokens; Messages requires one
+        call = dialects.get("anthropic").parse_request(payload)
+        _resolve(runtime.config.table, call.model)
+        return JSONResponse({"input_tokens": count_tokens(call)})
+    call, _, _ = await _parse(request, runtime, dialect_name, model=model, stream=False)
+    _resolve(runtime.config.table, call.model)
+    return JSONResponse({"totalTokens": count_tokens(call)})
+
+
+def _resolve(table: RoutingTable, model: str) -> Any:
+    try:
+        return table.resolve(model)
+    except ResolveError as exc:
+        raise GatewayError(exc.status, exc.message, exc.code) from None
+
+
+def _embeddings_call(payload: dict[str, Any]) -> Call:
+    if not isinstance(payload.get("input"), (str, list)):
+        raise GatewayError(400, "`input` must be a string or an array.", "invalid_request")
+    if payload.get("stream"):
+        raise GatewayError(400, "Embeddings cannot be streamed.", "invalid_request")
+    model = payload.get("model")
+    return Call(format="openai", model=model if isinstance(model, str) else "", messages=[], payload=payload)
+
+
+def _scoped_model(provider: str, model: Any, table: RoutingTable) -> str:
+    """`/v1/providers/{p}/…`: add the provider's prefix when missing, refuse another provider's model."""
+    if not isinstance(model, str) or not model.strip():
+        raise GatewayError(400, "`model` must be a non-empty string.", "invalid_model")
+    scope = _resolve(table, f"{provider}/-").provider
+    first, slash, _ = model.partition("/")
+    if slash:
+        owner = table.provider_of_prefix(first)
+        if owner == scope:
+            return model
+        if owner is not None and not table.lists_model(scope, model):
+            raise GatewayError(400, f"Model '{model}' belongs to '{owner}', not to '{provider}'.",
+                               "model_provider_mismatch")
+    return f"{provider}/{model}"
