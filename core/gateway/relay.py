@@ -24,12 +24,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from core.gateway import dialects
 from core.gateway.dialects.common import (
+    STREAM_MEDIA_TYPE,
+    UNTRANSLATABLE,
     Call,
     Dialect,
     Event,
     Finish,
     Start,
-    UNTRANSLATABLE,
     StreamError,
     TranslationError,
     UpstreamRequest,

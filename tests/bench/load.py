@@ -47,6 +47,23 @@ def chat_body(model: str, stream: bool) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def anthropic_body(model: str, stream: bool) -> bytes:
+    """The same request as `chat_body`, as Claude Code would send it to `/v1/messages`."""
+    body = {
+        "model": model,
+        "system": "You are a concise coding assistant.",
+        "messages": [{"role": "user", "content": "Write a Python function that reverses a string, with a docstring."}],
+        "temperature": 0.2,
+        "max_tokens": 256,
+    }
+    if stream:
+        body["stream"] = True
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+BODIES = {"openai": chat_body, "anthropic": anthropic_body}
+
+
 def find_wrk(try_install: bool = True) -> tuple[str | None, str]:
     """wrk's path (installing the Debian package when missing and allowed) and a note for the report."""
     found = shutil.which("wrk")
@@ -121,17 +138,19 @@ class LoadGenerator:
         self.cpus = cpus
         self.body_dir = body_dir
 
-    def body_file(self, model: str, stream: bool) -> Path:
-        path = self.body_dir / f"{model.replace('/', '_')}{'-stream' if stream else ''}.json"
+    def body_file(self, model: str, stream: bool, dialect: str = "openai") -> Path:
+        path = self.body_dir / f"{dialect}-{model.replace('/', '_')}{'-stream' if stream else ''}.json"
         if not path.exists():
-            path.write_bytes(chat_body(model, stream))
+            path.write_bytes(BODIES[dialect](model, stream))
         return path
 
-    def throughput(self, url: str, model: str, stream: bool, concurrency: int, duration: float) -> LoadResult:
-        body = self.body_file(model, stream)
+    def throughput(self, url: str, model: str, stream: bool, concurrency: int, duration: float,
+                   dialect: str = "openai") -> LoadResult:
+        body = self.body_file(model, stream, dialect)
         if self.wrk:
             return run_wrk(self.wrk, url, body, concurrency, duration, self.cpus)
         return run_pyload(url, body, concurrency, duration, self.cpus)
 
-    def first_byte(self, url: str, model: str, concurrency: int, duration: float) -> LoadResult:
-        return run_pyload(url, self.body_file(model, True), concurrency, duration, self.cpus)
+    def first_byte(self, url: str, model: str, concurrency: int, duration: float,
+                   dialect: str = "openai") -> LoadResult:
+        return run_pyload(url, self.body_file(model, True, dialect), concurrency, duration, self.cpus)

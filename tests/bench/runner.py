@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 GATEWAY_MODEL = "bench/fake-model"  # the custom endpoint `bench` that setup_store creates
 DIRECT_MODEL = "fake-model"
 CHAT_PATH = "/v1/chat/completions"
+MESSAGES_PATH = "/v1/messages"  # the translated scenario: an Anthropic client in front of an OpenAI upstream
 SECTIONS = {"headless": "headless_load", "startup": "startup", "desktop": "desktop_load", "tray": "tray"}
 
 
@@ -140,8 +141,8 @@ class Bench:
             raise RuntimeError(f"the desktop app fell back to headless:\n{child.tail()}")
         return child, ready
 
-    def url(self, port: int) -> str:
-        return f"http://127.0.0.1:{port}{CHAT_PATH}"
+    def url(self, port: int, dialect: str = "openai") -> str:
+        return f"http://127.0.0.1:{port}{MESSAGES_PATH if dialect == 'anthropic' else CHAT_PATH}"
 
     def _explained(self, error: Exception) -> RuntimeError:
         """A load-run failure, with the gateway's own last words when it was the one that died."""
@@ -152,10 +153,10 @@ class Bench:
         return RuntimeError(str(error))
 
     def throughput(self, label: str, port: int, model: str, stream: bool, concurrency: int,
-                   duration: float | None = None) -> LoadResult:
+                   duration: float | None = None, dialect: str = "openai") -> LoadResult:
         try:
-            result = self.load.throughput(self.url(port), model, stream, concurrency,
-                                          duration or self.args.duration)
+            result = self.load.throughput(self.url(port, dialect), model, stream, concurrency,
+                                          duration or self.args.duration, dialect)
         except RuntimeError as exc:
             raise self._explained(exc) from None
         kind = "stream" if stream else "chat"
@@ -166,19 +167,20 @@ class Bench:
                   flush=True)
         return result
 
-    def first_byte(self, label: str, port: int, model: str, concurrency: int) -> LoadResult:
+    def first_byte(self, label: str, port: int, model: str, concurrency: int, dialect: str = "openai") -> LoadResult:
         try:
-            result = self.load.first_byte(self.url(port), model, concurrency, self.args.ttfb_duration)
+            result = self.load.first_byte(self.url(port, dialect), model, concurrency, self.args.ttfb_duration,
+                                          dialect)
         except RuntimeError as exc:
             raise self._explained(exc) from None
         print(f"  {label:<8} ttfb   c={concurrency:<3} {result.rps:>9,.0f} req/s  first byte p50 "
               f"{result.ttfb_p50_ms:6.2f} ms  p99 {result.ttfb_p99_ms:6.2f} ms  errors {result.errors}", flush=True)
         return result
 
-    def warm(self, port: int, model: str) -> None:
+    def warm(self, port: int, model: str, dialect: str = "openai") -> None:
         try:
-            self.load.throughput(self.url(port), model, False, 16, 1)
-            self.load.throughput(self.url(port), model, True, 16, 1)
+            self.load.throughput(self.url(port, dialect), model, False, 16, 1, dialect)
+            self.load.throughput(self.url(port, dialect), model, True, 16, 1, dialect)
         except RuntimeError as exc:
             raise self._explained(exc) from None
 
@@ -199,6 +201,14 @@ class Bench:
                 runs["ttfb_c1"] = self.first_byte(label, target_port, model, 1)
                 runs["ttfb_c16"] = self.first_byte(label, target_port, model, 16)
                 section[label] = runs
+            # Translated: an Anthropic client (/v1/messages) in front of the same OpenAI-format upstream.
+            self.warm(port, GATEWAY_MODEL, "anthropic")
+            section["translated"] = {
+                "chat_c1": self.throughput("anthropic", port, GATEWAY_MODEL, False, 1, dialect="anthropic"),
+                "chat_c16": self.throughput("anthropic", port, GATEWAY_MODEL, False, 16, dialect="anthropic"),
+                "stream_c16": self.throughput("anthropic", port, GATEWAY_MODEL, True, 16, dialect="anthropic"),
+                "ttfb_c1": self.first_byte("anthropic", port, GATEWAY_MODEL, 1, dialect="anthropic"),
+            }
             section["rss_after_load_mib"] = psutil.Process(child.pid).memory_info().rss / 2**20
         finally:
             child.stop()

@@ -221,6 +221,16 @@ async def test_an_anthropic_client_reaches_an_openai_provider(services, client, 
     assert sent["model"] == "gpt-4.1" and sent["messages"][0] == {"role": "system", "content": "Be brief."}
 
 
+async def test_an_anthropic_client_streams_from_an_openai_provider(services, client, quirky) -> None:
+    await connect(services, "sk-ok")
+    response = await client.post("/v1/messages", json={**ANTHROPIC_ASK, "stream": True})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = [line.removeprefix("event: ") for line in response.text.split("\n") if line.startswith("event: ")]
+    assert events == ["message_start", "content_block_start", "content_block_delta", "content_block_stop",
+                      "message_delta", "message_stop"]
+    assert '"text":"streamed"' in response.text.replace(" ", "")
+
+
 # --- model lists and token counts ----------------------------------------------------------------------
 
 
