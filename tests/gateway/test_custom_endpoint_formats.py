@@ -1,0 +1,37 @@
+"""Custom endpoints of another format than OpenAI's: reached through translation, tested in their own format."""
+
+from __future__ import annotations
+
+from core.gateway.accounts import Node
+from core.gateway.checks import check_connection
+from core.gateway.upstream import UpstreamClients
+from tests.fakes.anthropic_upstream import ANTHROPIC_KEY
+
+CHAT = {"model": "claudish/claude-x", "messages": [{"role": "user", "content": "hi"}]}
+
+
+async def test_an_openai_client_reaches_an_anthropic_compatible_endpoint(services, client,
+                                                                        anthropic_upstream) -> None:
+    services.accounts.create_node("claudish", "Claudish", f"{anthropic_upstream.url}/v1", api_format="anthropic",
+                                  api_key=ANTHROPIC_KEY)
+    await services.reload_gateway_config()
+    response = await client.post("/v1/chat/completions", json=CHAT)
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "Hello from anthropic"
+    sent = anthropic_upstream.requests[-1]
+    assert sent.path == "/v1/messages" and sent.body["model"] == "claude-x"
+    assert sent.headers["x-api-key"] == ANTHROPIC_KEY and sent.headers["anthropic-version"]
+
+
+async def test_the_test_button_of_an_anthropic_endpoint_speaks_anthropic(anthropic_upstream) -> None:
+    # The fake has no model list, so the check sends one token in the endpoint's own format.
+    node = Node(1, "claudish", "Claudish", f"{anthropic_upstream.url}/v1", "anthropic", {}, ANTHROPIC_KEY)
+    clients = UpstreamClients()
+    try:
+        result = await check_connection(node, clients)
+    finally:
+        await clients.aclose()
+    assert result.ok, result.message
+    sent = anthropic_upstream.requests[-1]
+    assert sent.path == "/v1/messages" and sent.body["max_tokens"] == 1
+    assert sent.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "ping"}]}]
