@@ -1,29 +1,25 @@
-"""The `quotagate` command: the desktop app by default, `serve` for the headless gateway."""
+"""The `quotagate` command: the desktop app by default, `serve` for the headless gateway.
+
+The desktop is imported only where it starts (it loads Qt); it imports `core.headless`, never this module,
+so the two do not import each other."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
-from pathlib import Path
-
-from peewee import DatabaseError
 
 from core import __version__, paths, settings
 from core.backup.cli import add_backup_commands, run_backup
+from core.headless import EXIT_FAILED, EXIT_OK, run_headless
 from core.i18n import tr
 from core.quota.cli import add_status_command, run_status
 from core.logs import setup_logging
-from core.services import CoreServices
-from core.store.migrations import SchemaTooNewError
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 EXIT_USAGE = 2
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "run_headless"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,39 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     finally:
         logging_setup.close()
-
-
-def run_headless(folder: Path, host: str = settings.DEFAULT_HOST, port: int | None = None) -> int:
-    """Serve until SIGINT/SIGTERM, then shut down cleanly."""
-    return asyncio.run(_serve_until_signalled(CoreServices(folder, host=host, port=port)))
-
-
-async def _serve_until_signalled(services: CoreServices) -> int:
-    try:
-        state = await services.start()
-    except (SchemaTooNewError, DatabaseError, OSError) as exc:
-        print(tr("quotagate: cannot open the store in {folder}: {error}", folder=services.data_folder, error=exc),
-              file=sys.stderr)
-        return EXIT_FAILED
-    if not state.running:
-        print(tr("quotagate: {error}", error=state.error), file=sys.stderr)
-        await services.stop()
-        return EXIT_FAILED
-    print(tr("Quotagate {version}: gateway on {url} (data in {folder}). Press Ctrl+C to stop.",
-             version=__version__, url=state.url, folder=services.data_folder), flush=True)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # Windows: fall back to plain handlers
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
-    await stop.wait()
-    print(tr("Stopping: finishing requests in flight…"), flush=True)
-    await services.stop()
-    print(tr("Stopped."), flush=True)
-    return EXIT_OK
 
 
 def _port_argument(value: str) -> int:

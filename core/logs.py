@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import queue
 import re
 import sys
@@ -42,7 +43,19 @@ class RedactingFormatter(logging.Formatter):
     """Formats as usual, then redacts: covers messages, arguments and tracebacks alike."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        # A lone surrogate (from a client's "\ud800") would make the file's encoder fail and the line be
+        # lost: it is written escaped instead.
+        return redact(super().format(record)).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every file it opens — the first and each one rotation starts — is owner-only from its first byte
+    (the plain handler creates them with the umask's mode, usually 0644)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, paths.PRIVATE_FILE_MODE)
+        paths.make_private(Path(self.baseFilename))  # an existing file keeps its mode in os.open
+        return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
 class LogSetup:
@@ -69,9 +82,8 @@ def setup_logging(folder: Path, verbose: bool = False) -> LogSetup:
     log_file = log_folder / LOG_FILE_NAME
     formatter = RedactingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
-    file_handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
-    )
+    file_handler = PrivateRotatingFileHandler(log_file, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8",
+                                              errors="backslashreplace")
     paths.make_private(log_file)
     handlers: list[logging.Handler] = [file_handler]
     if verbose:

@@ -46,6 +46,31 @@ class SecretBox:
             raise SecretUnreadable("This secret was encrypted with another master key.") from exc
 
 
+MASK_MARKERS = ("•", "…")  # what masked values contain; sent back unchanged they mean "keep the stored one"
+SEALED = "$sealed"  # a secret inside a JSON value at rest: {"$sealed": "<Fernet token>"}
+
+
+def is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(SEALED), str)
+
+
+def seal_text(box: SecretBox, plaintext: str) -> dict[str, str]:
+    """A secret ready to sit inside a stored JSON value (a proxy URL, a header value)."""
+    return {SEALED: box.encrypt(plaintext).decode("ascii")}
+
+
+def open_sealed(box: SecretBox, value: Any) -> Any:
+    """The plaintext of a `seal_text` value; anything else is returned as it is (stored before sealing).
+    Raises `SecretUnreadable` when it was sealed with another machine's key."""
+    if not is_sealed(value):
+        return value
+    return box.decrypt(value[SEALED].encode("ascii"))
+
+
+def is_masked(value: Any) -> bool:
+    return isinstance(value, str) and any(marker in value for marker in MASK_MARKERS)
+
+
 def mask(secret: str | None, keep: int = 4) -> str:
     """First and last few characters only: enough to recognise a key, never enough to use it."""
     if not secret:

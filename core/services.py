@@ -15,6 +15,7 @@ from core import i18n, running, settings
 from core.events import Event
 from core.i18n import tr
 from core.backup.manager import DEFAULT_KEEP_COUNT, DEFAULT_KEEP_DAYS, DEFAULT_MAX_IMPORT_MB, BackupManager
+from core.configuration import Configuration
 from core.gateway.accounts import AccountStore
 from core.gateway.app import build_app
 from core.gateway.context import GatewayContext
@@ -58,6 +59,7 @@ class CoreServices:
         self.runtime: GatewayRuntime | None = None
         self.backups: BackupManager | None = None
         self.quota: QuotaRuntime | None = None
+        self.configuration: Configuration | None = None  # every configuration change goes through it
         self.store_replaced: Event[Store] = Event()
         self._daily_snapshots: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
@@ -70,15 +72,17 @@ class CoreServices:
         """Open the store and start the gateway. A gateway that cannot listen is reported, not raised."""
         loop = asyncio.get_running_loop()
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
+        box = await loop.run_in_executor(None, SecretBox.for_data_folder, self.data_folder)
+        self.store.use_secrets(box)
+        self.accounts = AccountStore(box)
+        self.configuration = Configuration(lambda: self.store, self.accounts, self.before_config_change,
+                                           self.reload_gateway_config)
+        # Whatever the store holds, the program starts: unusable settings are reported and replaced.
+        await loop.run_in_executor(None, self.configuration.repair)
         # What the gateway, the CLI and the windows say from here on is in the language of the settings.
         i18n.set_language(await loop.run_in_executor(None, self.store.get_setting, settings.KEY_LANGUAGE))
-        box = await loop.run_in_executor(None, SecretBox.for_data_folder, self.data_folder)
-        self.accounts = AccountStore(box)
-        self.backups = BackupManager(
-            self.data_folder, self.store.path, box, self.replace_database,
-            keep_count=settings.positive_number(self.store.get_setting(settings.KEY_BACKUP_KEEP_COUNT), DEFAULT_KEEP_COUNT),
-            keep_days=settings.positive_number(self.store.get_setting(settings.KEY_BACKUP_KEEP_DAYS), DEFAULT_KEEP_DAYS),
-            max_import_mb=settings.positive_number(self.store.get_setting(settings.KEY_BACKUP_MAX_IMPORT_MB), DEFAULT_MAX_IMPORT_MB))
+        self.backups = BackupManager(self.data_folder, self.store.path, box, self.replace_database)
+        await loop.run_in_executor(None, self._apply_backup_settings)
         self._daily_snapshots = asyncio.create_task(self._take_daily_snapshots(), name="quotagate-snapshots")
         config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
         self.runtime = GatewayRuntime(config, self.store)
@@ -86,25 +90,38 @@ class CoreServices:
         self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()),
                                        runtime=self.runtime, accounts=self.accounts,
                                        reload=self.reload_gateway_config, before_change=self.before_config_change,
-                                       backups=self.backups)
+                                       backups=self.backups, configuration=self.configuration,
+                                       allowed_hosts=frozenset(self.store.get_setting(settings.KEY_ALLOWED_HOSTS, [])))
         running.claim(self.data_folder, port)
         if not serve:  # store work only (CLI backup commands): no listener, no quota polling
             return self._set_state(GatewayState(self.host, port, running=False))
         self.quota = await loop.run_in_executor(None, QuotaRuntime, lambda: self.store)
         self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
-        self.quota.start()
+        self.quota.start()  # its interval and thresholds come from the settings, headless too
         return await self._start_gateway(port)
 
     async def reload_gateway_config(self) -> None:
-        """Re-read accounts, endpoints, aliases, keys and settings after a change; swap them in whole."""
+        """Re-read accounts, endpoints, aliases, keys and settings after a change and make every running
+        service use them: the gateway (swapped in whole), the quota glance, backup retention."""
         assert self.store is not None and self.accounts is not None and self.runtime is not None
         loop = asyncio.get_running_loop()
         # Serialised: of two overlapping changes (a window and the API), the later read must win.
         async with self._reload_lock:
             config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
             self.runtime.apply(config)
+            await loop.run_in_executor(None, self._apply_backup_settings)
+            if self._context is not None:
+                self._context.allowed_hosts = frozenset(await loop.run_in_executor(
+                    None, self.store.get_setting, settings.KEY_ALLOWED_HOSTS, []))
             if self.quota is not None:
                 self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
+                self.quota.apply_settings(*await loop.run_in_executor(None, self.quota.read_settings))
+
+    def _apply_backup_settings(self) -> None:
+        assert self.store is not None and self.backups is not None
+        self.backups.keep_count = int(self.store.get_setting(settings.KEY_BACKUP_KEEP_COUNT, DEFAULT_KEEP_COUNT))
+        self.backups.keep_days = self.store.get_setting(settings.KEY_BACKUP_KEEP_DAYS, DEFAULT_KEEP_DAYS)
+        self.backups.max_import_mb = self.store.get_setting(settings.KEY_BACKUP_MAX_IMPORT_MB, DEFAULT_MAX_IMPORT_MB)
 
     async def before_config_change(self, reason: str) -> None:
         """An automatic snapshot (throttled) before the configuration changes, so it can be undone."""
@@ -122,6 +139,9 @@ class CoreServices:
         await loop.run_in_executor(None, self.store.close)
         await loop.run_in_executor(None, replace_database_file, incoming, self.store.path)
         self.store = await loop.run_in_executor(None, Store.open, self.data_folder)
+        assert self.accounts is not None and self.configuration is not None
+        self.store.use_secrets(self.accounts.box)
+        await loop.run_in_executor(None, self.configuration.repair)
         self.runtime.usage.use_writer(self.store.writer)
         self._context.store = self.store
         await self.reload_gateway_config()
@@ -149,8 +169,9 @@ class CoreServices:
         previous = self.gateway_state
         await self._stop_gateway()
         state = await self._start_gateway(port)
-        if state.running:
-            self.store.set_setting(settings.KEY_PORT, port)
+        if state.running and self.configuration is not None:
+            await self.configuration.update_settings({settings.KEY_PORT: state.port}, {settings.KEY_PORT: "port"},
+                                                     reason="changing the port")
         elif previous.running:
             await self._start_gateway(previous.port)
             # Tell the caller why the move failed even though the old port is serving again.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+from typing import Any, Callable
 
 from core.i18n import tr
 
@@ -29,9 +31,25 @@ KEY_BACKUP_KEEP_COUNT = "backup.keep_count"
 KEY_BACKUP_KEEP_DAYS = "backup.keep_days"
 KEY_BACKUP_MAX_IMPORT_MB = "backup.max_import_mb"
 KEY_PRICE_OVERRIDES = "gateway.price_overrides"  # {"provider/model": {"input", "output", "cached_input"}}
+KEY_ALLOWED_HOSTS = "gateway.allowed_hosts"  # extra Host names/Origins the loopback guard accepts
 
 
-class SettingError(ValueError):
+class ConfigError(ValueError):
+    """A configuration change Quotagate refuses; the message says what to fix. `status` is the HTTP status
+    the management API answers with (the windows show the message)."""
+
+    status = 400
+
+
+class NotFound(ConfigError):
+    status = 404
+
+
+class Conflict(ConfigError):
+    status = 409
+
+
+class SettingError(ConfigError):
     """A setting has a value Quotagate cannot use; the message says which and what is allowed."""
 
 
@@ -87,6 +105,146 @@ def is_loopback_host(host: str) -> bool:
 
 def positive_number(value: object, default: float) -> float:
     """A stored number if it is a usable positive one, else the default (a bad setting never stops startup)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         return default
     return value
+
+
+# --- what each stored setting may hold -------------------------------------------------------------
+# One rule per key, used at the door (every change goes through core.configuration) and again when a
+# value is read back from a store (an older version, a restored backup or a hand edit may hold anything).
+
+Rule = Callable[[Any, str], Any]  # (value, field name shown to the user) -> the value to store
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def number_in(low: float, high: float) -> Rule:
+    def rule(value: Any, field: str) -> float | int:
+        if not _is_number(value) or not low <= value <= high:
+            raise SettingError(tr("{field} must be a number from {low:g} to {high:g}.", field=field, low=low,
+                                  high=high))
+        return value
+    return rule
+
+
+def whole_in(low: int, high: int) -> Rule:
+    def rule(value: Any, field: str) -> int:
+        if not _is_number(value) or int(value) != value or not low <= value <= high:
+            raise SettingError(tr("{field} must be a whole number from {low} to {high}.", field=field, low=low,
+                                  high=high))
+        return int(value)
+    return rule
+
+
+def flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise SettingError(tr("{field} must be true or false.", field=field))
+    return value
+
+
+def one_of(*choices: str) -> Rule:
+    def rule(value: Any, field: str) -> str:
+        if value not in choices:
+            raise SettingError(tr("{field} must be one of {choices}.", field=field, choices=", ".join(choices)))
+        return value
+    return rule
+
+
+def text_list(max_items: int, max_length: int = 200) -> Rule:
+    def rule(value: Any, field: str) -> list[str]:
+        if not isinstance(value, list) or len(value) > max_items or not all(
+                isinstance(v, str) and 0 < len(v) <= max_length for v in value):
+            raise SettingError(tr("{field} must be a list of at most {count} names.", field=field, count=max_items))
+        return value
+    return rule
+
+
+def thresholds(value: Any, field: str) -> list[float]:
+    """Remaining-% thresholds for notifications: 1 to 10 numbers between 0 and 100, highest first."""
+    if not isinstance(value, list) or not 0 < len(value) <= 10 or not all(
+            _is_number(v) and 0 < v < 100 for v in value):
+        raise SettingError(tr("{field} must be 1 to 10 percentages between 0 and 100, e.g. 50, 20.", field=field))
+    return sorted({float(v) for v in value}, reverse=True)
+
+
+def price_overrides(value: Any, field: str) -> dict[str, Any]:
+    from core.providers import catalog  # the catalogue is data; imported late to keep this module a leaf
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > 1000:
+        raise SettingError(tr("{field} must be an object such as {example}.", field=field,
+                              example='{"openai/gpt-4.1": {"input": 2.0, "output": 8.0}}'))
+    for key, fields in value.items():
+        try:
+            catalog.validate_price_override(key, fields)
+        except ValueError as exc:
+            raise SettingError(tr("{field}: {error}", field=field, error=exc)) from None
+    return value
+
+
+def allowed_hosts(value: Any, field: str) -> list[str]:
+    """Host names (`gateway.example.com`, `host:port`) or origins (`https://tool.example`) the loopback guard
+    accepts besides this machine's own, for users who put another server in front of the gateway."""
+    rule = text_list(50, 253)
+    names = rule(value, field)
+    for name in names:
+        if any(ch.isspace() or ch in "/\\@?#" for ch in name.partition("://")[2] or name):
+            raise SettingError(tr("{field}: {name} is not a host name or an origin such as https://tool.example.",
+                                  field=field, name=repr(name[:60])))
+    return [name.strip().lower().rstrip("/") for name in names]
+
+
+def proxies(value: Any, field: str) -> dict[str, Any]:
+    """`{"global": url|None, "providers": {id: url}}`, every URL by the one proxy rule."""
+    from core.net.proxies import proxy_url
+
+    if not isinstance(value, dict) or set(value) - {"global", "providers"}:
+        raise SettingError(tr("{field} must be an object with `global` and `providers`.", field=field))
+    providers = value.get("providers") or {}
+    if not isinstance(providers, dict) or len(providers) > 200:
+        raise SettingError(tr("{field} must be an object with `global` and `providers`.", field=field))
+    global_url = value.get("global")
+    return {"global": proxy_url(global_url, f"{field}.global") if global_url else None,
+            "providers": {key: proxy_url(url, f"{field}.providers.{key}") for key, url in providers.items()}}
+
+
+RULES: dict[str, Rule] = {
+    KEY_PORT: whole_in(1, 65535),
+    KEY_START_AT_LOGIN: flag,
+    KEY_PROXY: proxies,
+    KEY_REQUIRE_API_KEY: flag,
+    KEY_MAX_BODY_MB: number_in(0.001, 1024),
+    KEY_UPSTREAM_TIMEOUT: number_in(1, 3600),
+    KEY_REQUIRE_LOGIN: flag,
+    KEY_QUOTA_INTERVAL: number_in(30, 86400),
+    KEY_QUOTA_THRESHOLDS: thresholds,
+    KEY_QUOTA_HIDDEN: text_list(500),
+    KEY_HIDE_PERSONAL: flag,
+    KEY_LANGUAGE: one_of("auto", "en", "zh"),
+    KEY_BACKUP_KEEP_COUNT: whole_in(1, 1000),
+    KEY_BACKUP_KEEP_DAYS: number_in(1, 3650),
+    KEY_BACKUP_MAX_IMPORT_MB: number_in(1, 65536),
+    KEY_PRICE_OVERRIDES: price_overrides,
+    KEY_ALLOWED_HOSTS: allowed_hosts,
+}
+
+
+def checked(key: str, value: Any, field: str | None = None) -> Any:
+    """`value` as it should be stored under `key`, or a `SettingError` naming `field` (default: the key).
+    None always means "unset" (the default applies)."""
+    rule = RULES.get(key)
+    if value is None or rule is None:
+        return value
+    return rule(value, field or key)
+
+
+def usable(key: str, value: Any) -> bool:
+    try:
+        checked(key, value)
+    except SettingError:
+        return False
+    return True

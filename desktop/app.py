@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from core import __version__, autostart, i18n, settings
 from core.i18n import tr
-from core.cli import EXIT_FAILED, EXIT_OK, run_headless
+from core.headless import EXIT_FAILED, EXIT_OK, run_headless
 from core.services import CoreServices, GatewayState
 from core.store.migrations import SchemaTooNewError
 from desktop.bridge import CoreBridge
@@ -34,7 +34,7 @@ from desktop.pages.quota_settings import QuotaSettingsPage
 from desktop.quota_glance import QuotaGlance
 from desktop.single_instance import SingleInstance
 from desktop.tray import TrayController
-from desktop.widgets.tasks import off_loop
+from desktop.widgets.tasks import PageTasks, off_loop
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class DesktopApp(QObject):
         self.general_page: GeneralPage | None = None
         self._qt_translator: QTranslator | None = None
         self._quit = asyncio.Event()
+        self.tasks = PageTasks("Desktop app")
 
     async def start(self) -> GatewayState:
         state = await self.services.start()
@@ -77,7 +78,7 @@ class DesktopApp(QObject):
         self.general_page = GeneralPage(state, self.services.data_folder, self.services.change_port,
                                         self._save_start_at_login)
         self.bridge.gateway_state_changed.connect(self.general_page.show_gateway_state)
-        self.quota_settings_page = QuotaSettingsPage(lambda: self.services.store, self.quota_glance.snapshots())
+        self.quota_settings_page = QuotaSettingsPage(self.services, self.quota_glance.snapshots())
         self.quota_settings_page.changed.connect(lambda: asyncio.ensure_future(self.quota_glance.apply_settings()))
         self.history_page = QuotaHistoryPage(self.quota_glance.snapshots())
         self.quota_glance.snapshots_changed.connect(self.history_page.show_accounts)
@@ -176,8 +177,9 @@ class DesktopApp(QObject):
 
     def _save_start_at_login(self, enabled: bool) -> None:
         autostart.set_enabled(enabled)
-        if self.services.store is not None:
-            self.services.store.set_setting(settings.KEY_START_AT_LOGIN, enabled)
+        if self.services.configuration is not None:
+            self.tasks.start(self.services.configuration.update_settings(
+                {settings.KEY_START_AT_LOGIN: enabled}, reason="changing start at login"))
 
 
 def configure_application(app: QApplication) -> QApplication:

@@ -48,18 +48,15 @@ class QuotaGlance(QObject):
         return self.services.quota.snapshots() if self.services.quota else []
 
     async def apply_settings(self) -> None:
-        """Read what to show, thresholds and privacy from the store, and show the result."""
+        """Read what to show, thresholds and privacy from the store, and show the result. (The quota
+        runtime's own interval and thresholds follow the settings in the core, with or without a desktop.)"""
         store = self.services.store
-        hidden, thresholds, hide_personal, interval = await off_loop(lambda: (
+        hidden, thresholds, hide_personal = await off_loop(lambda: (
             store.get_setting(settings.KEY_QUOTA_HIDDEN, []), store.get_setting(settings.KEY_QUOTA_THRESHOLDS),
-            store.get_setting(settings.KEY_HIDE_PERSONAL, False), store.get_setting(settings.KEY_QUOTA_INTERVAL)))
+            store.get_setting(settings.KEY_HIDE_PERSONAL, False)))
         self.hidden = hidden if isinstance(hidden, list) else []
         self.thresholds = thresholds_from(thresholds)
         self.hide_personal = bool(hide_personal)
-        if self.services.quota is not None:
-            self.services.quota.set_thresholds(self.thresholds)
-            if interval:
-                self.services.quota.set_interval(settings.positive_number(interval, self.services.quota.interval))
         self._render()
 
     def refresh_now(self) -> asyncio.Task[list[QuotaSnapshot]] | None:

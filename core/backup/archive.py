@@ -17,6 +17,7 @@ from typing import Any
 
 from core.i18n import tr
 from core import __version__, paths
+from core.secrets import is_sealed
 from core.backup.database import COUNTED_TABLES, SEAL_SETTING
 from core.backup.errors import BackupError
 
@@ -93,8 +94,9 @@ def _readable(snapshot: Path) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        settings = {row["key"]: _json(row["value"]) for row in conn.execute("SELECT key, value FROM setting")
-                    if not row["key"].startswith(_PRIVATE_SETTINGS)}
+        settings = {row["key"]: value for row in conn.execute("SELECT key, value FROM setting")
+                    if not row["key"].startswith(_PRIVATE_SETTINGS)
+                    and not is_sealed(value := _json(row["value"]))}  # sealed: a secret (proxy sign-ins)
         combos = [{"name": r["name"], "strategy": r["strategy"], "targets": _json(r["targets"])}
                   for r in conn.execute("SELECT name, strategy, targets FROM combo ORDER BY name")]
         accounts = [{"provider": r["provider"], "name": r["name"], "priority": r["priority"],

@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from core.i18n import tr
 from core import paths
 from core.backup.errors import BackupError
-from core.secrets import SecretBox, SecretUnreadable, derive_key
+from core.secrets import SEALED, SecretBox, SecretUnreadable, derive_key, is_sealed
 from core.store import migrations
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -23,6 +23,9 @@ COUNTED_TABLES = {"accounts": "provider_account", "endpoints": "provider_node", 
                   "keys": "api_key", "aliases": "model_alias", "usage": "usage_row"}
 SEAL_SETTING = "backup.secret_seal"
 _SECRET_TABLES = ("provider_account", "provider_node")
+# JSON columns that hold secrets sealed inline ({"$sealed": token}): proxy sign-ins and header values.
+_SEALED_JSON_COLUMNS = (("setting", "key", "value"), ("provider_account", "id", "options"),
+                        ("provider_node", "id", "headers"))
 _SEAL_CHECK = b"quotagate-backup"
 
 
@@ -108,6 +111,7 @@ def seal_for_transfer(path: Path, machine: SecretBox, passphrase: str | None) ->
                         continue  # already unreadable here: carried as it is
                     conn.execute(f"UPDATE {table} SET secret = ? WHERE id = ?",
                                  (transfer.encrypt(plaintext.encode()), row_id))
+            _reseal_json(conn, machine.decrypt, lambda text: transfer.encrypt(text.encode()))
             seal = {"kind": "passphrase", "salt": base64.b64encode(salt).decode(),
                     "check": transfer.encrypt(_SEAL_CHECK).decode()}
         else:
@@ -152,6 +156,9 @@ def unseal_after_transfer(path: Path, machine: SecretBox, passphrase: str | None
                         unreadable += 1
                         continue
                     conn.execute(f"UPDATE {table} SET secret = ? WHERE id = ?", (machine.encrypt(plaintext), row_id))
+            if transfer is not None:
+                unreadable += _reseal_json(conn, lambda token: transfer.decrypt(bytes(token)).decode(),
+                                           machine.encrypt)
         else:
             for table in _SECRET_TABLES:
                 for (secret,) in conn.execute(f"SELECT secret FROM {table} WHERE secret IS NOT NULL"):
@@ -161,4 +168,33 @@ def unseal_after_transfer(path: Path, machine: SecretBox, passphrase: str | None
                         unreadable += 1
         conn.execute("DELETE FROM setting WHERE key = ?", (SEAL_SETTING,))
         conn.commit()
+    return unreadable
+
+
+def _reseal_json(conn: sqlite3.Connection, open_token, seal_text) -> int:  # type: ignore[no-untyped-def]
+    """Re-encrypt every inline-sealed secret of `_SEALED_JSON_COLUMNS` (open with one key, seal with the
+    other). Returns how many could not be opened; those are left as they are."""
+    unreadable = 0
+
+    def reseal(value):  # type: ignore[no-untyped-def]
+        nonlocal unreadable
+        if is_sealed(value):
+            try:
+                return {SEALED: seal_text(open_token(value[SEALED].encode("ascii"))).decode("ascii")}
+            except (SecretUnreadable, InvalidToken, ValueError):
+                unreadable += 1
+                return value
+        if isinstance(value, dict):
+            return {k: reseal(v) for k, v in value.items()}
+        return value
+
+    for table, key, column in _SEALED_JSON_COLUMNS:
+        for row_key, text in list(conn.execute(f"SELECT {key}, {column} FROM {table}")):
+            if not isinstance(text, str) or SEALED not in text:
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError:
+                continue
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (json.dumps(reseal(value)), row_key))
     return unreadable

@@ -12,17 +12,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.i18n import tr
+from core.net.proxies import proxy_url
 from core.providers import catalog
-from core.secrets import SecretBox, SecretUnreadable, mask, mask_url_credentials
+from core.secrets import SecretBox, SecretUnreadable, is_sealed, mask, mask_url_credentials, open_sealed, seal_text
+from core import settings
+from core.settings import ConfigError
 from core.store.models import ModelAlias, ProviderAccount, ProviderNode
 
 log = logging.getLogger(__name__)
 
 API_FORMATS = ("openai", "anthropic")
 _PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+_RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "content-type"}
+MAX_NAME = 200
+MAX_SECRET = 4096
+MAX_URL = 2000
+MAX_HEADERS = 50
+MAX_PRIORITY = 1_000_000_000
 
 
-class AccountError(ValueError):
+class AccountError(ConfigError):
     """Input the store refuses; the message says what to fix."""
 
 
@@ -76,8 +86,9 @@ class AccountStore:
         now = time.time()
         row = ProviderAccount.create(
             provider=_required_text(provider, "provider"), name=_required_text(name, "name"),
-            secret=self._seal(api_key), priority=_integer(priority, "priority"), active=bool(active),
-            default_model=default_model or None, options=json.dumps(options or {}),
+            secret=self._seal(api_key), priority=_integer(priority, "priority"), active=_flag(active, "isActive"),
+            default_model=_optional_text(default_model, "defaultModel"),
+            options=json.dumps(self._sealed_options(_options(options or {}))),
             created_at=now, updated_at=now,
         )
         return self._account(row)
@@ -93,12 +104,12 @@ class AccountStore:
         if "priority" in changes:
             row.priority = _integer(changes["priority"], "priority")
         if "active" in changes:
-            row.active = bool(changes["active"])
+            row.active = _flag(changes["active"], "isActive")
         if "default_model" in changes:
-            row.default_model = changes["default_model"] or None
+            row.default_model = _optional_text(changes["default_model"], "defaultModel")
         if "options" in changes:
-            merged = {**json.loads(row.options or "{}"), **(changes["options"] or {})}
-            row.options = json.dumps({k: v for k, v in merged.items() if v is not None})
+            merged = {**_json_object(row.options), **_options(changes["options"] or {})}
+            row.options = json.dumps(self._sealed_options({k: v for k, v in merged.items() if v is not None}))
         row.updated_at = time.time()
         row.save()
         return self._account(row)
@@ -124,7 +135,7 @@ class AccountStore:
                                     prefix=_node_prefix(prefix)))
         row = ProviderNode.create(
             prefix=_node_prefix(prefix), name=_required_text(name, "name"), base_url=_base_url(base_url),
-            api_format=_api_format(api_format), headers=json.dumps(_headers(headers)),
+            api_format=_api_format(api_format), headers=json.dumps(self._sealed_headers(_headers(headers))),
             secret=self._seal(api_key), created_at=now, updated_at=now,
         )
         return self._node(row)
@@ -142,7 +153,7 @@ class AccountStore:
         if "api_format" in changes:
             row.api_format = _api_format(changes["api_format"])
         if "headers" in changes:
-            row.headers = json.dumps(_headers(changes["headers"]))
+            row.headers = json.dumps(self._sealed_headers(_headers(changes["headers"])))
         if "api_key" in changes and changes["api_key"] is not None:
             row.secret = self._seal(changes["api_key"])
         row.updated_at = time.time()
@@ -167,12 +178,53 @@ class AccountStore:
         return {row.alias: row.target for row in ModelAlias.select().order_by(ModelAlias.alias)}
 
     # -- secrets --------------------------------------------------------------------------------------
+    def seal_plaintext(self) -> int:
+        """Seal proxy sign-ins and header values stored in plaintext by earlier versions (run once at start,
+        in the caller's transaction). Returns how many rows changed."""
+        changed = 0
+        for account_row in ProviderAccount.select():
+            options = _json_object(account_row.options)
+            if isinstance(options.get("proxy"), str):
+                account_row.options = json.dumps(self._sealed_options(options))
+                account_row.save()
+                changed += 1
+        for node_row in ProviderNode.select():
+            headers = _json_object(node_row.headers)
+            if any(isinstance(v, str) for v in headers.values()):
+                node_row.headers = json.dumps(self._sealed_headers(headers))
+                node_row.save()
+                changed += 1
+        return changed
+
     def _seal(self, secret: str | None) -> bytes | None:
         if secret is None or secret == "":
             return None
         if not isinstance(secret, str):
-            raise AccountError(tr("apiKey must be a string"))
-        return self.box.encrypt(secret.strip())
+            raise AccountError(tr("`apiKey` must be a string"))
+        secret = secret.strip()
+        if len(secret) > MAX_SECRET or any(ch.isspace() for ch in secret):
+            raise AccountError(tr("`apiKey` must be one line of at most {count} characters without spaces",
+                                  count=MAX_SECRET))
+        return self.box.encrypt(secret)
+
+    def _sealed_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        proxy = options.get("proxy")
+        return {**options, "proxy": seal_text(self.box, proxy)} if isinstance(proxy, str) else options
+
+    def _sealed_headers(self, headers: dict[str, Any]) -> dict[str, Any]:
+        return {name: seal_text(self.box, value) if isinstance(value, str) else value
+                for name, value in headers.items()}
+
+    def _opened(self, value: dict[str, Any], names: Any) -> tuple[dict[str, Any], bool]:
+        """`value` with its sealed entries (those in `names`) opened; True when one could not be."""
+        opened, unreadable = dict(value), False
+        for name in names:
+            try:
+                opened[name] = open_sealed(self.box, value[name])
+            except SecretUnreadable:
+                opened.pop(name)
+                unreadable = True
+        return opened, unreadable
 
     def _open(self, sealed: bytes | None) -> tuple[str | None, bool]:
         if sealed is None:
@@ -184,59 +236,104 @@ class AccountStore:
 
     def _account(self, row: ProviderAccount) -> Account:
         key, unreadable = self._open(row.secret)
-        try:
-            options = json.loads(row.options or "{}")
-        except ValueError:
-            options = {}
+        # A proxy sealed on another machine cannot be opened: the account is not used until it is re-entered
+        # (sending its traffic without the proxy could reveal what the proxy was there to hide).
+        stored = _json_object(row.options)
+        options, lost_proxy = self._opened(stored, ["proxy"] if "proxy" in stored else [])
         return Account(row.id, row.provider, row.name, key, row.priority, bool(row.active),
-                       row.default_model, options if isinstance(options, dict) else {}, unreadable)
+                       row.default_model, options, unreadable or lost_proxy)
 
     def _node(self, row: ProviderNode) -> Node:
         key, unreadable = self._open(row.secret)
-        try:
-            headers = json.loads(row.headers or "{}")
-        except ValueError:
-            headers = {}
-        return Node(row.id, row.prefix, row.name, row.base_url, row.api_format, headers, key, unreadable)
+        stored = _json_object(row.headers)
+        headers, lost_header = self._opened(stored, list(stored))
+        return Node(row.id, row.prefix, row.name, row.base_url, row.api_format, headers, key,
+                    unreadable or lost_header)
 
 
-def _required_text(value: Any, what: str) -> str:
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _required_text(value: Any, what: str, max_length: int = MAX_NAME) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise AccountError(tr("{field} must be a non-empty string", field=what))
+        raise AccountError(tr("`{field}` must be a non-empty string", field=what))
+    if len(value.strip()) > max_length:
+        raise AccountError(tr("`{field}` is longer than {count} characters", field=what, count=max_length))
     return value.strip()
 
 
+def _optional_text(value: Any, what: str) -> str | None:
+    return None if value is None or (isinstance(value, str) and not value.strip()) \
+        else _required_text(value, what, 400)
+
+
+def _flag(value: Any, what: str) -> bool:
+    return settings.flag(value, f"`{what}`")
+
+
 def _integer(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        raise AccountError(tr("{field} must be a whole number", field=what))
-    return int(value)
+    return settings.whole_in(-MAX_PRIORITY, MAX_PRIORITY)(value, f"`{what}`")
+
+
+def _options(value: Any) -> dict[str, Any]:
+    """An account's options; its `proxy` (None removes it) by the one proxy rule."""
+    if not isinstance(value, dict) or len(value) > 20:
+        raise AccountError(tr("`options` must be an object"))
+    options = dict(value)
+    if "proxy" not in options:
+        return options
+    if options["proxy"] in ("", None):
+        options["proxy"] = None
+    elif not is_sealed(options["proxy"]):
+        options["proxy"] = proxy_url(options["proxy"], "proxy")
+    return options
 
 
 def _node_prefix(value: Any) -> str:
     prefix = _required_text(value, "prefix").lower()
     if not _PREFIX_PATTERN.match(prefix):
-        raise AccountError(tr("prefix may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)"))
+        raise AccountError(tr("`prefix` may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)"))
     if catalog.get_provider(prefix) is not None:
         raise AccountError(tr("“{prefix}” is the name of a built-in provider; choose another prefix", prefix=prefix))
     return prefix
 
 
 def _base_url(value: Any) -> str:
-    url = _required_text(value, "baseUrl").rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise AccountError(tr("baseUrl must start with http:// or https://"))
+    url = _required_text(value, "baseUrl", MAX_URL).rstrip("/")
+    if not url.lower().startswith(("http://", "https://")) or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise AccountError(tr("`baseUrl` must start with http:// or https://"))
     return url
 
 
 def _api_format(value: Any) -> str:
     if value not in API_FORMATS:
-        raise AccountError(tr("apiType must be one of {formats}", formats=", ".join(API_FORMATS)))
+        raise AccountError(tr("`apiType` must be one of {formats}", formats=", ".join(API_FORMATS)))
     return value
 
 
 def _headers(value: Any) -> dict[str, str]:
+    """Extra headers a custom endpoint sends: names a header can have, values on one line."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise AccountError(tr("headers must be an object of string values"))
-    return value
+    if not isinstance(value, dict) or len(value) > MAX_HEADERS or \
+            not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise AccountError(tr("`headers` must be an object of string values"))
+    headers: dict[str, str] = {}
+    for name, content in value.items():
+        name, content = name.strip(), content.strip()
+        if not _HEADER_NAME.match(name):
+            raise AccountError(tr("`headers`: “{name}” is not a valid header name", name=name[:60]))
+        if name.lower() in _RESERVED_HEADERS:
+            raise AccountError(tr("`headers`: “{name}” is set by the gateway and cannot be overridden", name=name))
+        if name.lower() in (h.lower() for h in headers):
+            raise AccountError(tr("`headers`: “{name}” is listed twice", name=name))
+        if len(content) > MAX_SECRET or any(ord(ch) < 32 or ord(ch) == 127 for ch in content):
+            raise AccountError(tr("`headers`: the value of “{name}” must be one line of at most {count} characters",
+                                  name=name, count=MAX_SECRET))
+        headers[name] = content
+    return headers

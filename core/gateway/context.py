@@ -10,6 +10,7 @@ from typing import Awaitable, Callable
 import psutil
 
 from core.backup.manager import BackupManager
+from core.configuration import Configuration
 from core.gateway.accounts import AccountStore
 from core.gateway.management.auth import ManagementAuth
 from core.gateway.runtime import GatewayRuntime
@@ -27,6 +28,8 @@ class GatewayContext:
     reload: Callable[[], Awaitable[None]] | None = None  # re-read the store into the running gateway
     before_change: Callable[[str], Awaitable[None]] | None = None  # e.g. a throttled backup snapshot
     backups: BackupManager | None = None
+    configuration: Configuration | None = None  # the one way the configuration changes
+    allowed_hosts: frozenset[str] = frozenset()  # gateway.allowed_hosts, kept current by every reload
     auth: ManagementAuth = field(default_factory=ManagementAuth)  # outlives app rebuilds (port changes)
     started_monotonic: float = field(default_factory=time.monotonic)
     process: psutil.Process = field(default_factory=psutil.Process)

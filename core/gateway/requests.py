@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from core.gateway import json_input
 from core.gateway.client_keys import hash_key, presented_key
 from core.gateway.errors import GatewayError
 
@@ -29,10 +29,9 @@ async def read_json_object(request: Request, limit_bytes: int) -> tuple[dict[str
     if not raw.strip():
         raise GatewayError(400, "The request body is empty; send a JSON object.", "invalid_json")
     try:
-        payload = json.loads(raw)
-    except ValueError as exc:
-        detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "msg") else str(exc)
-        raise GatewayError(400, f"The request body is not valid JSON: {detail}.", "invalid_json") from None
+        payload = json_input.loads(raw)
+    except ValueError as exc:  # not JSON, not UTF-8, a lone surrogate, nested too deeply
+        raise GatewayError(400, f"The request body is not valid JSON: {exc}.", "invalid_json") from None
     if not isinstance(payload, dict):
         raise GatewayError(400, f"The request body must be a JSON object, not {type(payload).__name__}.",
                            "invalid_request")
@@ -41,11 +40,13 @@ async def read_json_object(request: Request, limit_bytes: int) -> tuple[dict[str
 
 def client_key_id(request: Request, key_hashes: dict[str, int], required: bool) -> int | None:
     """The id of the client's API key; 401 when keys are required and none valid was sent."""
-    key = presented_key(request.headers.get("authorization"), request.headers.get("x-api-key"))
+    key = presented_key(request.headers.get("authorization"),
+                        request.headers.get("x-api-key") or request.headers.get("x-goog-api-key")
+                        or (request.query_params.get("key") if request.url.path.startswith("/v1beta") else None))
     key_id = key_hashes.get(hash_key(key)) if key else None
     if required and key_id is None:
         reason = "Invalid or revoked API key" if key else "Missing API key"
-        raise GatewayError(401, f"{reason}. Send `Authorization: Bearer <key>` (or `x-api-key`); create keys "
+        raise GatewayError(401, f"{reason}. Send `Authorization: Bearer <key>` (or `x-api-key`, or `x-goog-api-key` for Gemini clients); create keys "
                                 f"in Quotagate's API keys window or with POST /api/keys.", "invalid_api_key")
     return key_id
 

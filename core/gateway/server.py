@@ -2,6 +2,12 @@
 
 We bind the listening socket ourselves so that "port taken" is an exception we can explain (uvicorn would
 call `sys.exit`), and we leave signal handling to the program that owns the loop (Qt or the CLI).
+
+No peer can exhaust the gateway (`ServerLimits`, enforced by `LimitedHttpProtocol`): the request line and
+headers must arrive within a deadline and stay under a size and count (431 otherwise), a body that stops
+arriving ends the request (408), and past a cap on open connections the longest-idle one makes room for the
+new one (a slowloris crowd cannot lock out a real client); the soft open-file limit is raised at start.
+Each kind of refusal is logged at most once per interval, never once per socket.
 """
 
 from __future__ import annotations
@@ -9,12 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import json
 import logging
 import os
 import socket
+import time
+from dataclasses import dataclass
 from typing import Any, Iterator
 
+import httptools
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from core.i18n import tr
 
@@ -35,6 +46,225 @@ class PortInUseError(OSError):
 
     def __str__(self) -> str:
         return self.strerror or super().__str__()
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    header_timeout: float = 10.0  # request line + headers, from the first byte (or the connection) on
+    body_timeout: float = 60.0  # the longest pause between two pieces of a request body
+    max_header_bytes: int = 64 * 1024  # request line + every header name and value
+    max_headers: int = 100
+    max_connections: int | None = None  # None: from the open-file limit (see `connection_cap`)
+    log_interval: float = 60.0  # one log line per kind of refusal per interval
+
+
+def raise_open_file_limit(wanted: int = 65536) -> int:
+    """Raise the soft RLIMIT_NOFILE towards the hard one (1,024 is common and far too few for a gateway
+    that holds a client and an upstream socket per request). Returns the soft limit in force."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 8192
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            log.warning("Could not raise the open-file limit from %d to %d: %s", soft, target, exc)
+    return soft if soft != resource.RLIM_INFINITY else wanted
+
+
+def connection_cap(file_limit: int) -> int:
+    """Client connections to keep open at most: half the files left after a reserve (each request may
+    also hold an upstream socket), at least 32."""
+    return max(32, (file_limit - 256) // 2)
+
+
+class _OncePerInterval:
+    """A log line per kind of event per interval, with how many happened since the last one."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._count: dict[str, int] = {}
+
+    def warning(self, kind: str, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        self._count[kind] = self._count.get(kind, 0) + 1
+        if now - self._last.get(kind, -self.interval) >= self.interval:
+            count, self._count[kind] = self._count[kind], 0
+            self._last[kind] = now
+            log.warning(message + " (%d time(s) in the last %.0f s)", *args, count, self.interval)
+
+
+def _error_bytes(status: int, reason: str, message: str, code: str) -> bytes:
+    """A complete HTTP/1.1 answer with an OpenAI-shaped JSON error, closing the connection."""
+    body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": code,
+                                 "param": None}}).encode()
+    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+            f"connection: close\r\n\r\n").encode("ascii") + body
+
+
+class LimitedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the limits of `ServerLimits` (set per server by `limited_protocol`)."""
+
+    limits = ServerLimits()
+    cap = 1024
+    once = _OncePerInterval(60.0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._header_bytes = 0
+        self._header_count = 0
+        self._answered = False  # we wrote our own error answer: ignore what else arrives
+        self._reading_headers = False
+        self._idle_since = time.monotonic()
+
+    # -- connections ----------------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.cap and not self._make_room():
+            self.once.warning("cap", "Gateway at its cap of %d open connections: refusing new ones", self.cap)
+            transport.abort()
+            return
+        self._arm(self.limits.header_timeout, self._headers_too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _make_room(self) -> bool:
+        """Close the connection idle longest (no request in progress) so that this one can be served."""
+        idle = [c for c in self.connections if c is not self and isinstance(c, LimitedHttpProtocol) and c._idle()]
+        if not idle:
+            return False
+        victim = min(idle, key=lambda c: c._idle_since)
+        self.once.warning("cap", "Gateway at its cap of %d open connections: closing the longest idle ones",
+                          self.cap)
+        victim.transport.abort()
+        return True
+
+    def _idle(self) -> bool:
+        return (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing()
+
+    # -- reading ----------------------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        if self._answered:
+            return
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._answer(400, "Bad Request", "Protocol upgrades (WebSocket) are not served here.", "bad_request")
+        except httptools.HttpParserError:
+            if not self._answered:
+                self.once.warning("malformed", "Refused malformed HTTP requests")
+                self._answer(400, "Bad Request", "The request is not valid HTTP/1.1.", "bad_request")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading_headers = True
+        self._header_bytes = self._header_count = 0
+        self._idle_since = time.monotonic()
+        if self._deadline is None:
+            self._arm(self.limits.header_timeout, self._headers_too_slow)
+
+    def on_url(self, url: bytes) -> None:
+        self._count_header_bytes(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._count_header_bytes(len(name) + len(value))
+        if self._header_count > self.limits.max_headers:
+            self._too_large(f"more than {self.limits.max_headers} headers")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._reading_headers = False
+        self._disarm()
+        super().on_headers_complete()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm(self.limits.body_timeout, self._body_too_slow)
+
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self._arm(self.limits.body_timeout, self._body_too_slow)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        self._idle_since = time.monotonic()
+        super().on_response_complete()
+
+    def send_400_response(self, msg: str) -> None:  # uvicorn's own refusals, in our shape
+        self._answer(400, "Bad Request", msg, "bad_request")
+
+    # -- limits -----------------------------------------------------------------------------------------
+    def _count_header_bytes(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.limits.max_header_bytes:
+            self._too_large(f"more than {self.limits.max_header_bytes // 1024} KiB of request line and headers")
+
+    def _too_large(self, what: str) -> None:
+        self.once.warning("431", "Refused requests with %s", what)
+        self._answer(431, "Request Header Fields Too Large", f"The request has {what}; send less.",
+                     "headers_too_large")
+        raise httptools.HttpParserError("headers too large")  # stops the parser; data_received ignores it
+
+    def _headers_too_slow(self) -> None:
+        self._deadline = None
+        if not self._reading_headers:  # connected and never began a request: just close
+            self.once.warning("idle", "Closed connections that sent no request within %.0f s",
+                              self.limits.header_timeout)
+            self.transport.close()
+            return
+        self.once.warning("slow", "Closed connections whose headers took longer than %.0f s",
+                          self.limits.header_timeout)
+        self._answer(408, "Request Timeout", f"The request headers did not arrive within "
+                                             f"{self.limits.header_timeout:.0f} s.", "request_timeout")
+
+    def _body_too_slow(self) -> None:
+        self._deadline = None
+        if self.flow.read_paused:  # we stopped reading, not the client: wait on
+            self._arm(self.limits.body_timeout, self._body_too_slow)
+            return
+        self.once.warning("body", "Ended requests whose body stalled for %.0f s", self.limits.body_timeout)
+        if self.cycle is not None:
+            self.cycle.disconnected = True  # the app sees the client gone
+            self.cycle.message_event.set()
+            if not self.cycle.response_started:
+                self._answer(408, "Request Timeout", f"The request body stalled for more than "
+                                                     f"{self.limits.body_timeout:.0f} s.", "request_timeout")
+                return
+        self.transport.close()
+
+    def _answer(self, status: int, reason: str, message: str, code: str) -> None:
+        self._answered = True
+        self._disarm()
+        if not self.transport.is_closing():
+            self.transport.write(_error_bytes(status, reason, message, code))
+            self.transport.close()
+
+    def _arm(self, seconds: float, callback: Any) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, callback)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+
+def limited_protocol(limits: ServerLimits, cap: int) -> type[LimitedHttpProtocol]:
+    """A protocol class carrying this server's limits (uvicorn instantiates the class it is given)."""
+    return type("GatewayHttpProtocol", (LimitedHttpProtocol,),
+                {"limits": limits, "cap": cap, "once": _OncePerInterval(limits.log_interval)})
 
 
 class _LoopOwnedServer(uvicorn.Server):
@@ -71,11 +301,13 @@ def bind_socket(host: str, port: int) -> socket.socket:
 class GatewayServer:
     """One listening gateway. `start()` returns once it accepts connections; `stop()` drains and frees it."""
 
-    def __init__(self, app: Any, host: str, port: int, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> None:
+    def __init__(self, app: Any, host: str, port: int, grace_seconds: float = DEFAULT_GRACE_SECONDS,
+                 limits: ServerLimits | None = None) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.grace_seconds = grace_seconds
+        self.limits = limits or ServerLimits()
         self._server: _LoopOwnedServer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -84,10 +316,12 @@ class GatewayServer:
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
+        cap = self.limits.max_connections or connection_cap(raise_open_file_limit())
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]  # the real one when 0 asked for any free port
         config = uvicorn.Config(
             self.app,
+            http=limited_protocol(self.limits, cap),
             lifespan="off",
             log_config=None,
             access_log=False,

@@ -6,6 +6,7 @@ store, so callers on the event loop run them in an executor.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -71,16 +72,17 @@ def logs(provider: str | None = None, model: str | None = None, status: str | No
 def _totals() -> list[Any]:
     return [
         fn.COUNT(UsageRow.id).alias("requests"),
-        fn.COALESCE(fn.SUM(UsageRow.tokens_in), 0).alias("tokens_in"),
-        fn.COALESCE(fn.SUM(UsageRow.tokens_out), 0).alias("tokens_out"),
+        # summed as REAL: integer sums overflow (an error in SQL) once a few rows hold absurd counts
+        fn.COALESCE(fn.SUM(UsageRow.tokens_in.cast("REAL")), 0).alias("tokens_in"),
+        fn.COALESCE(fn.SUM(UsageRow.tokens_out.cast("REAL")), 0).alias("tokens_out"),
         fn.COALESCE(fn.SUM(UsageRow.cost), 0).alias("cost"),
         fn.COALESCE(fn.SUM(fn.IIF(UsageRow.status >= 400, 1, 0)), 0).alias("errors"),
     ]
 
 
 def _row_totals(row: Any) -> dict[str, Any]:
-    return {"requests": row.requests, "promptTokens": row.tokens_in, "completionTokens": row.tokens_out,
-            "cost": round(row.cost or 0.0, 6), "errors": row.errors}
+    return {"requests": row.requests, "promptTokens": int(row.tokens_in), "completionTokens": int(row.tokens_out),
+            "cost": round(_finite(row.cost) or 0.0, 6), "errors": row.errors}
 
 
 def _log_item(row: UsageRow) -> dict[str, Any]:
@@ -89,5 +91,11 @@ def _log_item(row: UsageRow) -> dict[str, Any]:
         "accountId": row.account_id, "apiKeyId": row.api_key_id, "status": row.status,
         "promptTokens": row.tokens_in, "completionTokens": row.tokens_out, "cachedTokens": row.tokens_cached,
         "reasoningTokens": row.tokens_reasoning, "latencyMs": row.latency_ms, "ttftMs": row.ttft_ms,
-        "cost": row.cost,
+        "cost": _finite(row.cost),
     }
+
+
+def _finite(value: Any) -> Any:
+    """Rows written before costs were bounded may hold an infinite one: it reads as unknown, never as an
+    answer JSON cannot carry."""
+    return value if not isinstance(value, float) or math.isfinite(value) else None

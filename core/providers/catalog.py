@@ -6,6 +6,8 @@ import with a `CatalogError` naming the provider, so it is caught by the first t
 
 from __future__ import annotations
 
+import math
+
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -280,6 +282,9 @@ def price_for(provider_id: str, model_id: str, overrides: PriceOverrides | None 
     return price
 
 
+MAX_PRICE = 1_000_000.0  # USD per 1M tokens: far above any real price, far below what breaks a sum
+
+
 def validate_price_override(key: str, fields: Mapping[str, object]) -> None:
     """Raise ValueError with a user-facing message unless `key`/`fields` is a usable override
     (for the settings API to call before it stores one)."""
@@ -289,8 +294,10 @@ def validate_price_override(key: str, fields: Mapping[str, object]) -> None:
     if not isinstance(fields, Mapping) or set(fields) - set(PRICE_FIELDS):
         raise ValueError(f"price override {key!r}: only {', '.join(PRICE_FIELDS)} can be set")
     for name, value in fields.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
-            raise ValueError(f"price override {key!r}: {name} must be a non-negative number of USD per 1M tokens")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not 0 <= value <= MAX_PRICE):
+            raise ValueError(f"price override {key[:200]!r}: {name} must be a non-negative number of USD per 1M "
+                             f"tokens, at most {MAX_PRICE:,.0f}")
 
 
 def _float_or_none(value: float | int | None) -> float | None:
@@ -319,7 +326,8 @@ def cost_usd(price: ModelPrice, tokens_in: int, tokens_out: int, tokens_cached: 
     cached_rate = price.cached_input if price.cached_input is not None else input_rate
     output_rate = price.output or 0.0
     total = (tokens_in - tokens_cached) * input_rate + tokens_cached * cached_rate + tokens_out * output_rate
-    return total / 1_000_000
+    cost = total / 1_000_000
+    return cost if math.isfinite(cost) else 0.0  # only a price no check let through could get here
 
 
 # --- upstream auth -----------------------------------------------------------------------------

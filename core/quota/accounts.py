@@ -1,6 +1,6 @@
 """Accounts to query: found in other tools' credential files, in the environment, or stored in Quotagate.
 
-An `Account` carries its secret only in memory (never in `repr`, logs or snapshots). Its `tool` says which
+A `QuotaAccount` carries its secret only in memory (never in `repr`, logs or snapshots). Its `tool` says which
 program issued the credential, so that error messages can say which program renews or re-signs it.
 """
 
@@ -67,7 +67,7 @@ def environment_tool(variable: str) -> Tool:
 
 
 @dataclass(frozen=True)
-class Account(Generic[C]):
+class QuotaAccount(Generic[C]):
     """One account of one provider, ready to be queried. `credential` is the provider's own dataclass."""
 
     provider: str
@@ -111,10 +111,10 @@ class AccountSource(Protocol):
 class Discovery(Generic[C]):
     """What a provider found: accounts to query, and problems (broken credential files) to show as errors."""
 
-    accounts: list[Account[C]] = field(default_factory=list)
+    accounts: list[QuotaAccount[C]] = field(default_factory=list)
     problems: list[QuotaSnapshot] = field(default_factory=list)
 
-    def add(self, account: Account[C]) -> None:
+    def add(self, account: QuotaAccount[C]) -> None:
         """Add `account` unless one with the same key is already there (the first source wins)."""
         if all(existing.key != account.key for existing in self.accounts):
             self.accounts.append(account)

@@ -128,7 +128,7 @@ def _remember(store: Store, folder: Path, snapshots: list[QuotaSnapshot], state:
     """Record new numbers in the history, so that the next run can show them if a service is down. While the
     app runs, it records them itself."""
     from core import running
-    from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+    from core.store.models import QuotaSnapshotRow
 
     if running.current_owner(folder) is not None:
         return

@@ -23,7 +23,7 @@ from core.i18n import tr
 from core.quota.http import timeout_message
 from core.events import Event
 from core.net import DEFAULT_TIMEOUT, create_client
-from core.quota.accounts import Account, AccountSource, Discovery, StoredAccount
+from core.quota.accounts import QuotaAccount, AccountSource, Discovery, StoredAccount
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, one_per_person, utc_now
 from core.quota.providers import FetchContext, QuotaProvider, default_providers
@@ -233,7 +233,7 @@ class QuotaEngine:
         due = [a for a in found.accounts if force or self._is_due(f"{provider.id}/{a.key}", started)]
         await asyncio.gather(*(self._refresh_account(provider, account, started) for account in due))
 
-    async def _refresh_account(self, provider: QuotaProvider[Any], account: Account[Any], started: datetime) -> None:
+    async def _refresh_account(self, provider: QuotaProvider[Any], account: QuotaAccount[Any], started: datetime) -> None:
         deadline = self.timeout * REQUESTS_PER_FETCH + 1
         try:
             snapshot = await asyncio.wait_for(provider.snapshot(account, self._context), deadline)

@@ -17,7 +17,7 @@ from typing import Any
 from peewee import fn
 
 from core.quota.model import QuotaSnapshot
-from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+from core.store.models import QuotaSnapshotRow
 
 log = logging.getLogger(__name__)
 

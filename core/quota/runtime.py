@@ -20,7 +20,7 @@ from core.quota.engine import DEFAULT_INTERVAL, QuotaEngine
 from core.quota.model import QuotaSnapshot
 from core.quota.providers import PROVIDER_IDS
 from core.store import Store
-from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+from core.store.models import QuotaSnapshotRow
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,18 @@ class QuotaRuntime:
     def set_thresholds(self, thresholds: Iterable[float]) -> None:
         state = self.notifier.to_dict()
         self.notifier = ThresholdNotifier.from_dict(state, thresholds_from(list(thresholds)))
+
+    def read_settings(self) -> tuple[float, tuple[float, ...]]:
+        """The refresh interval and notification thresholds as stored (blocking: call it off the loop)."""
+        store = self._store()
+        return (settings.positive_number(store.get_setting(settings.KEY_QUOTA_INTERVAL), DEFAULT_INTERVAL),
+                thresholds_from(store.get_setting(settings.KEY_QUOTA_THRESHOLDS)))
+
+    def apply_settings(self, interval: float, thresholds: Iterable[float]) -> None:
+        """Use changed settings at once (after every configuration change, with or without a desktop)."""
+        if max(MIN_INTERVAL, interval) != self.interval:
+            self.set_interval(interval)
+        self.set_thresholds(thresholds)
 
     def prune_history(self) -> int:
         return history.prune(datetime.now(timezone.utc))

@@ -9,13 +9,17 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from core import paths
+from core import paths, settings
+from core.secrets import SecretBox, SecretUnreadable, is_sealed, open_sealed, seal_text
 from core.store import migrations
 from core.store.database import discard_unfinished_restore, open_database, protect_files
 from core.store.models import Setting
 from core.store.writer import BatchWriter
 
 log = logging.getLogger(__name__)
+
+# Settings that can hold a password (a proxy's sign-in): kept sealed with the machine's key at rest.
+SEALED_SETTINGS = frozenset({settings.KEY_PROXY})
 
 
 class Store:
@@ -25,6 +29,8 @@ class Store:
         self.path = path
         self.db = db
         self.writer = BatchWriter(db)
+        self.box: SecretBox | None = None  # set by the running program; seals SEALED_SETTINGS
+        self._reported: set[str] = set()
 
     @classmethod
     def open(cls, folder: Path) -> "Store":
@@ -32,20 +38,54 @@ class Store:
         discard_unfinished_restore(path)
         return cls(path, open_database(path))
 
+    def use_secrets(self, box: SecretBox) -> None:
+        self.box = box
+
     def get_setting(self, key: str, default: Any = None) -> Any:
+        """The stored value, or `default` when there is none or it is one Quotagate cannot use (reported in
+        the log once): whatever a store holds, reading it never stops the program."""
         row = Setting.get_or_none(Setting.key == key)
         if row is None:
             return default
         try:
-            return json.loads(row.value)
-        except ValueError:
-            log.warning("Setting %r holds invalid JSON; using the default", key)
+            value = json.loads(row.value)
+            if is_sealed(value):
+                if self.box is None:
+                    return default
+                value = json.loads(open_sealed(self.box, value))
+        except (ValueError, RecursionError, SecretUnreadable) as exc:
+            self._report(key, "it cannot be read" if not isinstance(exc, SecretUnreadable)
+                         else "it was encrypted with another machine's key")
             return default
+        if value is None:
+            return default
+        if not settings.usable(key, value):
+            self._report(key, "it is out of range or of the wrong type")
+            return default
+        return value
 
     def set_setting(self, key: str, value: Any) -> None:
-        encoded = json.dumps(value)
+        """Low level: no checks (`core.configuration` validates every change before it gets here)."""
+        if key in SEALED_SETTINGS and value is not None and self.box is not None:
+            value = seal_text(self.box, json.dumps(value))
+        encoded = json.dumps(value, allow_nan=False)
         Setting.insert(key=key, value=encoded).on_conflict_replace().execute()
+        self._reported.discard(key)
         protect_files(self.path)
+
+    def unusable_settings(self) -> list[str]:
+        """Keys whose stored value cannot be used (for a repair at start)."""
+        found = []
+        for row in Setting.select(Setting.key).where(Setting.key.in_(list(settings.RULES))):
+            marker = object()
+            if self.get_setting(row.key, marker) is marker:
+                found.append(row.key)
+        return found
+
+    def _report(self, key: str, why: str) -> None:
+        if key not in self._reported:
+            self._reported.add(key)
+            log.warning("Setting %s is not usable (%s); using its default instead", key, why)
 
     def health(self) -> dict[str, Any]:
         """State for `/api/monitoring/health`: reachable, schema version, size, journal mode."""

@@ -110,7 +110,12 @@ class CallLog(BaseModel):
     error = TextField(null=True)
 
 
-class QuotaSnapshot(BaseModel):
+class QuotaSnapshotRow(BaseModel):
+    """One stored reading of a quota account (the in-memory reading is `core.quota.model.QuotaSnapshot`)."""
+
+    class Meta:
+        table_name = "quota_snapshot"
+
     id = AutoField()
     ts = FloatField()
     provider = TextField()
@@ -119,4 +124,4 @@ class QuotaSnapshot(BaseModel):
 
 
 ALL_MODELS = (Setting, ProviderAccount, ProviderNode, Combo, ApiKey, ModelAlias, UsageRow, CallLog,
-              QuotaSnapshot)
+              QuotaSnapshotRow)

@@ -7,6 +7,7 @@ transaction, so thousands of requests a second cost a handful of commits.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 from collections import defaultdict
@@ -90,8 +91,24 @@ class BatchWriter:
                 for model, rows in batch.items():
                     for names, values in _grouped(model, rows):
                         cursor.executemany(_insert_sql(model, names), values)
-        except Exception:  # a bad row must not kill the writer: report it, drop the batch, keep going
-            log.exception("Could not write %d queued rows", sum(len(r) for r in batch.values()))
+        except Exception:  # one bad row must not cost the others: write them one by one, drop only the bad
+            self._write_one_by_one(batch)
+
+    def _write_one_by_one(self, batch: dict[type[Model], list[dict[str, Any]]]) -> None:
+        dropped = 0
+        for model, rows in batch.items():
+            for row in rows:
+                try:
+                    with self._db.atomic():
+                        for names, values in _grouped(model, [row]):
+                            self._db.cursor().executemany(_insert_sql(model, names), values)
+                except Exception as exc:
+                    dropped += 1
+                    if dropped == 1:
+                        log.error("Could not write a queued %s row (%s: %s); it is dropped, the others are kept",
+                                  model.__name__, type(exc).__name__, exc)
+        if dropped > 1:
+            log.error("%d queued rows could not be written and were dropped", dropped)
 
 
 def _grouped(model: type[Model], rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
@@ -100,8 +117,22 @@ def _grouped(model: type[Model], rows: list[dict[str, Any]]) -> list[tuple[tuple
     groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
     for row in rows:
         names = tuple(row)
-        groups.setdefault(names, []).append(tuple(fields[name].db_value(value) for name, value in row.items()))
+        groups.setdefault(names, []).append(tuple(_storable(fields[name], fields[name].db_value(value))
+                                                  for name, value in row.items()))
     return list(groups.items())
+
+
+_INT_LIMIT = 2**63 - 1  # SQLite's INTEGER
+
+
+def _storable(field: Any, value: Any) -> Any:
+    """A value SQLite can hold and the store's readers can answer with: counts beyond 64 bits are capped,
+    non-finite numbers become unknown (or 0 where the column needs a value)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT_LIMIT <= value <= _INT_LIMIT:
+        return _INT_LIMIT if value > 0 else -_INT_LIMIT
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if field.null else 0
+    return value
 
 
 _SQL_CACHE: dict[tuple[type[Model], tuple[str, ...]], str] = {}

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from core import settings
 from core.gateway import client_keys
 from core.gateway.client_keys import CreatedKey
+from core.settings import ConfigError
 from core.i18n import tr
 from core.services import CoreServices
 from desktop.widgets import format as fmt
@@ -171,15 +172,12 @@ class ApiKeysPage(RefreshOnShowPage):
         self.tasks.start(self._save_require(checked))
 
     async def _save_require(self, required: bool) -> None:
-        store = self.services.store
-        if store is None:
+        if self.services.configuration is None:
             return
-        await self.services.before_config_change("changing the API key requirement")
         try:
-            await off_loop(store.set_setting, settings.KEY_REQUIRE_API_KEY, required)
-            await self.services.reload_gateway_config()
-        except Exception as exc:
-            log.exception("Saving the key requirement failed")
+            await self.services.configuration.update_settings({settings.KEY_REQUIRE_API_KEY: required},
+                                                              reason="changing the API key requirement")
+        except ConfigError as exc:
             self.require_feedback.error(tr("Not saved: {error}", error=exc))
         else:
             self.require_feedback.ok(tr("Saved. Requests without a valid key are refused from now on.") if required
@@ -194,16 +192,10 @@ class ApiKeysPage(RefreshOnShowPage):
         return dialog
 
     async def _create(self, name: str) -> CreatedKey:
-        created = await off_loop(client_keys.create_key, name)
-        message = tr("Created the key “{name}”.", name=created.name)
-        try:
-            await self.services.reload_gateway_config()
-        except Exception as exc:
-            log.exception("Reloading the gateway configuration failed")
-            message += tr(" The gateway could not load it yet ({error}); it will at the next start.", error=exc)
-            self.feedback.error(message)
-        else:
-            self.feedback.ok(message)
+        """Raises ConfigError (shown in the dialog) when the name is refused."""
+        assert self.services.configuration is not None
+        created = await self.services.configuration.create_key(name)
+        self.feedback.ok(tr("Created the key “{name}”.", name=created.name))
         await self.refresh()
         select_row_with(self.table, created.id)
         return created
@@ -222,12 +214,10 @@ class ApiKeysPage(RefreshOnShowPage):
         return self.confirm_box
 
     async def _revoke(self, key: dict[str, Any]) -> None:
-        await self.services.before_config_change("revoking an API key")
+        assert self.services.configuration is not None
         try:
-            await off_loop(client_keys.revoke_key, key["id"])
-            await self.services.reload_gateway_config()
-        except Exception as exc:
-            log.exception("Revoking a key failed")
+            await self.services.configuration.revoke_key(key["id"])
+        except ConfigError as exc:
             self.feedback.error(tr("Could not revoke {name}: {error}", name=key["name"], error=exc))
         else:
             self.feedback.ok(tr("Revoked “{name}”. Requests with it are refused now.", name=key["name"]))

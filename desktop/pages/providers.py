@@ -9,7 +9,6 @@ import logging
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
-from peewee import IntegrityError
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -35,13 +34,16 @@ from PySide6.QtWidgets import (
 )
 
 from core import settings
-from core.gateway.accounts import API_FORMATS, Account, AccountError, Node
+from core.gateway.accounts import API_FORMATS, Account, Node
 from core.gateway.checks import CheckResult, check_connection
 from core.gateway.routing import ProxySettings
 from core.i18n import tr
 from core.providers import catalog
+from core.configuration import Configuration
 from core.providers.catalog import Provider
+from core.net.proxies import mask_proxy, scrub_proxy
 from core.services import CoreServices
+from core.settings import ConfigError
 from desktop.widgets import format as fmt
 from desktop.widgets.feedback import (
     ERROR_COLOR,
@@ -61,7 +63,7 @@ from desktop.widgets.feedback import (
     title_label,
 )
 from desktop.widgets.layouts import button_row, table_section
-from desktop.widgets.proxy_field import ProxyField, ProxyUrlError, mask_proxy, scrub_proxy
+from desktop.widgets.proxy_field import ProxyField
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)
@@ -672,22 +674,21 @@ class ProvidersPage(RefreshOnShowPage):
         return dialog
 
     async def _save_account(self, provider: Provider, account: Account | None, values: dict[str, Any]) -> None:
-        """Raises AccountError (shown in the dialog) when the store refuses the input."""
-        store = self.services.accounts
-        assert store is not None
-        proxy = values.pop("proxy")
-        await self.services.before_config_change("adding an account" if account is None else "editing an account")
+        """Raises ConfigError (shown in the dialog) when the configuration refuses the input."""
+        configuration = self._configuration()
         if account is None:
-            saved = await off_loop(store.create_account, provider.id, options={"proxy": proxy} if proxy else None,
-                                   **values)
+            saved = await configuration.add_account(provider.id, **values)
             done = tr("Added {name}. {provider} models are available as {prefix}/<model> now.", name=saved.name,
                       provider=provider.name, prefix=provider.prefix)
         else:
-            saved = await off_loop(store.update_account, account.id, options={"proxy": proxy}, **values)
-            if saved is None:
-                raise AccountError(tr("this account was removed meanwhile"))
+            saved = await configuration.update_account(account.id, values)
             done = tr("Saved {name}.", name=saved.name)
         await self._after_change(done, select_account=saved.id)
+
+    def _configuration(self) -> Configuration:
+        if self.services.configuration is None:
+            raise ConfigError(tr("Quotagate is not running its store right now; try again in a moment."))
+        return self.services.configuration
 
     def confirm_remove_account(self) -> ConfirmBox | None:
         account = self._selected_account()
@@ -706,13 +707,9 @@ class ProvidersPage(RefreshOnShowPage):
         return self.confirm_box
 
     async def _remove_account(self, account: Account) -> None:
-        store = self.services.accounts
-        assert store is not None
-        await self.services.before_config_change("removing an account")
         try:
-            await off_loop(store.delete_account, account.id)
-        except Exception as exc:
-            log.exception("Removing an account failed")
+            await self._configuration().delete_account(account.id)
+        except ConfigError as exc:
             self.page_status.error(tr("Could not remove {name}: {error}", name=account.name, error=exc))
             return
         await self._after_change(tr("Removed {name}.", name=account.name))
@@ -725,19 +722,11 @@ class ProvidersPage(RefreshOnShowPage):
         return dialog
 
     async def _save_node(self, node: Node | None, values: dict[str, Any]) -> None:
-        store = self.services.accounts
-        assert store is not None
-        await self.services.before_config_change("saving a custom endpoint")
-        try:
-            if node is None:
-                saved = await off_loop(store.create_node, **values)
-            else:
-                saved = await off_loop(store.update_node, node.id, **values)
-        except IntegrityError:
-            raise AccountError(tr("another custom endpoint already uses the prefix “{prefix}”",
-                                  prefix=values["prefix"])) from None
-        if saved is None:
-            raise AccountError(tr("this endpoint was removed meanwhile"))
+        configuration = self._configuration()
+        if node is None:
+            saved = await configuration.add_endpoint(values)
+        else:
+            saved = await configuration.update_endpoint(node.id, values)
         self.current = (NODE, saved.id)
         if node is None:
             done = tr("Added {name}. Use its models as {prefix}/<model>.", name=saved.name, prefix=saved.prefix)
@@ -757,13 +746,9 @@ class ProvidersPage(RefreshOnShowPage):
         return self.confirm_box
 
     async def _remove_node(self, node: Node) -> None:
-        store = self.services.accounts
-        assert store is not None
-        await self.services.before_config_change("removing a custom endpoint")
         try:
-            await off_loop(store.delete_node, node.id)
-        except Exception as exc:
-            log.exception("Removing an endpoint failed")
+            await self._configuration().delete_endpoint(node.id)
+        except ConfigError as exc:
             self.node_page_status.error(tr("Could not remove {name}: {error}", name=node.name, error=exc))
             return
         self.live_models.pop((NODE, node.id), None)
@@ -771,22 +756,11 @@ class ProvidersPage(RefreshOnShowPage):
         await self._after_change(tr("Removed {name}.", name=node.name))
 
     async def _after_change(self, done: str, select_account: int | None = None) -> None:
-        """Every change goes live at once: the gateway re-reads its configuration."""
-        reloaded_error = None
-        try:
-            await self.services.reload_gateway_config()
-        except Exception as exc:
-            log.exception("Reloading the gateway configuration failed")
-            reloaded_error = exc
+        """The configuration service already made the gateway use the change: show it."""
         await self.refresh()
         if select_account is not None:
             select_row_with(self.accounts_table, select_account)
-        status = self._page_status()
-        if reloaded_error is None:
-            status.ok(done)
-        else:
-            status.error(done + tr(" The gateway could not load it yet ({error}); it will at the next start.",
-                                   error=reloaded_error))
+        self._page_status().ok(done)
 
 
 class _SavingDialog(QDialog):
@@ -804,13 +778,13 @@ class _SavingDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
     def values(self) -> dict[str, Any]:
-        """The input, checked; raise ValueError with what to fix."""
+        """The input as typed; the configuration service checks it. ValueError for what cannot even be read."""
         raise NotImplementedError
 
     def submit(self) -> asyncio.Task[None] | None:
         try:
             values = self.values()
-        except ValueError as exc:
+        except ValueError as exc:  # ConfigError is one: the proxy field applies the core's proxy rule
             self.error.error(str(exc))
             return None
         self.save_task = asyncio.ensure_future(self._run_save(values))
@@ -821,7 +795,7 @@ class _SavingDialog(QDialog):
         self.error.busy(tr("Saving…"))
         try:
             await self._save(values)
-        except AccountError as exc:
+        except ConfigError as exc:  # the configuration's refusal says what to fix
             self.error.error(tr("Not saved: {error}.", error=str(exc).rstrip(".")))
         except Exception as exc:
             log.exception("Saving failed")
@@ -898,27 +872,15 @@ class AccountDialog(_SavingDialog):
         self.name_field.setFocus()
 
     def values(self) -> dict[str, Any]:
-        name = self.name_field.text().strip()
-        if not name:
-            raise ValueError(tr("Enter a name for this account, e.g. Work."))
-        key = self.key_field.text()
-        needs_key = self.provider.auth != "none"
-        if needs_key and not key and (self.account is None or self.account.needs_key or not self.account.api_key):
-            raise ValueError(tr("Enter the API key: {provider} refuses requests without one.",
-                                provider=self.provider.name))
-        if any(ch.isspace() for ch in key):
-            raise ValueError(tr("The API key contains spaces or line breaks; paste it again without them."))
-        try:
-            proxy = self.proxy_field.url()
-        except ProxyUrlError as exc:
-            raise ValueError(str(exc)) from None
+        proxy = self.proxy_field.url()  # raises the core's proxy rule's refusal, shown under the field too
         values: dict[str, Any] = {
-            "name": name,
+            "name": self.name_field.text(),
             "priority": self.priority_field.value(),
             "active": self.active_field.isChecked(),
             "default_model": self.model_field.currentText().strip() or None,
             "proxy": proxy,
         }
+        key = self.key_field.text()
         if key or self.account is None:
             values["api_key"] = key or None
         return values
@@ -974,18 +936,14 @@ class HeaderRows(QWidget):
             value_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
 
     def headers(self) -> dict[str, str]:
+        """The rows as typed (empty rows left out); the configuration service checks names and values."""
         headers: dict[str, str] = {}
         for name_edit, value_edit, _ in self.rows:
             name, value = name_edit.text().strip(), value_edit.text().strip()
-            if not name and not value:
-                continue
-            if not name:
-                raise ValueError(tr("A header has a value but no name."))
-            if any(ch.isspace() or ch == ":" for ch in name):
-                raise ValueError(tr("Header name “{name}” may not contain spaces or ':'.", name=name))
-            if name.lower() in (h.lower() for h in headers):
-                raise ValueError(tr("The header “{name}” is listed twice.", name=name))
-            headers[name] = value
+            if name or value:
+                if name in headers:  # two rows of one name cannot both be kept: say so rather than drop one
+                    raise ValueError(tr("The header “{name}” is listed twice.", name=name))
+                headers[name] = value
         return headers
 
 
@@ -1027,21 +985,9 @@ class EndpointDialog(_SavingDialog):
 
     def values(self) -> dict[str, Any]:
         prefix = self.prefix_field.text().strip().lower()
-        if not prefix:
-            raise ValueError(tr("Enter a prefix: clients use it to pick this endpoint (prefix/model)."))
-        provider = catalog.get_provider(prefix)
-        if provider is not None:
-            raise ValueError(tr("“{prefix}” already names {provider} in the catalogue; choose another prefix.",
-                                prefix=prefix, provider=provider.name))
-        name = self.name_field.text().strip() or prefix
-        url = self.url_field.text().strip()
-        if not url:
-            raise ValueError(tr("Enter the base URL, e.g. https://llm.example.com/v1."))
-        if not url.lower().startswith(("http://", "https://")):
-            raise ValueError(tr("The base URL must start with http:// or https://, e.g. https://llm.example.com/v1."))
         values: dict[str, Any] = {
-            "prefix": prefix, "name": name, "base_url": url, "api_format": self.format_field.currentData(),
-            "headers": self.header_rows.headers(),
+            "prefix": prefix, "name": self.name_field.text().strip() or prefix, "base_url": self.url_field.text(),
+            "api_format": self.format_field.currentData(), "headers": self.header_rows.headers(),
         }
         key = self.key_field.text()
         if key or self.node is None:

@@ -1,7 +1,8 @@
 """Proxies: one global proxy and per-provider overrides, each testable before saving.
 
-Saved under `settings.KEY_PROXY` as {"global": url | None, "providers": {provider_id: url}}; an account's
-own proxy (Providers page) wins over both. The gateway re-reads them at once after Save."""
+Saved through the configuration service (the one proxy rule, sealed at rest) as {"global": url | None,
+"providers": {provider_id: url}}; an account's own proxy (Providers page) wins over both. The gateway uses
+them at once after Save."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import settings
+from core.configuration import stored_proxies
 from core.gateway.checks import check_proxy
 from core.gateway.upstream import describe_proxy_from_environment
 from core.i18n import tr
 from core.providers import catalog
+from core.net.proxies import mask_proxy, scrub_proxy
 from core.services import CoreServices
+from core.settings import ConfigError
 from desktop.widgets.feedback import (
     StatusLabel,
     cell,
@@ -39,7 +42,7 @@ from desktop.widgets.feedback import (
     show_rows,
 )
 from desktop.widgets.layouts import button_row, table_section
-from desktop.widgets.proxy_field import ProxyField, ProxyUrlError, mask_proxy, scrub_proxy, validate_proxy_url
+from desktop.widgets.proxy_field import ProxyField
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)
@@ -150,17 +153,14 @@ class ProxiesPage(RefreshOnShowPage):
         if store is None:
             return
         try:
-            value = await off_loop(store.get_setting, settings.KEY_PROXY)
+            saved = await off_loop(stored_proxies, store)
             nodes = await off_loop(accounts.nodes) if accounts is not None else []
         except Exception as exc:
             log.exception("Reading the proxy settings failed")
             self.feedback.error(tr("Could not read the proxy settings: {error}", error=exc))
             return
         self.node_names = {node.prefix: node.name for node in nodes}
-        value = value if isinstance(value, dict) else {}
-        providers = value.get("providers") if isinstance(value.get("providers"), dict) else {}
-        self.saved = {"global": value.get("global") or None,
-                      "providers": {k: v for k, v in providers.items() if isinstance(v, str) and v}}
+        self.saved = saved
         if self.dirty:  # the user started editing while this loaded: their edits win
             self._show_overrides()
             return
@@ -237,44 +237,28 @@ class ProxiesPage(RefreshOnShowPage):
     def save(self) -> asyncio.Task[None] | None:
         try:
             global_url = self.global_field.url()
-        except ProxyUrlError as exc:
+        except ConfigError as exc:
             self.feedback.error(tr("Not saved: the global proxy is not usable. {error}", error=exc))
             return None
-        for provider_id, url in self.overrides.items():
-            try:
-                validate_proxy_url(url)
-            except ProxyUrlError as exc:
-                self.feedback.error(tr("Not saved: the proxy for {provider} is not usable. {error}",
-                                       provider=provider_label(provider_id, self.node_names), error=exc))
-                return None
         value = {"global": global_url, "providers": dict(self.overrides)}
         return self.tasks.start(self._save(value))
 
     async def _save(self, value: dict[str, Any]) -> None:
-        store = self.services.store
-        if store is None:
+        configuration = self.services.configuration
+        if configuration is None:
             self.feedback.error(tr("Not saved: Quotagate is shutting down."))
             return
         self.save_button.setEnabled(False)
         self.feedback.busy(tr("Saving…"))
-        await self.services.before_config_change("changing proxies")
         try:
-            await off_loop(store.set_setting, settings.KEY_PROXY, value)
-        except Exception as exc:
-            log.exception("Saving the proxy settings failed")
+            saved = await configuration.set_proxies(value)
+        except ConfigError as exc:  # the one proxy rule says which entry and what to fix
             self.feedback.error(tr("Not saved: {error}", error=exc))
             self.save_button.setEnabled(True)
             return
-        self.saved = {"global": value["global"], "providers": dict(value["providers"])}
+        self.saved = {"global": saved["global"], "providers": dict(saved["providers"])}
         self._set_dirty(False)
-        try:
-            await self.services.reload_gateway_config()
-        except Exception as exc:
-            log.exception("Reloading the gateway configuration failed")
-            self.feedback.error(tr("Saved, but the gateway could not load it yet ({error}); it will at the next start.",
-                                   error=exc))
-            return
-        if value["global"] or value["providers"]:
+        if saved["global"] or saved["providers"]:
             self.feedback.ok(tr("Saved. New requests use these proxies."))
         elif describe_proxy_from_environment():
             self.feedback.ok(tr("Saved. Quotagate connects directly (or through the environment's proxy)."))
@@ -285,7 +269,7 @@ class ProxiesPage(RefreshOnShowPage):
     def test_global(self) -> asyncio.Task[None] | None:
         try:
             url = self.global_field.url()
-        except ProxyUrlError as exc:
+        except ConfigError as exc:
             self.global_result.error(str(exc))
             return None
         if url is None:
@@ -354,7 +338,7 @@ class OverrideDialog(QDialog):
     def submit(self) -> bool:
         try:
             url = self.proxy_field.url()
-        except ProxyUrlError:
+        except ConfigError:
             return False  # the field shows why
         if url is None:
             self.proxy_field.error.error(tr("Enter the proxy address, e.g. http://127.0.0.1:8080."))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,38 +24,35 @@ from core.quota.model import QuotaSnapshot
 from core.quota.providers import PROVIDER_IDS
 from core.quota.runtime import thresholds_from
 from core.quota.text import account_title, provider_name
-from core.store import Store
+from core.services import CoreServices
+from core.settings import ConfigError
 from desktop.widgets.feedback import StatusLabel, hint, title_label
-from desktop.widgets.tasks import PageTasks, off_loop
+from desktop.widgets.tasks import PageTasks
 
 
 def parse_thresholds(text: str) -> list[float]:
-    """"50, 20" → [50.0, 20.0]; a clear ValueError for anything else."""
+    """"50, 20" → [50.0, 20.0]; a clear ValueError for anything else (the range is the setting's rule)."""
     values = []
     for part in text.replace(";", ",").split(","):
         part = part.strip().rstrip("%").strip()
         if not part:
             continue
         try:
-            value = float(part)
+            values.append(float(part))
         except ValueError:
             raise ValueError(tr("“{part}” is not a number.", part=part)) from None
-        if not 0 < value < 100:
-            raise ValueError(tr("Thresholds are percentages between 0 and 100."))
-        values.append(value)
-    if not values:
-        raise ValueError(tr("Enter at least one threshold, e.g. 50, 20."))
-    return sorted(set(values), reverse=True)
+    return settings.thresholds(values, tr("Notify below (% left):").rstrip(":："))
 
 
 class QuotaSettingsPage(QWidget):
     changed = Signal()  # the tray re-renders with the new choices
 
-    def __init__(self, store: Callable[[], Store], snapshots: list[QuotaSnapshot]) -> None:
+    def __init__(self, services: CoreServices, snapshots: list[QuotaSnapshot]) -> None:
         super().__init__()
-        self._store = store
+        self.services = services
         self.tasks = PageTasks("Quota settings page")
-        current = store()
+        current = services.store
+        assert current is not None
 
         self.shown = QListWidget()
         hidden = current.get_setting(settings.KEY_QUOTA_HIDDEN, [])
@@ -111,7 +106,6 @@ class QuotaSettingsPage(QWidget):
         except ValueError as exc:
             self.status.error(str(exc))
             return False
-        store = self._store()
         values = {
             settings.KEY_QUOTA_HIDDEN: self.hidden_choices(),
             settings.KEY_QUOTA_INTERVAL: self.interval.value() * 60,
@@ -119,8 +113,14 @@ class QuotaSettingsPage(QWidget):
             settings.KEY_HIDE_PERSONAL: self.hide_personal.isChecked(),
             settings.KEY_LANGUAGE: self.language.currentData(),
         }
-        for key, value in values.items():
-            await off_loop(store.set_setting, key, value)
+        if self.services.configuration is None:
+            self.status.error(tr("Not saved: Quotagate is shutting down."))
+            return False
+        try:  # the configuration checks them and makes the quota glance use them (headless too)
+            await self.services.configuration.update_settings(values, reason="changing quota settings")
+        except ConfigError as exc:
+            self.status.error(tr("Not saved: {error}", error=exc))
+            return False
         i18n.set_language(self.language.currentData())
         self.status.ok(tr("Saved. Windows opened from now on use the new language."))
         self.changed.emit()

@@ -3,92 +3,22 @@ password is masked like every other secret."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote, urlsplit
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from core.i18n import tr
-from core.secrets import mask_url_credentials
+from core.net.proxies import join_credentials, proxy_url, split_credentials
+from core.settings import SettingError
 from desktop.widgets.feedback import SecretField, StatusLabel
-
-PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 
 def proxy_placeholder() -> str:
     return tr("http://127.0.0.1:8080 or socks5://127.0.0.1:1080")
 
 
-class ProxyUrlError(ValueError):
-    """The message says what to type instead."""
-
-
-def validate_proxy_url(text: str) -> str:
-    """A usable proxy URL (scheme lower-cased, no trailing slash), or ProxyUrlError saying what is wrong."""
-    text = (text or "").strip()
-    if not text:
-        raise ProxyUrlError(tr("Enter the proxy address, e.g. http://127.0.0.1:8080."))
-    if "://" not in text:
-        raise ProxyUrlError(tr("Start the proxy address with http://, https://, socks5:// or socks5h:// "
-                               "(e.g. http://127.0.0.1:8080)."))
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in PROXY_SCHEMES:
-        raise ProxyUrlError(tr("'{scheme}://' proxies are not supported: use http://, https://, socks5:// "
-                               "or socks5h://.", scheme=parts.scheme))
-    if not parts.hostname:
-        raise ProxyUrlError(tr("The proxy address needs a host, e.g. http://127.0.0.1:8080."))
-    try:
-        port = parts.port
-    except ValueError:
-        raise ProxyUrlError(tr("The proxy port must be a number from 1 to 65535.")) from None
-    if port == 0:
-        raise ProxyUrlError(tr("The proxy port must be a number from 1 to 65535."))
-    if port is None and scheme.startswith("socks"):
-        raise ProxyUrlError(tr("Add the SOCKS proxy's port, e.g. socks5://127.0.0.1:1080."))
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ProxyUrlError(tr("A proxy address is just scheme://host:port, without a path."))
-    return f"{scheme}://{parts.netloc}"
-
-
-def split_credentials(url: str) -> tuple[str, str, str]:
-    """`scheme://user:pw@host:port` -> (`scheme://host:port`, user, pw)."""
-    parts = urlsplit(url.strip())
-    if "@" not in parts.netloc:
-        return url.strip(), "", ""
-    host = parts.netloc.rpartition("@")[2]
-    bare = f"{parts.scheme}://{host}" + (parts.path if parts.path not in ("", "/") else "")
-    return bare, unquote(parts.username or ""), unquote(parts.password or "")
-
-
-def join_credentials(url: str, user: str, password: str) -> str:
-    if not user and not password:
-        return url
-    scheme, _, rest = url.partition("://")
-    sign_in = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
-    return f"{scheme}://{sign_in}@{rest}"
-
-
-def mask_proxy(url: str | None) -> str:
-    """What a window shows of a proxy URL: never its sign-in (the program's one rule for that)."""
-    return mask_url_credentials(url.strip()) if url else ""
-
-
-def scrub_proxy(text: str, url: str | None) -> str:
-    """`text` (an error message, say) with the proxy's sign-in replaced, in case the network echoed it."""
-    if not url:
-        return text
-    _, user, password = split_credentials(url)
-    text = text.replace(url, mask_proxy(url))
-    for secret in (password, quote(password, safe="")):
-        if secret:
-            text = text.replace(secret, "•••")
-    return text
-
-
 class ProxyField(QWidget):
-    """Address plus optional sign-in. `url()` returns the full URL (or None when empty) or raises
-    ProxyUrlError, which is also shown under the field."""
+    """Address plus optional sign-in. `url()` returns the full URL (or None when empty) or raises the core's
+    `SettingError` (the one proxy rule, `core.net.proxies.proxy_url`), which is also shown under the field."""
 
     changed = Signal()
 
@@ -134,8 +64,8 @@ class ProxyField(QWidget):
             self.error.clear()
             return None
         try:
-            validated = validate_proxy_url(address)
-        except ProxyUrlError as exc:
+            validated = proxy_url(address)
+        except SettingError as exc:
             return self._fail(str(exc))
         bare, inline_user, inline_password = split_credentials(validated)
         self.error.clear()
@@ -143,7 +73,7 @@ class ProxyField(QWidget):
 
     def _fail(self, message: str) -> None:
         self.error.error(message)
-        raise ProxyUrlError(message)
+        raise SettingError(message)
 
     def _lift_credentials(self) -> None:
         """A pasted `user:pw@` moves into the sign-in fields, where the password is masked."""

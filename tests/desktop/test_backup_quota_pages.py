@@ -11,7 +11,7 @@ from core import i18n, settings
 from core.quota.history import history_row
 from core.quota.model import QuotaSnapshot, QuotaWindow
 from core.services import CoreServices
-from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+from core.store.models import QuotaSnapshotRow
 from desktop.pages.backups import BackupsPage
 from desktop.pages.quota_history import QuotaHistoryPage
 from desktop.pages.quota_settings import QuotaSettingsPage, parse_thresholds
@@ -121,7 +121,7 @@ def test_history_without_accounts_shows_its_empty_state(qloop, qtbot, services) 
 
 
 def test_quota_settings_are_saved(services, qloop, qtbot) -> None:
-    page = QuotaSettingsPage(lambda: services.store, [])
+    page = QuotaSettingsPage(services, [])
     qtbot.addWidget(page)
     page.thresholds.setText("60, 25%")
     page.interval.setValue(2)
@@ -139,7 +139,7 @@ def test_quota_settings_are_saved(services, qloop, qtbot) -> None:
 
 
 def test_unusable_thresholds_are_refused_in_words(services, qloop, qtbot) -> None:
-    page = QuotaSettingsPage(lambda: services.store, [])
+    page = QuotaSettingsPage(services, [])
     qtbot.addWidget(page)
     page.thresholds.setText("fifty")
     assert not qloop.run_until_complete(page.save())
@@ -158,7 +158,7 @@ def test_thresholds_refused(text: str) -> None:
 
 
 def test_accounts_found_later_join_the_show_list_keeping_choices(services, qtbot) -> None:
-    page = QuotaSettingsPage(lambda: services.store, [])
+    page = QuotaSettingsPage(services, [])
     qtbot.addWidget(page)
     zai = next(page.shown.item(i) for i in range(page.shown.count()) if page.shown.item(i).data(256) == "zai")
     zai.setCheckState(zai.checkState().Unchecked)

@@ -115,9 +115,12 @@ def test_start_at_login_writes_and_removes_the_autostart_entry(make_desktop, qlo
     assert not checkbox.isChecked()
     checkbox.setChecked(True)
     assert autostart.entry_path().is_file()
+    qloop.run_until_complete(desktop.tasks.settle())  # saved through the configuration service
     assert desktop.services.store.get_setting(settings.KEY_START_AT_LOGIN) is True
     checkbox.setChecked(False)
     assert not autostart.entry_path().exists()
+    qloop.run_until_complete(desktop.tasks.settle())
+    assert desktop.services.store.get_setting(settings.KEY_START_AT_LOGIN) is False
 
 
 def test_quit_from_the_tray_stops_everything_and_frees_the_port(make_desktop, qloop) -> None:

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QDialog, QTableWidget
 from core import settings
 from core.store.models import ProviderAccount
 from desktop.widgets.chart import ChartSeries, TimeSeriesChart, nice_ceiling
-from desktop.widgets.proxy_field import ProxyUrlError, validate_proxy_url
+from core.net.proxies import proxy_url as validate_proxy_url
+from core.settings import SettingError as ProxyUrlError
 from tests.fakes.proxies import HttpProxy
 
 CHAT = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]}
@@ -107,13 +108,15 @@ def test_editing_an_account_without_retyping_the_key_keeps_it(openai_via_fake, u
     assert run(qloop, post(desktop.services.gateway_state.url, CHAT)).status_code == 200
 
 
-def test_a_missing_key_is_refused_in_the_dialog_and_nothing_is_stored(desktop, qloop, qtbot) -> None:
+def test_a_missing_key_is_refused_by_the_configuration_in_the_dialog_and_nothing_is_stored(desktop, qloop,
+                                                                                          qtbot) -> None:
     page = desktop.providers_page
     page.select("provider", "openai")
     dialog = page.open_account_dialog()
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert dialog.save_task is None and dialog.isVisible()
-    assert dialog.error.text().startswith("Enter the API key")
+    run(qloop, dialog.save_task)
+    assert dialog.isVisible()
+    assert dialog.error.text().startswith("Not saved: `apiKey` is required for OpenAI")
     assert ProviderAccount.select().count() == 0
 
 
@@ -124,7 +127,7 @@ def test_a_store_refusal_is_shown_inline_and_the_dialog_keeps_the_input(desktop,
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     run(qloop, dialog.save_task)
     assert dialog.isVisible()
-    assert dialog.error.text().startswith("Not saved: prefix may use a-z")
+    assert dialog.error.text().startswith("Not saved: `prefix` may use a-z")
     assert dialog.prefix_field.text() == "my node!"
 
 

@@ -12,7 +12,7 @@ async def test_the_defaults_and_read_only_facts_are_shown(services: CoreServices
     body = (await client.get("/api/settings")).json()
     assert body == {
         "requireApiKey": False, "maxBodyMb": 32, "upstreamReadTimeoutS": 300.0, "priceOverrides": {},
-        "apiKeysEnforced": False, "requireLogin": False, "host": "127.0.0.1", "port": services.gateway_state.port,
+        "allowedHosts": [], "apiKeysEnforced": False, "requireLogin": False, "host": "127.0.0.1", "port": services.gateway_state.port,
         "version": __version__, "dataDir": str(services.data_folder),
     }
 

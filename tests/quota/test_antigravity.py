@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.quota import QuotaEngine, QuotaWindow
-from core.quota.accounts import ANTIGRAVITY_PLUGIN, Account
+from core.quota.accounts import ANTIGRAVITY_PLUGIN, QuotaAccount
 from core.quota.providers.antigravity import AntigravityProvider, parse_available_models
 from tests.quota.conftest import fixture, query, query_one, write_json
 from tests.quota.fakes import FakeServer, Reply
@@ -110,7 +110,7 @@ async def test_a_token_endpoint_slower_than_the_timeout_is_a_timeout(home: Path,
 
 
 def _parse() -> dict[str, QuotaWindow]:
-    account = Account("antigravity", "a", "a@example.com", "test", ANTIGRAVITY_PLUGIN, None)
+    account = QuotaAccount("antigravity", "a", "a@example.com", "test", ANTIGRAVITY_PLUGIN, None)
     snapshot = parse_available_models(fixture("antigravity_models.json"), account, datetime.now(timezone.utc))
     return {w.id: w for w in snapshot.windows}
 
@@ -134,6 +134,6 @@ def test_a_missing_remaining_fraction_is_unknown_not_zero() -> None:
 def test_a_new_model_joins_its_family_without_code_changes() -> None:
     body = {"models": {"gemini-9-flash-ultra": {"quotaInfo": {"remainingFraction": 0.1}},
                        "gemini-3-flash": {"quotaInfo": {"remainingFraction": 0.9}}}}
-    account = Account("antigravity", "a", "a", "test", ANTIGRAVITY_PLUGIN, None)
+    account = QuotaAccount("antigravity", "a", "a", "test", ANTIGRAVITY_PLUGIN, None)
     [flash] = parse_available_models(body, account, datetime.now(timezone.utc)).windows
     assert flash.id == "gemini-flash" and flash.remaining_percent == pytest.approx(10.0)

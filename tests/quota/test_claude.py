@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.quota.accounts import CLAUDE_CODE, Account
+from core.quota.accounts import CLAUDE_CODE, QuotaAccount
 from core.quota.providers.claude import ClaudeCredential, ClaudeProvider, parse_usage
 from tests.quota.conftest import fixture, query, query_one, write_json
 from tests.quota.fakes import FakeServer
@@ -52,8 +52,8 @@ async def test_no_claude_credentials_means_no_snapshot(home: Path, fake: FakeSer
     assert await query(ClaudeProvider()) == []
 
 
-def _account() -> Account[ClaudeCredential]:
-    return Account("claude", "claude-code", "Claude Code", "test", CLAUDE_CODE, ClaudeCredential("t", None, "pro"))
+def _account() -> QuotaAccount[ClaudeCredential]:
+    return QuotaAccount("claude", "claude-code", "Claude Code", "test", CLAUDE_CODE, ClaudeCredential("t", None, "pro"))
 
 
 def test_five_hour_is_the_session_and_seven_day_the_weekly_window() -> None:

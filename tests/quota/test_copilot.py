@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core.quota import QuotaEngine
-from core.quota.accounts import OPENCODE, Account
+from core.quota.accounts import OPENCODE, QuotaAccount
 from core.quota.providers.copilot import (
     CopilotOAuth,
     CopilotProvider,
@@ -139,7 +139,7 @@ def test_the_free_plan_counts_limited_quotas_against_monthly_quotas() -> None:
     body = {"copilot_plan": "free", "limited_user_reset_date": "2026-02-14",
             "limited_user_quotas": {"chat": 40, "completions": 1500},
             "monthly_quotas": {"chat": 50, "completions": 2000}}
-    account = Account("copilot", "k", "GitHub Copilot", "test", OPENCODE, CopilotOAuth("t"))
+    account = QuotaAccount("copilot", "k", "GitHub Copilot", "test", OPENCODE, CopilotOAuth("t"))
     snapshot = parse_copilot_user(body, account, datetime.now(timezone.utc))
     assert [(w.id, w.remaining_percent, w.used) for w in snapshot.windows] == [("chat", 80.0, 10),
                                                                                ("completions", 75.0, 500)]

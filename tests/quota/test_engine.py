@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.quota import Backoff, QuotaEngine, QuotaSnapshot, StoredAccount
-from core.quota.accounts import QUOTAGATE, Account, Discovery
+from core.quota.accounts import QUOTAGATE, QuotaAccount, Discovery
 from core.quota.locations import Locations
 from core.quota.providers import FetchContext, QuotaProvider
 from core.quota.providers.openai import OpenAIProvider
@@ -204,9 +204,9 @@ class _Hanging(QuotaProvider[None]):
     id, name, service = "hanging", "Hanging", "Hanging service"
 
     def discover(self, locations: Locations, stored: Sequence[StoredAccount]) -> Discovery[None]:
-        return Discovery([Account(self.id, "one", "One", "test", QUOTAGATE, None)])
+        return Discovery([QuotaAccount(self.id, "one", "One", "test", QUOTAGATE, None)])
 
-    async def fetch(self, account: Account[None], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[None], ctx: FetchContext) -> QuotaSnapshot:
         await asyncio.sleep(3600)
         raise AssertionError("unreachable")
 

@@ -10,7 +10,7 @@ import pytest
 
 from core.quota import QuotaSnapshot, QuotaWindow, history
 from core.store import Store
-from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+from core.store.models import QuotaSnapshotRow
 
 NOW = datetime(2026, 1, 23, 12, 0, tzinfo=timezone.utc)
 

@@ -15,7 +15,7 @@ from core.quota import QuotaEngine, QuotaSnapshot, QuotaWindow
 from core.quota.providers.openai import OpenAIProvider
 from core.quota.runtime import QuotaRuntime
 from core.store import Store
-from core.store.models import QuotaSnapshot as QuotaSnapshotRow
+from core.store.models import QuotaSnapshotRow
 from tests.quota.conftest import fixture, make_jwt, write_json
 from tests.quota.fakes import FakeServer, Reply
 

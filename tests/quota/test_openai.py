@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.quota.accounts import CODEX_CLI, Account
+from core.quota.accounts import CODEX_CLI, QuotaAccount
 from core.quota.providers.openai import OpenAICredential, OpenAIProvider, parse_usage
 from tests.quota.conftest import fixture, make_jwt, query, query_one, write_json
 from tests.quota.fakes import FakeServer
@@ -98,8 +98,8 @@ async def test_an_expired_opencode_token_names_opencode(home: Path, fake: FakeSe
     assert snapshot.error_kind == "expired" and "OpenCode" in (snapshot.error or "")
 
 
-def _account() -> Account[OpenAICredential]:
-    return Account("openai", "k", "jane@example.com", "test", CODEX_CLI, OpenAICredential("t", None, None))
+def _account() -> QuotaAccount[OpenAICredential]:
+    return QuotaAccount("openai", "k", "jane@example.com", "test", CODEX_CLI, OpenAICredential("t", None, None))
 
 
 def test_relative_resets_count_from_the_fetch_time_and_windows_are_named_by_length() -> None:

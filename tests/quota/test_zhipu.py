@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.quota import StoredAccount
-from core.quota.accounts import OPENCODE, Account
+from core.quota.accounts import OPENCODE, QuotaAccount
 from core.quota.providers.zhipu import ZAI, ZHIPU, ZhipuProvider, parse_quota_limit
 from tests.quota.conftest import fixture, query, query_one, write_json
 from tests.quota.fakes import FakeServer
@@ -103,7 +103,7 @@ async def test_the_same_key_from_two_sources_is_one_account(home: Path, fake: Fa
 
 
 def test_token_window_units_are_day_hour_minute_week() -> None:
-    account = Account("zai", "k", "k", "test", OPENCODE, "key")
+    account = QuotaAccount("zai", "k", "k", "test", OPENCODE, "key")
     body = {"success": True, "data": {"limits": [
         {"type": "TOKENS_LIMIT", "unit": unit, "number": count, "percentage": 1}
         for unit, count in ((1, 1), (3, 5), (5, 30), (6, 1))]}}

@@ -55,3 +55,29 @@ def test_log_file_is_owner_only_and_redacted(tmp_path: Path) -> None:
         assert secret not in text
     assert stat.S_IMODE(setup.log_file.stat().st_mode) == 0o600
     assert setup.log_file.parent == tmp_path / "logs"
+
+
+def test_a_lone_surrogate_never_stops_a_line_being_written(tmp_path: Path) -> None:
+    setup = setup_logging(tmp_path)
+    try:
+        logging.getLogger("test").warning("model %s refused", "bad\ud800name")
+        logging.getLogger("test").warning("the next line")
+    finally:
+        setup.close()
+    text = (tmp_path / "logs" / "quotagate.log").read_text(encoding="utf-8")
+    assert "bad\\ud800name" in text and "the next line" in text
+
+
+def test_files_made_by_rotation_are_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.logs
+
+    monkeypatch.setattr(core.logs, "_MAX_BYTES", 300)
+    setup = setup_logging(tmp_path)
+    try:
+        for i in range(40):
+            logging.getLogger("test").warning("line %d %s", i, "x" * 80)
+    finally:
+        setup.close()
+    files = sorted((tmp_path / "logs").iterdir())
+    assert len(files) > 2
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)

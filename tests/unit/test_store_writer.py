@@ -48,3 +48,24 @@ def test_close_writes_what_is_still_queued(tmp_path: Path) -> None:
     reopened = Store.open(tmp_path)
     assert CallLog.select().count() == 100
     reopened.close()
+
+
+def test_one_bad_row_never_costs_the_others(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    for i in range(200):
+        store.writer.submit(UsageRow, {"ts": float(i), "provider": "p", "model": "m", "status": 200, "tokens_in": i})
+    store.writer.submit(UsageRow, {"ts": 500.0, "provider": "p", "model": "m", "status": None})  # NOT NULL
+    assert store.writer.flush(timeout=10)
+    assert UsageRow.select().count() == 200
+    store.close()
+
+
+def test_counts_beyond_64_bits_and_infinite_costs_are_stored_bounded(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    store.writer.submit(UsageRow, {"ts": 1.0, "provider": "p", "model": "m", "status": 200,
+                                   "tokens_in": 2**70, "tokens_out": 2**63, "cost": float("inf")})
+    store.writer.submit(UsageRow, {"ts": 2.0, "provider": "p", "model": "m", "status": 200, "tokens_in": 7})
+    assert store.writer.flush(timeout=10)
+    rows = list(UsageRow.select().order_by(UsageRow.ts))
+    assert [(r.tokens_in, r.tokens_out, r.cost) for r in rows] == [(2**63 - 1, 2**63 - 1, 0.0), (7, 0, 0.0)]
+    store.close()

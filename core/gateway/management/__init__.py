@@ -16,7 +16,7 @@ from core.gateway.management.aliases import alias_routes
 from core.gateway.management.auth import ManagementAuth, auth_routes
 from core.gateway.management.backups import backup_routes
 from core.gateway.management.common import ManagementError, error_response
-from core.gateway.management.guard import ManagementGuard, is_management_path
+from core.gateway.management.guard import ManagementGuard, is_gateway_path, is_management_path
 from core.gateway.management.keys import key_routes
 from core.gateway.management.nodes import node_routes
 from core.gateway.management.providers import provider_routes
@@ -27,8 +27,8 @@ from core.gateway.management.usage import usage_routes
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
 
-__all__ = ["ManagementAuth", "ManagementError", "ManagementGuard", "error_response", "is_management_path",
-           "management_routes"]
+__all__ = ["ManagementAuth", "ManagementError", "ManagementGuard", "error_response", "is_gateway_path",
+           "is_management_path", "management_routes"]
 
 
 def management_routes(context: "GatewayContext") -> list[Route]:

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core import settings
-from core.gateway.management.common import ManagementError, boolean, off_loop, read_object, resource
+from core.gateway.management.common import ManagementError, boolean, configuration, off_loop, read_object, resource
 
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
@@ -110,25 +110,51 @@ class Sessions:
 
 
 class LoginThrottle:
-    """After MAX_FAILURES attempts that were not followed by a success within the window, refuse logins
-    until the oldest ages out."""
+    """Wrong passwords per client address: after MAX_FAILURES within the window, that address waits until
+    the oldest ages out. An attempt is counted before the password is checked (so parallel guesses are
+    all counted) and forgiven when it was right; other addresses — the user's — are never locked out.
+    Sessions already issued are not affected at all."""
 
-    def __init__(self) -> None:
-        self._failures: deque[float] = deque()
+    def __init__(self, max_addresses: int = 4096) -> None:
+        self._failures: dict[str, deque[float]] = {}
+        self._max_addresses = max_addresses
 
-    def retry_after(self) -> int | None:
+    def attempt(self, address: str) -> int | None:
+        """Count an attempt from `address` now; the seconds to wait instead when it is locked out."""
         now = time.monotonic()
-        while self._failures and self._failures[0] <= now - FAILURE_WINDOW_SECONDS:
-            self._failures.popleft()
-        if len(self._failures) < MAX_FAILURES:
-            return None
-        return max(1, int(self._failures[0] + FAILURE_WINDOW_SECONDS - now + 0.999))
+        failures = self._failures.get(address)
+        if failures is None:
+            if len(self._failures) >= self._max_addresses:  # a flood of addresses: forget the quietest
+                self._forget_stale(now)
+            failures = self._failures[address] = deque()
+        while failures and failures[0] <= now - FAILURE_WINDOW_SECONDS:
+            failures.popleft()
+        if len(failures) >= MAX_FAILURES:
+            return max(1, int(failures[0] + FAILURE_WINDOW_SECONDS - now + 0.999))
+        failures.append(now)
+        return None
 
-    def failed(self) -> None:
-        self._failures.append(time.monotonic())
+    def succeeded(self, address: str) -> None:
+        """The attempt from `address` was right (or not a guess): it does not count."""
+        failures = self._failures.get(address)
+        if failures:
+            failures.pop()
 
     def clear(self) -> None:
         self._failures.clear()
+
+    def _forget_stale(self, now: float) -> None:
+        for address in [a for a, f in self._failures.items() if not f or f[-1] <= now - FAILURE_WINDOW_SECONDS]:
+            del self._failures[address]
+        while len(self._failures) >= self._max_addresses:
+            self._failures.pop(next(iter(self._failures)))
+
+
+def client_address(request: Request) -> str:
+    """Who is guessing: the peer's address, with all of 127.0.0.0/8 as one (else one process could rotate
+    through sixteen million loopback addresses to multiply its guesses)."""
+    host = request.client.host if request.client else "unknown"
+    return "127.0.0.1" if host.startswith("127.") or host.startswith("::ffff:127.") else host
 
 
 def _digest(token: str) -> str:
@@ -196,19 +222,22 @@ def auth_routes(context: "GatewayContext") -> list[Route]:
         password = body.get("password")
         if not isinstance(password, str) or not password:
             raise ManagementError(400, "`password` must be a non-empty string.")
-        wait = auth.throttle.retry_after()
+        address = client_address(request)
+        # Counted here, before any await: every parallel guess is counted before any is checked.
+        wait = auth.throttle.attempt(address)
         if wait is not None:
+            log.warning("Management login from %s refused: too many wrong passwords", address)
             raise ManagementError(429, f"Too many wrong passwords; try again in {wait} s.",
                                   headers={"Retry-After": str(wait)})
         record = await off_loop(context.store.get_setting, KEY_PASSWORD)
         if not is_password_record(record):
+            auth.throttle.succeeded(address)
             raise ManagementError(400, "No login password is set. Require login with "
                                        "PUT /api/settings/require-login {\"requireLogin\": true, \"password\": …}.")
-        auth.throttle.failed()  # counted before the slow check, so parallel guesses are counted too
         if len(password) > MAX_PASSWORD_LENGTH or not await off_loop(verify_password, password, record):
-            log.warning("Management login refused: wrong password")
+            log.warning("Management login from %s refused: wrong password", address)
             raise ManagementError(401, "Wrong password.")
-        auth.throttle.clear()
+        auth.throttle.succeeded(address)
         log.info("Management login")
         return _session_answer({"success": True}, auth.sessions.issue())
 
@@ -230,8 +259,10 @@ def auth_routes(context: "GatewayContext") -> list[Route]:
                 raise ManagementError(400, f"`password` must be a string of {MIN_PASSWORD_LENGTH} to "
                                            f"{MAX_PASSWORD_LENGTH} characters.")
         record = await off_loop(hash_password, password) if require and password else None
-        await context.prepare_change("changing the login setting")
-        state = await off_loop(_save_login, context.store, require, record)
+        await configuration(context).set_login(
+            require, record, is_password_record,
+            f"Set a `password` ({MIN_PASSWORD_LENGTH} characters or more) to require login.")
+        state = await off_loop(read_login_state, context.store)
         auth.remember(state, context.store)
         if record is not None:  # a new password: every old session ends, the caller gets a fresh one
             auth.sessions.revoke_all()
@@ -250,21 +281,6 @@ def auth_routes(context: "GatewayContext") -> list[Route]:
         resource("/api/settings/require-login", GET=get_require_login, PUT=put_require_login,
                  POST=put_require_login),
     ]
-
-
-def _save_login(store: "Store", require: bool, record: dict[str, Any] | None) -> LoginState:
-    with store.db.atomic():
-        if require:
-            if record is not None:
-                store.set_setting(KEY_PASSWORD, record)
-            elif not is_password_record(store.get_setting(KEY_PASSWORD)):
-                raise ManagementError(400, f"Set a `password` ({MIN_PASSWORD_LENGTH} characters or more) to "
-                                           f"require login.")
-            store.set_setting(KEY_REQUIRE_LOGIN, True)
-        else:  # turning login off forgets the password: turning it on again asks for a new one
-            store.set_setting(KEY_REQUIRE_LOGIN, False)
-            store.set_setting(KEY_PASSWORD, None)
-    return read_login_state(store)
 
 
 def _session_answer(body: dict[str, Any], token: str) -> JSONResponse:

@@ -1,21 +1,26 @@
 """What every management route shares: errors as `{"error": "…"}`, defensive body reading, typed field
-checks that name the field, and running store work off the event loop."""
+checks that name the field, ids that fit the store, and running store work off the event loop.
+
+Changes go through `core.configuration`; its refusals (`ConfigError`) become answers here, in `resource`."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
-from peewee import IntegrityError
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.gateway.accounts import AccountError, AccountStore
+from core.configuration import Configuration
+from core.gateway import json_input
+from core.gateway.accounts import AccountStore
+from core.secrets import is_masked
+from core.settings import ConfigError
 
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
@@ -24,7 +29,23 @@ T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
 
 MAX_BODY_BYTES = 1024 * 1024  # management bodies are small; a bigger one is a mistake or an attack
-MASK_MARKERS = ("•", "…")  # what masked values contain; sent back unchanged they mean "keep the stored one"
+__all__ = ["is_masked"]
+
+
+class IdConvertor(Convertor[int]):
+    """`{id:id}`: a store id — 1 to 18 digits, so anything past SQLite's 64-bit integers is simply no route
+    (404) instead of an overflow deep in a query."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
 
 
 class ManagementError(Exception):
@@ -43,21 +64,17 @@ def resource(path: str, **handlers: Handler) -> Route:
     """One route per path with a handler per method, so a 405 lists every method the path takes."""
     async def endpoint(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
-        return await handlers[method](request)
+        try:
+            return await handlers[method](request)
+        except ConfigError as exc:  # the configuration service's refusal, in the API's error shape
+            return error_response(exc.status, str(exc))
 
     return Route(path, endpoint, methods=list(handlers))
 
 
 async def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run store work in the default executor. The store's own refusals become 400 answers."""
-    loop = asyncio.get_running_loop()
-    try:
-        return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
-    except AccountError as exc:
-        raise ManagementError(400, f"{exc}.") from None
-    except IntegrityError:  # lost a race with a concurrent change of the same name
-        raise ManagementError(409, "That name is already taken by an entry saved a moment ago; reload and "
-                                   "choose another.") from None
+    """Run store reads in the default executor (changes go through `configuration`)."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
 
 def account_store(context: "GatewayContext") -> AccountStore:
@@ -66,8 +83,10 @@ def account_store(context: "GatewayContext") -> AccountStore:
     return context.accounts
 
 
-def is_masked(value: Any) -> bool:
-    return isinstance(value, str) and any(marker in value for marker in MASK_MARKERS)
+def configuration(context: "GatewayContext") -> Configuration:
+    if context.configuration is None:
+        raise ManagementError(503, "Configuration changes are not available in this process.")
+    return context.configuration
 
 
 # --- bodies --------------------------------------------------------------------------------------
@@ -91,11 +110,9 @@ async def read_object(request: Request, *, allow_empty: bool = False) -> dict[st
             return {}
         raise ManagementError(400, "The request body is empty; send a JSON object.")
     try:
-        payload = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except ValueError as exc:
-        detail = f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) \
-            else str(exc)
-        raise ManagementError(400, f"The request body is not valid JSON: {detail}.") from None
+        payload = json_input.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except ValueError as exc:  # not JSON, not UTF-8, a lone surrogate, nested too deeply, not finite
+        raise ManagementError(400, f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(payload, dict):
         raise ManagementError(400, f"The request body must be a JSON object, not {_json_type(payload)}.")
     return payload
@@ -190,7 +207,7 @@ def query_time(request: Request, name: str) -> float | None:
     except ValueError:
         try:
             return datetime.fromisoformat(raw).timestamp()
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # not a date, or one no clock can count to
             raise ManagementError(400, f"`{name}` must be Unix seconds or an ISO 8601 date such as "
                                        f"2025-01-31T12:00:00Z, not {raw[:40]!r}.") from None
     if not math.isfinite(value) or value < 0:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.gateway import client_keys
-from core.gateway.management.common import ManagementError, off_loop, optional_text, read_object, resource
+from core.gateway.management.common import configuration, off_loop, read_object, resource
 
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
@@ -26,22 +26,17 @@ def key_routes(context: "GatewayContext") -> list[Route]:
 
     async def create_key(request: Request) -> Response:
         body = await read_object(request, allow_empty=True)
-        name = optional_text(body.get("name"), "name", max_length=100) or "unnamed"
-        created = await off_loop(client_keys.create_key, name)
-        await context.apply_changes()
+        created = await configuration(context).create_key(body.get("name"))
         log.info("Client API key %d created (%s)", created.id, created.name)
         return JSONResponse({"key": created.key, "id": created.id, "name": created.name}, status_code=201)
 
     async def revoke_key(request: Request) -> Response:
         key_id = request.path_params["id"]
-        await context.prepare_change("revoking an API key")
-        if not await off_loop(client_keys.revoke_key, key_id):
-            raise ManagementError(404, f"No active API key with id {key_id}; GET /api/keys lists them.")
-        await context.apply_changes()
+        await configuration(context).revoke_key(key_id)
         log.info("Client API key %d revoked", key_id)
         return JSONResponse({"message": "Key revoked", "id": key_id})
 
     return [
         resource("/api/keys", GET=list_keys, POST=create_key),
-        resource("/api/keys/{id:int}", DELETE=revoke_key),
+        resource("/api/keys/{id:id}", DELETE=revoke_key),
     ]

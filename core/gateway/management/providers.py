@@ -17,21 +17,15 @@ from core.gateway.checks import CheckResult, check_connection
 from core.gateway.management.common import (
     ManagementError,
     account_store,
-    boolean,
-    integer,
-    is_masked,
+    configuration,
     off_loop,
-    optional_text,
     query_int,
     read_object,
     resource,
     scrub,
-    text,
 )
-from core.gateway.management.proxy import mask_proxy, proxy_url
 from core.gateway.routing import ProxySettings
 from core.providers import catalog
-from core.secrets import mask
 
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
@@ -54,10 +48,7 @@ def provider_routes(context: "GatewayContext") -> list[Route]:
 
     async def create_connection(request: Request) -> Response:
         body = await read_object(request)
-        fields = _new_connection(body)
-        await context.prepare_change("adding a provider connection")
-        account = await off_loop(accounts().create_account, **fields)
-        await context.apply_changes()
+        account = await configuration(context).add_account(**_new_connection(body))
         log.info("Provider connection %d added (%s)", account.id, account.provider)
         return JSONResponse({"connection": account.public()}, status_code=201)
 
@@ -69,18 +60,13 @@ def provider_routes(context: "GatewayContext") -> list[Route]:
         account_id = request.path_params["id"]
         body = await read_object(request)
         changes = _connection_changes(body)
-        await context.prepare_change("changing a provider connection")
-        account = await off_loop(_update, context.store, accounts(), account_id, body.get("provider"), changes)
-        await context.apply_changes()
+        account = await configuration(context).update_account(account_id, changes, body.get("provider"))
         log.info("Provider connection %d changed (%s)", account.id, ", ".join(sorted(changes)) or "nothing")
         return JSONResponse({"connection": account.public()})
 
     async def delete_connection(request: Request) -> Response:
         account_id = request.path_params["id"]
-        await context.prepare_change("deleting a provider connection")
-        if not await off_loop(accounts().delete_account, account_id):
-            raise _not_found(account_id)
-        await context.apply_changes()
+        await configuration(context).delete_account(account_id)
         log.info("Provider connection %d deleted", account_id)
         return JSONResponse({"message": "Connection deleted successfully", "id": account_id})
 
@@ -127,95 +113,43 @@ def provider_routes(context: "GatewayContext") -> list[Route]:
         resource("/api/providers", GET=list_connections, POST=create_connection),
         resource("/api/providers/catalog", GET=list_catalog),
         resource("/api/models/catalog", GET=list_catalog),
-        resource("/api/providers/{id:int}", GET=get_connection, PUT=update_connection, PATCH=update_connection,
+        resource("/api/providers/{id:id}", GET=get_connection, PUT=update_connection, PATCH=update_connection,
                  DELETE=delete_connection),
-        resource("/api/providers/{id:int}/test", POST=test_connection),
-        resource("/api/providers/{id:int}/models", GET=connection_models),
+        resource("/api/providers/{id:id}/test", POST=test_connection),
+        resource("/api/providers/{id:id}/models", GET=connection_models),
     ]
 
 
 # --- validation ----------------------------------------------------------------------------------
 
 
-def catalogue_provider(value: Any) -> catalog.Provider:
-    """The catalogue provider a request names, or a 400 listing the valid ids."""
-    provider = catalog.get_provider(value) if isinstance(value, str) and value.strip() else None
-    if provider is None:
-        valid = ", ".join(p.id for p in catalog.providers())
-        shown = f"'{value}'" if isinstance(value, str) else "missing"
-        raise ManagementError(400, f"Unknown provider {shown}. Valid providers: {valid}. For any other "
-                                   f"OpenAI- or Anthropic-compatible endpoint add a custom endpoint with "
-                                   f"POST /api/provider-nodes.")
-    return provider
-
-
 def _new_connection(body: dict[str, Any]) -> dict[str, Any]:
-    provider = catalogue_provider(body.get("provider"))
-    api_key = optional_text(body.get("apiKey"), "apiKey", max_length=4096)
-    if api_key is None and provider.auth != "none":
-        where = f" (get one at {provider.key_url})" if provider.key_url else ""
-        raise ManagementError(400, f"`apiKey` is required for {provider.name}{where}.")
-    proxy = body.get("proxy")
-    return {
-        "provider": provider.id,
-        "name": text(body["name"], "name") if body.get("name") is not None else provider.name,
-        "api_key": api_key,
-        "priority": integer(body["priority"], "priority") if body.get("priority") is not None else 0,
-        "active": boolean(body["isActive"], "isActive") if body.get("isActive") is not None else True,
-        "default_model": optional_text(body.get("defaultModel"), "defaultModel"),
-        "options": {"proxy": proxy_url(proxy, "proxy")} if proxy not in (None, "") else {},
-    }
+    """The API's fields as `Configuration.add_account` arguments (it checks them)."""
+    names = {"provider": "provider", "name": "name", "apiKey": "api_key", "priority": "priority",
+             "isActive": "active", "defaultModel": "default_model", "proxy": "proxy"}
+    fields = {names[k]: v for k, v in body.items() if k in names and v is not None}
+    fields.setdefault("provider", None)
+    if fields.get("api_key") == "":
+        del fields["api_key"]
+    return fields
 
 
 def _connection_changes(body: dict[str, Any]) -> dict[str, Any]:
     """The changes a PUT asks for. Absent fields stay; an empty or masked `apiKey` keeps the stored key."""
     changes: dict[str, Any] = {}
     if "name" in body:
-        changes["name"] = text(body["name"], "name")
+        changes["name"] = body["name"]
     if body.get("apiKey") not in (None, ""):
-        changes["api_key"] = body["apiKey"] if is_masked(body["apiKey"]) else text(body["apiKey"], "apiKey",
-                                                                                      max_length=4096)
+        changes["api_key"] = body["apiKey"]
     if "priority" in body:
-        changes["priority"] = integer(body["priority"], "priority")
+        changes["priority"] = body["priority"]
     if "isActive" in body:
-        changes["active"] = boolean(body["isActive"], "isActive")
+        changes["active"] = body["isActive"]
     if "defaultModel" in body:
-        changes["default_model"] = optional_text(body["defaultModel"], "defaultModel")
+        changes["default_model"] = body["defaultModel"]
     if "proxy" in body:
-        proxy = body["proxy"]
-        changes["proxy"] = None if proxy in (None, "") else proxy if is_masked(proxy) else proxy_url(proxy, "proxy")
+        changes["proxy"] = body["proxy"]
     return changes
-
-
-def _update(store: "Store", accounts: AccountStore, account_id: int, provider: Any,
-            changes: dict[str, Any]) -> Account:
-    """Apply a PUT in one transaction; masked values sent back mean "keep what is stored"."""
-    with store.db.atomic():
-        current = accounts.get_account(account_id)
-        if current is None:
-            raise _not_found(account_id)
-        if provider is not None:
-            named = catalog.get_provider(provider) if isinstance(provider, str) else None
-            if (named.id if named else provider) != current.provider:
-                raise ManagementError(400, f"A connection cannot move to another provider (it is "
-                                           f"'{current.provider}'); add a new connection instead.")
-        changes = dict(changes)
-        if "api_key" in changes and is_masked(changes["api_key"]):
-            if changes["api_key"] != mask(current.api_key):
-                raise ManagementError(400, "`apiKey` looks masked but is not this connection's key; send the "
-                                           "full key, or leave it out to keep the stored one.")
-            del changes["api_key"]
-        if "proxy" in changes:
-            proxy = changes.pop("proxy")
-            if is_masked(proxy):
-                if proxy != mask_proxy(current.options.get("proxy")):
-                    raise ManagementError(400, "`proxy` looks masked but is not this connection's proxy; send the "
-                                               "full URL, or leave it out to keep the stored one.")
-            else:
-                changes["options"] = {"proxy": proxy}
-        updated = accounts.update_account(account_id, **changes)
-        assert updated is not None
-        return updated
 
 
 def _listed(accounts: AccountStore, wanted: str) -> list[Account]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from core.quota import oauth_clients
 from core.i18n import tr
-from core.quota.accounts import ANTIGRAVITY_PLUGIN, QUOTAGATE, Account, Discovery, StoredAccount, Tool
+from core.quota.accounts import ANTIGRAVITY_PLUGIN, QUOTAGATE, QuotaAccount, Discovery, StoredAccount, Tool
 from core.quota.credentials import text_field
 from core.quota.errors import QuotaError, changed_answer
 from core.quota.families import ModelQuota, group_by_family
@@ -79,11 +79,11 @@ class AntigravityProvider(QuotaProvider[AntigravityCredential]):
         return found
 
     def _account(self, refresh: str, email: str | None, project: str | None, source: str, tool: Tool,
-                 oauth: OAuthClient | None, cached: CachedQuota | None = None) -> Account[AntigravityCredential]:
-        return Account(self.id, email or secret_fingerprint(refresh), email or mask_secret(refresh), source, tool,
+                 oauth: OAuthClient | None, cached: CachedQuota | None = None) -> QuotaAccount[AntigravityCredential]:
+        return QuotaAccount(self.id, email or secret_fingerprint(refresh), email or mask_secret(refresh), source, tool,
                        AntigravityCredential(refresh, project, oauth, cached))
 
-    async def fetch(self, account: Account[AntigravityCredential], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[AntigravityCredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         credential = account.credential
         oauth = credential.oauth or await asyncio.to_thread(oauth_clients.ANTIGRAVITY.find, ctx.locations)
@@ -105,7 +105,7 @@ class AntigravityProvider(QuotaProvider[AntigravityCredential]):
                                       headers={"Authorization": f"Bearer {token}"})
         return parse_available_models(body, account, now)
 
-    async def _project(self, ctx: FetchContext, account: Account[Any], token: str) -> str | None:
+    async def _project(self, ctx: FetchContext, account: QuotaAccount[Any], token: str) -> str | None:
         """Accounts without a saved project: ask Cloud Code once, then remember it."""
         memo_key = f"{account.provider}/{account.key}/project"
         if memo_key not in ctx.memo:
@@ -115,7 +115,7 @@ class AntigravityProvider(QuotaProvider[AntigravityCredential]):
         return project if isinstance(project, str) else None
 
 
-def parse_available_models(body: Any, account: Account[Any], now: datetime) -> QuotaSnapshot:
+def parse_available_models(body: Any, account: QuotaAccount[Any], now: datetime) -> QuotaSnapshot:
     """`{"models": {id: {"quotaInfo": {"remainingFraction", "resetTime"}}}}` → one window per family.
     Models without `quotaInfo` have no quota and are skipped; a missing `remainingFraction` is unknown."""
     data = require_object(body, SERVICE)

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from core.i18n import tr
-from core.quota.accounts import Account, Discovery, StoredAccount, Tool
+from core.quota.accounts import QuotaAccount, Discovery, StoredAccount, Tool
 from core.quota.credentials import CredentialFileError, is_expired, read_json_object
 from core.quota.errors import QuotaError
 from core.quota.locations import Locations
@@ -53,10 +53,10 @@ class QuotaProvider(ABC, Generic[C]):
         """Find this provider's accounts. Blocking file reads; must never write."""
 
     @abstractmethod
-    async def fetch(self, account: Account[C], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[C], ctx: FetchContext) -> QuotaSnapshot:
         """One account's quota. Raises `QuotaError` for anything the user should see."""
 
-    async def snapshot(self, account: Account[C], ctx: FetchContext) -> QuotaSnapshot:
+    async def snapshot(self, account: QuotaAccount[C], ctx: FetchContext) -> QuotaSnapshot:
         """`fetch`, with every failure turned into an error snapshot (so callers never see an exception)."""
         try:
             return await self.fetch(account, ctx)

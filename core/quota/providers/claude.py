@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from core.i18n import tr
-from core.quota.accounts import CLAUDE_CODE, OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool
+from core.quota.accounts import CLAUDE_CODE, OPENCODE, QUOTAGATE, QuotaAccount, Discovery, StoredAccount, Tool
 from core.quota.credentials import text_field
 from core.quota.errors import changed_answer
 from core.quota.http import request_json
@@ -71,10 +71,10 @@ class ClaudeProvider(QuotaProvider[ClaudeCredential]):
         return found
 
     def _account(self, key: str, identity: str, source: str, tool: Tool, token: str, expires_at: datetime | None,
-                 plan: str | None) -> Account[ClaudeCredential]:
-        return Account(self.id, key, identity, source, tool, ClaudeCredential(token, expires_at, plan))
+                 plan: str | None) -> QuotaAccount[ClaudeCredential]:
+        return QuotaAccount(self.id, key, identity, source, tool, ClaudeCredential(token, expires_at, plan))
 
-    async def fetch(self, account: Account[ClaudeCredential], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[ClaudeCredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         credential = account.credential
         check_not_expired(SERVICE, account.tool, credential.expires_at, now)
@@ -84,7 +84,7 @@ class ClaudeProvider(QuotaProvider[ClaudeCredential]):
         return parse_usage(body, account, now)
 
 
-def parse_usage(body: Any, account: Account[ClaudeCredential], now: datetime) -> QuotaSnapshot:
+def parse_usage(body: Any, account: QuotaAccount[ClaudeCredential], now: datetime) -> QuotaSnapshot:
     """`five_hour` → session, `seven_day` → weekly, `seven_day_<model>` → that model's weekly window,
     `extra_usage` → paid extra usage when enabled. `utilization` is used %."""
     data = require_object(body, SERVICE)

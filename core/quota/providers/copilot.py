@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from core.i18n import tr, translatable
 from core import __version__
-from core.quota.accounts import COPILOT_EDITOR, OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool
+from core.quota.accounts import COPILOT_EDITOR, OPENCODE, QUOTAGATE, QuotaAccount, Discovery, StoredAccount, Tool
 from core.quota.credentials import text_field
 from core.quota.errors import QuotaError, changed_answer
 from core.quota.http import check_status, decode_json, request_json, send
@@ -96,7 +96,7 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
         for item in self.stored(stored):
             username, plan = item.options.get("username"), (item.options.get("plan") or "").lower()
             if username and plan in PLAN_ALLOWANCE:
-                found.add(Account(self.id, f"billing:{username.lower()}", f"@{username}", "Quotagate", QUOTAGATE,
+                found.add(QuotaAccount(self.id, f"billing:{username.lower()}", f"@{username}", "Quotagate", QUOTAGATE,
                                   CopilotBilling(item.secret.strip(), username, plan)))
             else:
                 found.add(self._oauth_account(item.secret.strip(), item.label or SERVICE, "Quotagate", QUOTAGATE))
@@ -118,13 +118,13 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
                                 file=locations.display(path), choices=", ".join(PLAN_ALLOWANCE),
                                 value=plan or tr("missing")))
         else:
-            found.add(Account(self.id, f"billing:{username.lower()}", f"@{username}", locations.display(path),
+            found.add(QuotaAccount(self.id, f"billing:{username.lower()}", f"@{username}", locations.display(path),
                               BILLING_TOOL, CopilotBilling(token, username, plan)))
 
-    def _oauth_account(self, token: str, identity: str, source: str, tool: Tool) -> Account[CopilotCredential]:
-        return Account(self.id, f"oauth:{secret_fingerprint(token)}", identity, source, tool, CopilotOAuth(token))
+    def _oauth_account(self, token: str, identity: str, source: str, tool: Tool) -> QuotaAccount[CopilotCredential]:
+        return QuotaAccount(self.id, f"oauth:{secret_fingerprint(token)}", identity, source, tool, CopilotOAuth(token))
 
-    async def fetch(self, account: Account[CopilotCredential], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[CopilotCredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         credential = account.credential
         if isinstance(credential, CopilotBilling):
@@ -135,7 +135,7 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
             return parse_billing_usage(body, account, now, credential.plan)
         return parse_copilot_user(await self._user(ctx, account, credential), account, now)
 
-    async def _user(self, ctx: FetchContext, account: Account[Any], credential: CopilotOAuth) -> Any:
+    async def _user(self, ctx: FetchContext, account: QuotaAccount[Any], credential: CopilotOAuth) -> Any:
         """The user record: directly with the OAuth token, else through the session-token exchange (and
         straight through the exchange next time, once it is known to be needed)."""
         exchange_key = f"{account.provider}/{account.key}/exchange"
@@ -153,7 +153,7 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
         ctx.memo[exchange_key] = True
         return decode_json(response, SERVICE)
 
-    async def _session_token(self, ctx: FetchContext, account: Account[Any], credential: CopilotOAuth) -> str:
+    async def _session_token(self, ctx: FetchContext, account: QuotaAccount[Any], credential: CopilotOAuth) -> str:
         async def exchange() -> tuple[str, datetime | None]:
             response = await send(ctx.client, SERVICE, "GET", TOKEN_URL,
                                   headers=_headers(f"token {credential.oauth_token}"))
@@ -177,7 +177,7 @@ def _headers(authorization: str) -> dict[str, str]:
             "Editor-Version": f"Quotagate/{__version__}", "Editor-Plugin-Version": f"Quotagate/{__version__}"}
 
 
-def parse_copilot_user(body: Any, account: Account[Any], now: datetime) -> QuotaSnapshot:
+def parse_copilot_user(body: Any, account: QuotaAccount[Any], now: datetime) -> QuotaSnapshot:
     """`copilot_internal/user` → premium requests, chat, completions (paid plans' `quota_snapshots`, or the
     free plan's `limited_user_quotas` against `monthly_quotas`)."""
     data = require_object(body, SERVICE)
@@ -226,7 +226,7 @@ def _counted(window_id: str, label: str, used: float, limit: float, resets_at: d
                                       used=used, limit=limit, remaining=remaining, unit="requests")
 
 
-def parse_billing_usage(body: Any, account: Account[Any], now: datetime, plan: str) -> QuotaSnapshot:
+def parse_billing_usage(body: Any, account: QuotaAccount[Any], now: datetime, plan: str) -> QuotaSnapshot:
     """Public billing API → premium requests used this month (sum of `grossQuantity` of premium items)
     against the plan's monthly allowance; resets at the start of next month (UTC)."""
     data = require_object(body, SERVICE)

@@ -18,7 +18,7 @@ from typing import Any
 
 from core.quota import oauth_clients
 from core.i18n import tr
-from core.quota.accounts import GEMINI_CLI, QUOTAGATE, Account, Discovery, StoredAccount, Tool
+from core.quota.accounts import GEMINI_CLI, QUOTAGATE, QuotaAccount, Discovery, StoredAccount, Tool
 from core.quota.credentials import CredentialFileError, is_expired, jwt_claims, read_json_object, text_field
 from core.quota.errors import QuotaError, changed_answer
 from core.quota.families import ModelQuota, group_by_family
@@ -61,7 +61,7 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
             access, refresh = text_field(data, "access_token"), text_field(data, "refresh_token")
             if access or refresh:
                 email = text_field(jwt_claims(text_field(data, "id_token") or ""), "email") or _active_email(locations)
-                found.add(Account(self.id, email or "gemini-cli", email or "Gemini CLI", locations.display(path),
+                found.add(QuotaAccount(self.id, email or "gemini-cli", email or "Gemini CLI", locations.display(path),
                                   GEMINI_CLI, GeminiCredential(access, refresh, epoch_millis(data.get("expiry_date")))))
             else:
                 self.unusable_entry(found, locations, path, GEMINI_CLI, "access_token",
@@ -70,13 +70,13 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
             found.add(self._stored(item))
         return found
 
-    def _stored(self, item: StoredAccount) -> Account[GeminiCredential]:
+    def _stored(self, item: StoredAccount) -> QuotaAccount[GeminiCredential]:
         tool: Tool = QUOTAGATE
-        return Account(self.id, item.options.get("email") or f"stored:{secret_fingerprint(item.secret)}",
+        return QuotaAccount(self.id, item.options.get("email") or f"stored:{secret_fingerprint(item.secret)}",
                        item.options.get("email") or item.label or "Gemini", "Quotagate", tool,
                        GeminiCredential(None, item.secret.strip(), None))
 
-    async def fetch(self, account: Account[GeminiCredential], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[GeminiCredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         async with self._token(ctx, account) as token:
             code_assist = await self._code_assist(ctx, account, token)
@@ -86,7 +86,7 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
         return parse_user_quota(body, account, now, plan=code_assist.plan)
 
     @asynccontextmanager
-    async def _token(self, ctx: FetchContext, account: Account[GeminiCredential]) -> AsyncIterator[str]:
+    async def _token(self, ctx: FetchContext, account: QuotaAccount[GeminiCredential]) -> AsyncIterator[str]:
         """The saved access token while valid; else a refreshed one (if we can); else say it expired."""
         credential = account.credential
         if credential.access_token and not is_expired(credential.expires_at, ctx.now()):
@@ -105,7 +105,7 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
                 "the Gemini CLI, which it did not find installed. Install the Gemini CLI, or set {prefix}_CLIENT_ID "
                 "and {prefix}_CLIENT_SECRET.", service=SERVICE, prefix=oauth_clients.GEMINI_CLI.env_prefix))
 
-    async def _code_assist(self, ctx: FetchContext, account: Account[Any], token: str) -> _CodeAssist:
+    async def _code_assist(self, ctx: FetchContext, account: QuotaAccount[Any], token: str) -> _CodeAssist:
         configured = next((ctx.locations.env(name) for name in PROJECT_ENV if ctx.locations.env(name)), None)
         memo_key = f"{account.provider}/{account.key}/code-assist"
         cached = ctx.memo.get(memo_key)
@@ -119,7 +119,7 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
         return result
 
 
-def parse_user_quota(body: Any, account: Account[Any], now: datetime, plan: str | None = None) -> QuotaSnapshot:
+def parse_user_quota(body: Any, account: QuotaAccount[Any], now: datetime, plan: str | None = None) -> QuotaSnapshot:
     """`{"buckets": [{"modelId", "remainingFraction", "resetTime", "tokenType"}]}` → Pro / Flash / Flash-Lite."""
     data = require_object(body, SERVICE)
     buckets = data.get("buckets")

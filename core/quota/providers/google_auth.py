@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from core.quota.accounts import Account
+from core.quota.accounts import QuotaAccount
 from core.quota.errors import QuotaError
 from core.quota.google import OAuthClient, refresh_access_token
 from core.quota.model import ErrorKind
@@ -19,7 +19,7 @@ from core.quota.tokens import TokenCache
 
 
 @asynccontextmanager
-async def google_access_token(ctx: FetchContext, account: Account[Any], refresh_token: str,
+async def google_access_token(ctx: FetchContext, account: QuotaAccount[Any], refresh_token: str,
                               oauth: OAuthClient) -> AsyncIterator[str]:
     key = TokenCache.key("google", refresh_token)
     token = await ctx.tokens.get_or_fetch(

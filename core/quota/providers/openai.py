@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.i18n import tr
-from core.quota.accounts import CODEX_CLI, OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool
+from core.quota.accounts import CODEX_CLI, OPENCODE, QUOTAGATE, QuotaAccount, Discovery, StoredAccount, Tool
 from core.quota.credentials import jwt_claims, jwt_expiry, text_field
 from core.quota.errors import changed_answer
 from core.quota.http import request_json
@@ -70,7 +70,7 @@ class OpenAIProvider(QuotaProvider[OpenAICredential]):
         return found
 
     def _account(self, source: str, tool: Tool, access_token: str, account_id: str | None, id_token: str | None,
-                 expires_at: datetime | None, label: str = "") -> Account[OpenAICredential]:
+                 expires_at: datetime | None, label: str = "") -> QuotaAccount[OpenAICredential]:
         claims = jwt_claims(access_token)
         account_id = account_id or text_field(claims.get(AUTH_CLAIM), "chatgpt_account_id")
         email = (text_field(jwt_claims(id_token or ""), "email")
@@ -78,9 +78,9 @@ class OpenAIProvider(QuotaProvider[OpenAICredential]):
         identity = label or email or (f"ChatGPT {mask_secret(account_id)}" if account_id else tool.name)
         key = account_id or email or f"{source}"
         credential = OpenAICredential(access_token, account_id, expires_at or jwt_expiry(access_token))
-        return Account(self.id, key, identity, source, tool, credential)
+        return QuotaAccount(self.id, key, identity, source, tool, credential)
 
-    async def fetch(self, account: Account[OpenAICredential], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[OpenAICredential], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         credential = account.credential
         check_not_expired(SERVICE, account.tool, credential.expires_at, now)
@@ -91,7 +91,7 @@ class OpenAIProvider(QuotaProvider[OpenAICredential]):
         return parse_usage(body, account, now)
 
 
-def parse_usage(body: Any, account: Account[Any], now: datetime) -> QuotaSnapshot:
+def parse_usage(body: Any, account: QuotaAccount[Any], now: datetime) -> QuotaSnapshot:
     """`wham/usage` → snapshot: main limits, code review, additional per-model limits, credits."""
     data = require_object(body, SERVICE)
     if not any(key in data for key in ("rate_limit", "additional_rate_limits", "plan_type")):

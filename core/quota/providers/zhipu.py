@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from core.i18n import tr
-from core.quota.accounts import OPENCODE, QUOTAGATE, Account, Discovery, StoredAccount, Tool, environment_tool
+from core.quota.accounts import OPENCODE, QUOTAGATE, QuotaAccount, Discovery, StoredAccount, Tool, environment_tool
 from core.quota.credentials import text_field
 from core.quota.errors import QuotaError, changed_answer
 from core.quota.http import request_json
@@ -68,11 +68,11 @@ class ZhipuProvider(QuotaProvider[str]):
             found.add(self._account(item.secret.strip(), "Quotagate", QUOTAGATE, item.label))
         return found
 
-    def _account(self, key: str, source: str, tool: Tool, label: str = "") -> Account[str]:
+    def _account(self, key: str, source: str, tool: Tool, label: str = "") -> QuotaAccount[str]:
         identity = f"{label} ({mask_secret(key)})" if label else mask_secret(key)
-        return Account(self.id, secret_fingerprint(key), identity, source, tool, key)
+        return QuotaAccount(self.id, secret_fingerprint(key), identity, source, tool, key)
 
-    async def fetch(self, account: Account[str], ctx: FetchContext) -> QuotaSnapshot:
+    async def fetch(self, account: QuotaAccount[str], ctx: FetchContext) -> QuotaSnapshot:
         now = ctx.now()
         headers = {"Authorization": account.credential, "Accept": "application/json",
                    "Content-Type": "application/json"}
@@ -81,7 +81,7 @@ class ZhipuProvider(QuotaProvider[str]):
         return parse_quota_limit(body, account, now, self.service)
 
 
-def parse_quota_limit(body: Any, account: Account[Any], now: datetime, service: str) -> QuotaSnapshot:
+def parse_quota_limit(body: Any, account: QuotaAccount[Any], now: datetime, service: str) -> QuotaSnapshot:
     """`{"success": true, "data": {"limits": [...], "level": "pro"}}` → one window per limit."""
     data = require_object(body, service)
     if data.get("success") is not True:

@@ -1,0 +1,367 @@
+"""The one way configuration changes: accounts, custom endpoints, aliases, proxies, client keys, settings.
+
+Every change, from the management API or a window, goes the same four steps:
+1. validate — types, ranges, finite numbers, sizes (the rules in `core.settings` and `AccountStore`); a
+   refusal is a `ConfigError` whose message says what to fix and whose `status` the API answers with;
+2. snapshot — the automatic, throttled backup before a change, so it can be undone;
+3. one short write transaction, `BEGIN IMMEDIATE`: concurrent writers queue on SQLite's busy timeout
+   instead of failing with "database is locked" when a read transaction tries to become a write;
+4. reload — the running gateway, quota glance and backups use the result at once.
+
+Callers never see a database exception: a lost race on a unique name is a `Conflict`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any, Awaitable, Callable, TypeVar
+
+from peewee import IntegrityError
+
+from core import settings
+from core.gateway import client_keys
+from core.gateway.accounts import Account, AccountStore, Node
+from core.i18n import tr
+from core.net.proxies import mask_proxy, proxy_url
+from core.providers import catalog
+from core.secrets import is_masked, mask
+from core.settings import ConfigError, Conflict, NotFound
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Hook = Callable[[], Awaitable[None]]
+
+
+class Configuration:
+    def __init__(self, store: Callable[[], Store | None], accounts: AccountStore,
+                 before_change: Callable[[str], Awaitable[None]], reload: Hook) -> None:
+        self._store = store
+        self.accounts = accounts
+        self._before_change = before_change
+        self._reload = reload
+
+    # -- the four steps ---------------------------------------------------------------------------------
+    async def change(self, reason: str, write: Callable[[], T]) -> T:
+        """Snapshot, run `write` in one IMMEDIATE transaction off the loop, reload. `write` validates what
+        needs the stored state and raises `ConfigError` to refuse (nothing is written then)."""
+        store = self.store()
+        await self._before_change(reason)
+        result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(_write, store, write))
+        await self._reload()
+        return result
+
+    def store(self) -> Store:
+        store = self._store()
+        if store is None:
+            raise ConfigError(tr("Quotagate is not running its store right now; try again in a moment."))
+        return store
+
+    # -- provider accounts ------------------------------------------------------------------------------
+    async def add_account(self, provider: str, name: str | None = None, api_key: str | None = None,
+                          priority: int = 0, active: bool = True, default_model: str | None = None,
+                          proxy: str | None = None) -> Account:
+        known = catalogue_provider(provider)
+        if not api_key and known.auth != "none":
+            where = tr(" (get one at {url})", url=known.key_url) if known.key_url else ""
+            raise ConfigError(tr("`apiKey` is required for {provider}{where}.", provider=known.name, where=where))
+        options = {"proxy": proxy} if proxy else {}
+        return await self.change("adding a provider connection", lambda: self.accounts.create_account(
+            known.id, name if name is not None else known.name, api_key, priority, active, default_model, options))
+
+    async def update_account(self, account_id: int, changes: dict[str, Any], provider: Any = None) -> Account:
+        """`changes` use AccountStore's names plus `proxy`; a masked key or proxy (as answers show them)
+        means "keep the stored one"."""
+        def write() -> Account:
+            current = self.accounts.get_account(account_id)
+            if current is None:
+                raise _no_account(account_id)
+            if provider is not None:
+                named = catalog.get_provider(provider) if isinstance(provider, str) else None
+                if (named.id if named else provider) != current.provider:
+                    raise ConfigError(tr("An account cannot move to another provider (it is {provider}); add a "
+                                         "new one instead.", provider=current.provider))
+            wanted = dict(changes)
+            if is_masked(wanted.get("api_key")):
+                _kept(wanted.pop("api_key"), mask(current.api_key), "apiKey")
+            if "proxy" in wanted:
+                proxy = wanted.pop("proxy")
+                if is_masked(proxy):
+                    _kept(proxy, mask_proxy(current.options.get("proxy")), "proxy")
+                else:
+                    wanted["options"] = {"proxy": proxy or None}
+            updated = self.accounts.update_account(account_id, **wanted)
+            assert updated is not None
+            return updated
+        return await self.change("changing a provider connection", write)
+
+    async def delete_account(self, account_id: int) -> None:
+        def write() -> None:
+            if not self.accounts.delete_account(account_id):
+                raise _no_account(account_id)
+        await self.change("deleting a provider connection", write)
+
+    # -- custom endpoints -------------------------------------------------------------------------------
+    async def add_endpoint(self, fields: dict[str, Any]) -> Node:
+        """`fields`: prefix, name, base_url, api_format, headers, api_key (AccountStore.create_node's)."""
+        headers = fields.get("headers")
+        if isinstance(headers, dict) and any(is_masked(v) for v in headers.values()):
+            raise ConfigError(tr("A header value looks masked; send the real value."))
+
+        def write() -> Node:
+            _free_prefix(self.accounts, fields.get("prefix"), None)
+            return self.accounts.create_node(**fields)
+        return await self.change("adding a custom endpoint", write)
+
+    async def update_endpoint(self, node_id: int, changes: dict[str, Any]) -> Node:
+        def write() -> Node:
+            current = self.endpoint(node_id)
+            wanted = dict(changes)
+            if "prefix" in wanted:
+                _free_prefix(self.accounts, wanted["prefix"], node_id)
+            if is_masked(wanted.get("api_key")):
+                _kept(wanted.pop("api_key"), mask(current.api_key), "apiKey")
+            if isinstance(wanted.get("headers"), dict):
+                wanted["headers"] = {name: _unmasked_header(name, value, current)
+                                     for name, value in wanted["headers"].items()}
+            updated = self.accounts.update_node(node_id, **wanted)
+            assert updated is not None
+            return updated
+        return await self.change("changing a custom endpoint", write)
+
+    async def delete_endpoint(self, node_id: int) -> None:
+        def write() -> None:
+            if not self.accounts.delete_node(node_id):
+                raise _no_endpoint(node_id)
+        await self.change("deleting a custom endpoint", write)
+
+    def endpoint(self, node_id: int) -> Node:
+        """One custom endpoint, or NotFound (blocking: call it off the loop)."""
+        found = next((n for n in self.accounts.nodes() if n.id == node_id), None)
+        if found is None:
+            raise _no_endpoint(node_id)
+        return found
+
+    # -- aliases ----------------------------------------------------------------------------------------
+    async def set_alias(self, alias: Any, model: Any) -> tuple[bool, dict[str, str]]:
+        """Returns whether the alias is new, and every alias after the change."""
+        alias, model = _text(alias, "alias", 200), _text(model, "model", 400)
+        if any(ch.isspace() for ch in alias):
+            raise ConfigError(tr("`alias` must not contain spaces."))
+        if alias == model:
+            raise ConfigError(tr("`alias` and `model` are the same; an alias must point elsewhere."))
+
+        def write() -> tuple[bool, dict[str, str]]:
+            aliases = self.accounts.aliases()
+            _check_alias_target(model, aliases, {n.prefix for n in self.accounts.nodes()})
+            self.accounts.set_alias(alias, model)
+            return alias not in aliases, self.accounts.aliases()
+        return await self.change("setting a model alias", write)
+
+    async def delete_alias(self, alias: str) -> None:
+        def write() -> None:
+            if not self.accounts.delete_alias(alias):
+                raise NotFound(tr("No alias “{alias}”; GET /api/models/alias lists them.", alias=alias[:200]))
+        await self.change("deleting a model alias", write)
+
+    # -- proxies ----------------------------------------------------------------------------------------
+    async def set_proxies(self, wanted: dict[str, Any]) -> dict[str, Any]:
+        """`wanted` may hold `global` (URL, None, or masked = keep) and/or `providers` ({id or custom
+        endpoint prefix: URL or masked}); the providers given replace the stored ones."""
+        if set(wanted) - {"global", "providers"}:
+            raise ConfigError(tr("Unknown field(s) {fields}; send `global` and/or `providers`.",
+                                 fields=", ".join(sorted(set(wanted) - {"global", "providers"}))))
+        if wanted.get("providers") is not None and not isinstance(wanted["providers"], dict):
+            raise ConfigError(tr("`providers` must be an object of provider id to proxy URL."))
+        for name, url in [("global", wanted.get("global")),
+                          *((f"providers.{k}", v) for k, v in (wanted.get("providers") or {}).items())]:
+            if url not in (None, "") and not is_masked(url):
+                proxy_url(url, name)  # refused before anything is snapshotted or written
+
+        def write() -> dict[str, Any]:
+            store = self.store()
+            current = stored_proxies(store)
+            result = dict(current)
+            if "global" in wanted:
+                result["global"] = _restored(wanted["global"], current["global"], "global")
+            if "providers" in wanted:
+                prefixes = {node.prefix for node in self.accounts.nodes()}
+                providers: dict[str, str] = {}
+                for key, url in (wanted["providers"] or {}).items():
+                    target = _proxy_target(key, prefixes)
+                    restored = _restored(url, current["providers"].get(target), f"providers.{key}")
+                    if restored:
+                        providers[target] = restored
+                result["providers"] = providers
+            result = settings.checked(settings.KEY_PROXY, result, "proxy")
+            store.set_setting(settings.KEY_PROXY, result)
+            return result
+        return await self.change("changing proxy settings", write)
+
+    # -- client API keys --------------------------------------------------------------------------------
+    async def create_key(self, name: Any) -> client_keys.CreatedKey:
+        name = _text(name, "name", 100) if name not in (None, "") else "unnamed"
+        return await self.change("creating an API key", lambda: client_keys.create_key(name))
+
+    async def revoke_key(self, key_id: int) -> None:
+        def write() -> None:
+            if not client_keys.revoke_key(key_id):
+                raise NotFound(tr("No active API key with id {id}; GET /api/keys lists them.", id=key_id))
+        await self.change("revoking an API key", write)
+
+    # -- settings ---------------------------------------------------------------------------------------
+    async def update_settings(self, values: dict[str, Any], fields: dict[str, str] | None = None,
+                              reason: str = "changing settings") -> dict[str, Any]:
+        """Store several settings at once, each checked by its rule first (`fields` names them in refusals:
+        the API's camelCase names, say). None unsets a setting. Returns what was stored."""
+        fields = fields or {}
+        checked = {key: settings.checked(key, value, fields.get(key, key)) for key, value in values.items()}
+        unknown = [key for key in checked if key not in settings.RULES]
+        if unknown:
+            raise ConfigError(tr("Unknown setting(s) {names}.", names=", ".join(sorted(unknown))))
+
+        def write() -> dict[str, Any]:
+            store = self.store()
+            for key, value in checked.items():
+                store.set_setting(key, value)
+            return checked
+        return await self.change(reason, write)
+
+    async def set_login(self, require: bool, record: dict[str, Any] | None,
+                        has_password: Callable[[Any], bool], missing_password: str) -> None:
+        """Turn the management login on (with a new password hash, or the stored one) or off (forgetting the
+        password, so turning it on again asks for a new one)."""
+        def write() -> None:
+            store = self.store()
+            if require:
+                if record is not None:
+                    store.set_setting(settings.KEY_MANAGEMENT_PASSWORD, record)
+                elif not has_password(store.get_setting(settings.KEY_MANAGEMENT_PASSWORD)):
+                    raise ConfigError(missing_password)
+                store.set_setting(settings.KEY_REQUIRE_LOGIN, True)
+            else:
+                store.set_setting(settings.KEY_REQUIRE_LOGIN, False)
+                store.set_setting(settings.KEY_MANAGEMENT_PASSWORD, None)
+        await self.change("changing the login setting", write)
+
+    # -- at start -----------------------------------------------------------------------------------------
+    def repair(self) -> None:
+        """At start and after a restore (blocking): settings no rule accepts are reported and removed, so
+        their defaults apply; secrets earlier versions stored in plaintext are sealed."""
+        store = self.store()
+        with store.db.atomic("IMMEDIATE"):
+            for key in store.unusable_settings():
+                log.warning("Setting %s held a value Quotagate cannot use; it was replaced by the default", key)
+                store.set_setting(key, None)
+            proxies = store.get_setting(settings.KEY_PROXY)
+            if proxies is not None:
+                store.set_setting(settings.KEY_PROXY, proxies)  # sealed from now on
+            sealed = self.accounts.seal_plaintext()
+        if sealed:
+            log.info("Sealed the proxy sign-ins and header values of %d accounts and endpoints", sealed)
+
+
+def _write(store: Store, write: Callable[[], T]) -> T:
+    try:
+        with store.db.atomic("IMMEDIATE"):
+            return write()
+    except IntegrityError:  # lost a race with a concurrent change of the same name
+        raise Conflict(tr("That name is already taken by an entry saved a moment ago; reload and choose "
+                          "another.")) from None
+
+
+def stored_proxies(store: Store) -> dict[str, Any]:
+    """The proxy setting in its canonical shape (blocking)."""
+    value = store.get_setting(settings.KEY_PROXY)
+    value = value if isinstance(value, dict) else {}
+    providers = value.get("providers") if isinstance(value.get("providers"), dict) else {}
+    return {"global": value.get("global") or None,
+            "providers": {k: v for k, v in providers.items() if isinstance(v, str) and v}}
+
+
+def catalogue_provider(value: Any) -> catalog.Provider:
+    """The catalogue provider a request names, or a refusal listing the valid ids."""
+    provider = catalog.get_provider(value) if isinstance(value, str) and value.strip() else None
+    if provider is None:
+        shown = repr(value[:60]) if isinstance(value, str) else tr("missing")
+        raise ConfigError(tr("Unknown provider {provider}. Valid providers: {valid}. For any other OpenAI- or "
+                             "Anthropic-compatible server add a custom endpoint (POST /api/provider-nodes).", provider=shown,
+                             valid=", ".join(p.id for p in catalog.providers())))
+    return provider
+
+
+def _text(value: Any, name: str, max_length: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(tr("`{field}` must be a non-empty string", field=name))
+    if len(value.strip()) > max_length:
+        raise ConfigError(tr("`{field}` is longer than {count} characters", field=name, count=max_length))
+    return value.strip()
+
+
+def _kept(sent: str, stored_masked: str, name: str) -> None:
+    """A masked value sent back must be the stored one's mask: it means "keep it"."""
+    if sent != stored_masked:
+        raise ConfigError(tr("`{field}` looks masked but is not the stored value; send the full value, or leave it "
+                             "out to keep the stored one.", field=name))
+
+
+def _unmasked_header(name: str, value: Any, current: Node) -> Any:
+    if not is_masked(value):
+        return value
+    stored = current.headers.get(name)
+    _kept(value, mask(stored) if stored is not None else "", f"headers.{name}")
+    return stored
+
+
+def _free_prefix(accounts: AccountStore, prefix: Any, node_id: int | None) -> None:
+    if not isinstance(prefix, str):
+        return  # AccountStore refuses it with the right words
+    prefix = prefix.strip().lower()
+    provider = catalog.get_provider(prefix)
+    if provider is not None:
+        raise Conflict(tr("Prefix “{prefix}” already names the catalogue provider {provider}; choose another "
+                          "prefix for the custom endpoint.", prefix=prefix, provider=provider.name))
+    if any(n.prefix == prefix and n.id != node_id for n in accounts.nodes()):
+        raise Conflict(tr("Prefix “{prefix}” is already used by another custom endpoint; choose another.",
+                          prefix=prefix))
+
+
+def _check_alias_target(model: str, aliases: dict[str, str], prefixes: set[str]) -> None:
+    """The target must name a provider Quotagate knows (`prefix/model`) or another alias."""
+    if model in aliases:
+        return
+    prefix, slash, rest = model.partition("/")
+    if slash and rest and (catalog.get_provider(prefix) or prefix.lower() in prefixes):
+        return
+    known = sorted({p.prefix for p in catalog.providers()} | prefixes)
+    raise ConfigError(tr("`model` must be provider/model (e.g. openai/gpt-4.1) with a known prefix ({prefixes}) or "
+                         "an existing alias; got “{model}”.", prefixes=", ".join(known), model=model[:200]))
+
+
+def _proxy_target(key: str, prefixes: set[str]) -> str:
+    provider = catalog.get_provider(key)
+    if provider is not None:
+        return provider.id
+    if key.strip().lower() in prefixes:
+        return key.strip().lower()
+    valid = ", ".join([p.id for p in catalog.providers()] + sorted(prefixes))
+    raise ConfigError(tr("`providers` names unknown provider “{provider}”. Valid: {valid}.", provider=key[:60],
+                         valid=valid))
+
+
+def _restored(value: Any, stored: str | None, name: str) -> Any:
+    if not is_masked(value):
+        return value or None
+    _kept(value, mask_proxy(stored), name)
+    return stored
+
+
+def _no_account(account_id: int) -> NotFound:
+    return NotFound(tr("No provider account with id {id}; GET /api/providers lists them.", id=account_id))
+
+
+def _no_endpoint(node_id: int) -> NotFound:
+    return NotFound(tr("No custom endpoint with id {id}; GET /api/provider-nodes lists them.", id=node_id))
