@@ -8,6 +8,7 @@ itself and the upstream never competes with it (`--no-pin` turns this off).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -37,6 +38,7 @@ DIRECT_MODEL = "fake-model"
 CHAT_PATH = "/v1/chat/completions"
 MESSAGES_PATH = "/v1/messages"  # the translated scenario: an Anthropic client in front of an OpenAI upstream
 SECTIONS = {"headless": "headless_load", "startup": "startup", "desktop": "desktop_load", "tray": "tray"}
+OPT_IN_SECTIONS = {"fuzz": "fuzz"}  # run only when named in --only (long, and a pass/fail rather than a measurement)
 
 
 def quotagate_command() -> list[str]:
@@ -185,6 +187,19 @@ class Bench:
             raise self._explained(exc) from None
 
     # -- sections ------------------------------------------------------------------------------------
+    def fuzz(self) -> None:
+        """tests/bench/fuzz.py: the long fuzz run plus slowloris and concurrent writers, on its own gateway."""
+        from tests.bench import fuzz
+
+        print("Fuzz, slowloris and concurrent writers against `quotagate serve`", flush=True)
+        args = fuzz.parse_args([])
+        result = asyncio.run(fuzz.run(args))
+        broken = fuzz.verdict(result, args)
+        print(fuzz.report(result, broken), flush=True)
+        self.results["fuzz"] = {**result, "broken": broken}
+        if broken:
+            raise RuntimeError("the fuzz run broke a rule: " + "; ".join(broken[:3]))
+
     def headless_load(self) -> None:
         print("Headless gateway (`quotagate serve`, asyncio) vs the fake upstream called directly", flush=True)
         port = free_port()
@@ -324,7 +339,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-install", action="store_true", help="do not try to apt-get install wrk")
     parser.add_argument("--skip-desktop", action="store_true", help="headless measurements only")
     parser.add_argument("--only", default="", metavar="SECTIONS",
-                        help="comma-separated subset of: headless, startup, desktop, tray")
+                        help="comma-separated subset of: headless, startup, desktop, tray; or fuzz (opt-in)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     parser.add_argument("--json", type=Path, help="also write the raw results to this file")
@@ -353,15 +368,16 @@ def main(argv: list[str] | None = None) -> int:
             sections = {name.strip() for name in args.only.split(",") if name.strip()} or set(SECTIONS)
             if args.skip_desktop:
                 sections -= {"desktop", "tray"}
-            unknown = sections - set(SECTIONS)
+            known = {**SECTIONS, **OPT_IN_SECTIONS}
+            unknown = sections - set(known)
             if unknown:
-                print(f"bench: unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}",
+                print(f"bench: unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(known)}",
                       file=sys.stderr)
                 return 2
             bench.start_upstream()
-            for name in SECTIONS:
+            for name in known:
                 if name in sections:
-                    getattr(bench, SECTIONS[name])()
+                    getattr(bench, known[name])()
         except (KeyboardInterrupt, RuntimeError) as exc:
             if isinstance(exc, KeyboardInterrupt) or interrupted.is_set():
                 print("\nbench: interrupted; stopping every process it started", file=sys.stderr, flush=True)
