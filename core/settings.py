@@ -18,7 +18,10 @@ KEY_START_AT_LOGIN = "desktop.start_at_login"
 KEY_PROXY = "gateway.proxy"  # {"global": url|None, "providers": {provider_id: url}}
 KEY_REQUIRE_API_KEY = "gateway.require_api_key"
 KEY_MAX_BODY_MB = "gateway.max_body_mb"
-KEY_UPSTREAM_TIMEOUT = "gateway.upstream_read_timeout_s"
+KEY_UPSTREAM_TIMEOUT = "gateway.upstream_read_timeout_s"  # idle: the longest silence between two reads
+KEY_CONNECT_TIMEOUT = "gateway.upstream_connect_timeout_s"
+KEY_FIRST_BYTE_TIMEOUT = "gateway.upstream_first_byte_timeout_s"  # a stream's first bytes
+KEY_ANSWER_TIMEOUT = "gateway.upstream_answer_timeout_s"  # a whole non-streamed answer
 KEY_REQUIRE_LOGIN = "management.require_login"
 KEY_MANAGEMENT_PASSWORD = "management.password"  # a salted scrypt hash, never the password
 KEY_QUOTA_INTERVAL = "quota.refresh_interval"  # seconds
@@ -219,6 +222,9 @@ RULES: dict[str, Rule] = {
     KEY_REQUIRE_API_KEY: flag,
     KEY_MAX_BODY_MB: number_in(0.001, 1024),
     KEY_UPSTREAM_TIMEOUT: number_in(1, 3600),
+    KEY_CONNECT_TIMEOUT: number_in(1, 300),
+    KEY_FIRST_BYTE_TIMEOUT: number_in(1, 3600),
+    KEY_ANSWER_TIMEOUT: number_in(1, 7200),
     KEY_REQUIRE_LOGIN: flag,
     KEY_QUOTA_INTERVAL: number_in(30, 86400),
     KEY_QUOTA_THRESHOLDS: thresholds,

@@ -11,8 +11,10 @@ parse in the client's dialect -> resolve the model to a route -> `relay.forward`
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -109,7 +111,32 @@ async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, *
     route = _resolve(runtime.config.table, call.model)
     exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started,
                         options.get("operation", "chat"))
-    return await forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
+    work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
+    if call.stream:  # a streaming response notices the client leaving by itself
+        return await work
+    return await _unless_client_leaves(request, work)
+
+
+async def _unless_client_leaves(request: Request, work: Awaitable[Response]) -> Response:
+    """Run `work`, but cancel it (and so the upstream call) when the client hangs up first: nobody would
+    read the answer, and a pending call would hold Quit for the whole grace period."""
+    task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_disconnect(request))
+    try:
+        await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return Response(status_code=499)  # nginx's "client closed request"; no one receives it
+    return task.result()
+
+
+async def _disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _count(request: Request, runtime: GatewayRuntime, dialect_name: str, model: str | None = None) -> Response:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable
 
+import aiohttp
 import httpx
 from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -41,7 +42,7 @@ from core.gateway.dialects.openai_chat import usage_chunk_filter
 from core.gateway.errors import GatewayError
 from core.gateway.routing import Route, Upstream
 from core.gateway.sse import EventSplitter, LineSplitter, model_rewriter
-from core.gateway.upstream import UpstreamClients, UpstreamResponse, describe_transport_error
+from core.gateway.upstream import UpstreamClients, UpstreamResponse, describe_transport_error, is_timeout
 from core.gateway.usage import UsageRecorder
 from core.logs import redact
 
@@ -88,10 +89,24 @@ class _Failure:
 class _AttemptFailed(Exception):
     """An attempt failed before anything reached the client; the next one may go."""
 
+    def __init__(self, reason: str, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
+
+def _stage_failure(exc: httpx.HTTPError, clients: UpstreamClients) -> _AttemptFailed:
+    """A transport failure of the send, in words that name the stage that failed."""
+    if is_timeout(exc):
+        if isinstance(exc, httpx.ConnectTimeout) or isinstance(exc.__cause__, aiohttp.ConnectionTimeoutError):
+            return _AttemptFailed(f"could not connect within {clients.timeout.connect:g} s", True)
+        return _AttemptFailed(f"no answer within {clients.timeout.read:g} s", True)
+    return _AttemptFailed(describe_transport_error(exc))
+
 
 async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageRecorder,
                   timeouts: Timeouts = Timeouts()) -> Response:
     failures: list[str] = []
+    timeouts_only = True  # every attempt timed out: 504, else 502
     last: _Failure | None = None
     route = exchange.route
     for index, upstream in enumerate(route.upstreams):
@@ -101,18 +116,21 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
             request = _encode(exchange, upstream, wire)
         except TranslationError as exc:
             failures.append(f"{upstream.account_name}: {exc}")
-            last = _Failure(400, str(exc).encode(), None, upstream)
+            last, timeouts_only = _Failure(400, str(exc).encode(), None, upstream), False
             continue
         sender = clients.sender_for(upstream.proxy)
         try:
             response = await sender.send(upstream.base_url + request.path, request.body,
                                          _upstream_headers(upstream, request, exchange.call.stream))
         except httpx.HTTPError as exc:
-            failures.append(f"{upstream.account_name}: {describe_transport_error(exc)}")
+            failed = _stage_failure(exc, clients)
+            failures.append(f"{upstream.account_name}: {failed}")
+            timeouts_only = timeouts_only and failed.timed_out
             continue
         if response.status_code >= 400:
             body = await _read_and_close(response)
             failures.append(f"{upstream.account_name}: HTTP {response.status_code}")
+            timeouts_only = False
             last = _Failure(response.status_code, body, wire, upstream, response.headers.get("retry-after"))
             # With several attempts every fallback-worthy failure goes on; the summary below names them all.
             if (has_next or index > 0) and response.status_code in FALLBACK_STATUSES:
@@ -124,9 +142,11 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
         try:
             if exchange.call.stream:
                 return await _stream_response(exchange, upstream, wire, response, usage, timeouts)
-            return await _complete_response(exchange, upstream, wire, response, usage, timeouts)
+            return await _complete_response(exchange, upstream, wire, response, usage, timeouts,
+                                            clients.timeout.read)
         except _AttemptFailed as exc:
             failures.append(f"{upstream.account_name}: {exc}")
+            timeouts_only = timeouts_only and exc.timed_out
             continue
 
     message = f"Every attempt for '{route.requested}' failed: " + "; ".join(failures) + "."
@@ -134,7 +154,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
         _record(usage, exchange, last.upstream, last.status, Usage(), error=message)
         return _error_response(exchange, last)
     _record(usage, exchange, route.upstreams[-1] if route.upstreams else None, 502, Usage(), error=message)
-    status = 504 if failures and all(f.endswith("timed out") for f in failures) else 502
+    status = 504 if failures and timeouts_only else 502
     headers = {"retry-after": last.retry_after} if last is not None and last.retry_after else None
     raise GatewayError(status, message, "upstream_unavailable", headers=headers)
 
@@ -158,13 +178,17 @@ def _encode(exchange: Exchange, upstream: Upstream, wire: Dialect) -> UpstreamRe
 
 
 async def _complete_response(exchange: Exchange, upstream: Upstream, wire: Dialect, response: UpstreamResponse,
-                             usage: UsageRecorder, timeouts: Timeouts) -> Response:
+                             usage: UsageRecorder, timeouts: Timeouts, idle: float) -> Response:
     try:
         async with asyncio.timeout(timeouts.answer):
             raw = await response.aread()
-    except (httpx.HTTPError, TimeoutError) as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else describe_transport_error(exc)
-        raise _AttemptFailed(f"answer broke off: {reason}") from None
+    except TimeoutError:
+        raise _AttemptFailed(f"the answer was not complete within {timeouts.answer:g} s", True) from None
+    except httpx.HTTPError as exc:
+        if is_timeout(exc):
+            raise _AttemptFailed("the answer stalled: nothing arrived for "
+                                 f"{idle:g} s", True) from None
+        raise _AttemptFailed(f"the answer broke off: {describe_transport_error(exc)}") from None
     finally:
         await response.aclose()
     payload = _json_object(raw)
@@ -202,10 +226,13 @@ async def _stream_response(exchange: Exchange, upstream: Upstream, wire: Dialect
         first = await asyncio.wait_for(chunks.__anext__(), timeouts.first_byte)
     except StopAsyncIteration:
         first = b""
-    except (httpx.HTTPError, asyncio.TimeoutError) as exc:
+    except asyncio.TimeoutError:
         await response.aclose()
-        reason = describe_transport_error(exc) if isinstance(exc, httpx.HTTPError) else "timed out"
-        raise _AttemptFailed(f"no first byte: {reason}") from None
+        raise _AttemptFailed(f"no first byte of the stream within {timeouts.first_byte:g} s", True) from None
+    except httpx.HTTPError as exc:
+        await response.aclose()
+        raise _AttemptFailed(f"the stream broke before its first byte: {describe_transport_error(exc)}",
+                             is_timeout(exc)) from None
     relay: _StreamRelay
     if wire is exchange.client:
         relay = _PassThroughStream(exchange, upstream, wire, response, usage, first, chunks)

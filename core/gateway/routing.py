@@ -15,6 +15,7 @@ from core.providers import catalog
 
 ANTHROPIC_VERSION = "2023-06-01"
 _MAX_MODEL_NAME = 256
+_ROUTE_CACHE = 4096
 
 
 class ResolveError(Exception):
@@ -86,6 +87,8 @@ class RoutingTable:
                                     f"(no control characters or line breaks).", "invalid_model")
         if route is None:
             route = self._resolve(requested)
+            if len(self._routes) >= _ROUTE_CACHE:  # clients may send any number of names: stay bounded
+                self._routes.clear()
             self._routes[requested] = route
         return route
 

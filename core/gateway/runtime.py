@@ -12,7 +12,7 @@ from core.gateway.accounts import AccountStore
 from core.gateway.endpoint_models import EndpointModels
 from core.gateway.relay import Timeouts
 from core.gateway.routing import ProxySettings, RoutingTable
-from core.gateway.upstream import DEFAULT_READ_TIMEOUT, UpstreamClients
+from core.gateway.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, UpstreamClients
 from core.gateway.dialects.common import Usage
 from core.gateway.usage import UsageRecorder
 from core.net.host_map import HostMap
@@ -32,6 +32,8 @@ class GatewayConfig:
     max_body_bytes: int
     price_overrides: dict[str, Any]
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    timeouts: Timeouts = Timeouts()
 
 
 def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfig:
@@ -44,27 +46,36 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
     )
     require = bool(store.get_setting(settings.KEY_REQUIRE_API_KEY, False)) or not settings.is_loopback_host(host)
     max_mb = settings.positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
-    read_timeout = settings.positive_number(store.get_setting(settings.KEY_UPSTREAM_TIMEOUT), DEFAULT_READ_TIMEOUT)
+    def seconds(key: str, default: float) -> float:
+        return settings.positive_number(store.get_setting(key), default)
+
     overrides = store.get_setting(settings.KEY_PRICE_OVERRIDES, {})
     return GatewayConfig(table, client_keys.active_key_hashes(), require, int(max_mb * 1024 * 1024),
-                         overrides if isinstance(overrides, dict) else {}, read_timeout)
+                         overrides if isinstance(overrides, dict) else {},
+                         seconds(settings.KEY_UPSTREAM_TIMEOUT, DEFAULT_READ_TIMEOUT),
+                         seconds(settings.KEY_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT),
+                         Timeouts(seconds(settings.KEY_FIRST_BYTE_TIMEOUT, Timeouts.first_byte),
+                                  seconds(settings.KEY_ANSWER_TIMEOUT, Timeouts.answer)))
 
 
 
 class GatewayRuntime:
     def __init__(self, config: GatewayConfig, store: Store | None) -> None:
         self.config = config
-        self.clients = UpstreamClients(read_timeout=config.read_timeout)
+        self.clients = UpstreamClients(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout)
         self.usage = UsageRecorder(store.writer if store else None, self._cost)
-        self.timeouts = Timeouts()
         self.endpoint_models = EndpointModels(self.clients)
         self._list_endpoint_models()
 
     def apply(self, config: GatewayConfig) -> None:
-        if config.read_timeout != self.config.read_timeout:
-            self.clients.set_read_timeout(config.read_timeout)
+        if (config.read_timeout, config.connect_timeout) != (self.config.read_timeout, self.config.connect_timeout):
+            self.clients.set_timeouts(config.connect_timeout, config.read_timeout)
         self.config = config
         self._list_endpoint_models()
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return self.config.timeouts
 
     def _list_endpoint_models(self) -> None:
         try:

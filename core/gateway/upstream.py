@@ -50,9 +50,9 @@ class UpstreamClients:
         self._clients: dict[str | None, httpx.AsyncClient] = {}
         self._direct: _AiohttpSender | None = None
 
-    def set_read_timeout(self, seconds: float) -> None:
-        """New requests use the new timeout (httpx applies the client's timeout per request)."""
-        self.timeout = httpx.Timeout(seconds, connect=self.timeout.connect, pool=self.timeout.pool)
+    def set_timeouts(self, connect: float, read: float) -> None:
+        """New requests use the new timeouts (httpx applies the client's timeout per request)."""
+        self.timeout = httpx.Timeout(read, connect=connect, pool=connect)
         for client in self._clients.values():
             client.timeout = self.timeout
         if self._direct is not None:

@@ -7,13 +7,14 @@ import asyncio
 import json
 from typing import Any, AsyncIterator
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from core.gateway.relay import Timeouts
+from core import settings
 from tests.fakes.server import ThreadedServer
 
 ECHOED_KEY = "sk-echo-1234567890abcdefghij"
@@ -21,10 +22,12 @@ ECHOED_KEY = "sk-echo-1234567890abcdefghij"
 
 class QuirkyOpenAI:
     """An OpenAI-format provider whose behaviour is chosen by the key: sk-retry answers 429 with
-    Retry-After, sk-echo a 401 that echoes the key, sk-stall sends headers but no first byte for 5 s."""
+    Retry-After, sk-echo a 401 that echoes the key, sk-stall sends headers but no first byte for 5 s, sk-hang
+    answers after 5 s (and counts callers that hang up before)."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
+        self.abandoned = 0  # sk-hang calls whose caller went away before the answer
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
@@ -40,6 +43,12 @@ class QuirkyOpenAI:
             return JSONResponse({"error": {"message": f"Incorrect API key provided: {key}.",
                                            "type": "invalid_request_error", "code": "invalid_api_key"}},
                                 status_code=401)
+        if key == "sk-hang":  # uvicorn does not cancel a handler whose caller left: look for it
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if await request.is_disconnected():
+                    self.abandoned += 1
+                    return Response(status_code=499)
         if body.get("stream"):
             return StreamingResponse(self._stream(body["model"], stall=key == "sk-stall"),
                                      media_type="text/event-stream")
@@ -191,12 +200,24 @@ async def test_a_key_the_provider_echoes_back_is_masked(services, client, quirky
 
 
 async def test_a_stream_whose_first_byte_stalls_falls_back_to_the_next_account(services, client, quirky) -> None:
+    services.store.set_setting(settings.KEY_FIRST_BYTE_TIMEOUT, 1)  # sk-stall waits 5 s
     await connect(services, "sk-stall", "sk-ok")
-    services.runtime.timeouts = Timeouts(first_byte=0.3)
     response = await client.post("/v1/chat/completions", json={"model": "openai/gpt-4.1", "stream": True,
                                                                "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 200 and "streamed" in response.text
     assert response.headers["x-quotagate-account"] == "account-1"
+
+
+async def test_a_client_that_abandons_a_plain_request_cancels_the_upstream_call(services, client, quirky) -> None:
+    await connect(services, "sk-hang")
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post("/v1/chat/completions", timeout=0.5,
+                          json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]})
+    for _ in range(100):
+        if quirky.abandoned:
+            break
+        await asyncio.sleep(0.05)
+    assert quirky.abandoned == 1
 
 
 async def test_a_built_in_tool_is_not_silently_dropped_on_the_way_to_another_format(services, client,

@@ -13,7 +13,8 @@ from starlette.routing import Route
 from core import __version__, settings
 from core.gateway.management.common import ManagementError, configuration, off_loop, read_object, resource
 from core.gateway.runtime import DEFAULT_MAX_BODY_MB
-from core.gateway.upstream import DEFAULT_READ_TIMEOUT
+from core.gateway.relay import Timeouts
+from core.gateway.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
@@ -27,6 +28,9 @@ WRITABLE: dict[str, tuple[str, Any]] = {
     "requireApiKey": (settings.KEY_REQUIRE_API_KEY, False),
     "maxBodyMb": (settings.KEY_MAX_BODY_MB, DEFAULT_MAX_BODY_MB),
     "upstreamReadTimeoutS": (settings.KEY_UPSTREAM_TIMEOUT, DEFAULT_READ_TIMEOUT),
+    "upstreamConnectTimeoutS": (settings.KEY_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT),
+    "upstreamFirstByteTimeoutS": (settings.KEY_FIRST_BYTE_TIMEOUT, Timeouts.first_byte),
+    "upstreamAnswerTimeoutS": (settings.KEY_ANSWER_TIMEOUT, Timeouts.answer),
     "priceOverrides": (settings.KEY_PRICE_OVERRIDES, {}),
     "allowedHosts": (settings.KEY_ALLOWED_HOSTS, []),
 }
