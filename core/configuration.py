@@ -22,7 +22,7 @@ from peewee import IntegrityError
 
 from core import settings
 from core.gateway import client_keys
-from core.gateway.accounts import Account, AccountStore, Node
+from core.gateway.accounts import Account, AccountStore, CustomEndpoint
 from core.i18n import tr
 from core.net.proxies import mask_proxy, proxy_url
 from core.providers import catalog
@@ -105,44 +105,44 @@ class Configuration:
         await self.change("deleting a provider connection", write)
 
     # -- custom endpoints -------------------------------------------------------------------------------
-    async def add_endpoint(self, fields: dict[str, Any]) -> Node:
+    async def add_endpoint(self, fields: dict[str, Any]) -> CustomEndpoint:
         """`fields`: prefix, name, base_url, api_format, headers, api_key (AccountStore.create_node's)."""
         headers = fields.get("headers")
         if isinstance(headers, dict) and any(is_masked(v) for v in headers.values()):
             raise ConfigError(tr("A header value looks masked; send the real value."))
 
-        def write() -> Node:
+        def write() -> CustomEndpoint:
             _free_prefix(self.accounts, fields.get("prefix"), None)
-            return self.accounts.create_node(**fields)
+            return self.accounts.create_endpoint(**fields)
         return await self.change("adding a custom endpoint", write)
 
-    async def update_endpoint(self, node_id: int, changes: dict[str, Any]) -> Node:
-        def write() -> Node:
-            current = self.endpoint(node_id)
+    async def update_endpoint(self, endpoint_id: int, changes: dict[str, Any]) -> CustomEndpoint:
+        def write() -> CustomEndpoint:
+            current = self.endpoint(endpoint_id)
             wanted = dict(changes)
             if "prefix" in wanted:
-                _free_prefix(self.accounts, wanted["prefix"], node_id)
+                _free_prefix(self.accounts, wanted["prefix"], endpoint_id)
             if is_masked(wanted.get("api_key")):
                 _kept(wanted.pop("api_key"), mask(current.api_key), "apiKey")
             if isinstance(wanted.get("headers"), dict):
                 wanted["headers"] = {name: _unmasked_header(name, value, current)
                                      for name, value in wanted["headers"].items()}
-            updated = self.accounts.update_node(node_id, **wanted)
+            updated = self.accounts.update_endpoint(endpoint_id, **wanted)
             assert updated is not None
             return updated
         return await self.change("changing a custom endpoint", write)
 
-    async def delete_endpoint(self, node_id: int) -> None:
+    async def delete_endpoint(self, endpoint_id: int) -> None:
         def write() -> None:
-            if not self.accounts.delete_node(node_id):
-                raise _no_endpoint(node_id)
+            if not self.accounts.delete_endpoint(endpoint_id):
+                raise _no_endpoint(endpoint_id)
         await self.change("deleting a custom endpoint", write)
 
-    def endpoint(self, node_id: int) -> Node:
+    def endpoint(self, endpoint_id: int) -> CustomEndpoint:
         """One custom endpoint, or NotFound (blocking: call it off the loop)."""
-        found = next((n for n in self.accounts.nodes() if n.id == node_id), None)
+        found = next((n for n in self.accounts.endpoints() if n.id == endpoint_id), None)
         if found is None:
-            raise _no_endpoint(node_id)
+            raise _no_endpoint(endpoint_id)
         return found
 
     # -- aliases ----------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ class Configuration:
 
         def write() -> tuple[bool, dict[str, str]]:
             aliases = self.accounts.aliases()
-            _check_alias_target(model, aliases, {n.prefix for n in self.accounts.nodes()})
+            _check_alias_target(model, aliases, {n.prefix for n in self.accounts.endpoints()})
             self.accounts.set_alias(alias, model)
             return alias not in aliases, self.accounts.aliases()
         return await self.change("setting a model alias", write)
@@ -188,7 +188,7 @@ class Configuration:
             if "global" in wanted:
                 result["global"] = _restored(wanted["global"], current["global"], "global")
             if "providers" in wanted:
-                prefixes = {node.prefix for node in self.accounts.nodes()}
+                prefixes = {endpoint.prefix for endpoint in self.accounts.endpoints()}
                 providers: dict[str, str] = {}
                 for key, url in (wanted["providers"] or {}).items():
                     target = _proxy_target(key, prefixes)
@@ -308,7 +308,7 @@ def _kept(sent: str, stored_masked: str, name: str) -> None:
                              "out to keep the stored one.", field=name))
 
 
-def _unmasked_header(name: str, value: Any, current: Node) -> Any:
+def _unmasked_header(name: str, value: Any, current: CustomEndpoint) -> Any:
     if not is_masked(value):
         return value
     stored = current.headers.get(name)
@@ -316,7 +316,7 @@ def _unmasked_header(name: str, value: Any, current: Node) -> Any:
     return stored
 
 
-def _free_prefix(accounts: AccountStore, prefix: Any, node_id: int | None) -> None:
+def _free_prefix(accounts: AccountStore, prefix: Any, endpoint_id: int | None) -> None:
     if not isinstance(prefix, str):
         return  # AccountStore refuses it with the right words
     prefix = prefix.strip().lower()
@@ -324,7 +324,7 @@ def _free_prefix(accounts: AccountStore, prefix: Any, node_id: int | None) -> No
     if provider is not None:
         raise Conflict(tr("Prefix “{prefix}” already names the catalogue provider {provider}; choose another "
                           "prefix for the custom endpoint.", prefix=prefix, provider=provider.name))
-    if any(n.prefix == prefix and n.id != node_id for n in accounts.nodes()):
+    if any(n.prefix == prefix and n.id != endpoint_id for n in accounts.endpoints()):
         raise Conflict(tr("Prefix “{prefix}” is already used by another custom endpoint; choose another.",
                           prefix=prefix))
 
@@ -363,5 +363,5 @@ def _no_account(account_id: int) -> NotFound:
     return NotFound(tr("No provider account with id {id}; GET /api/providers lists them.", id=account_id))
 
 
-def _no_endpoint(node_id: int) -> NotFound:
-    return NotFound(tr("No custom endpoint with id {id}; GET /api/provider-nodes lists them.", id=node_id))
+def _no_endpoint(endpoint_id: int) -> NotFound:
+    return NotFound(tr("No custom endpoint with id {id}; GET /api/provider-nodes lists them.", id=endpoint_id))

@@ -103,14 +103,14 @@ def _readable(snapshot: Path) -> dict[str, Any]:
                      "active": bool(r["active"]), "defaultModel": r["default_model"],
                      "hasKey": r["secret"] is not None}
                     for r in conn.execute("SELECT * FROM provider_account ORDER BY provider, priority, id")]
-        nodes = [{"prefix": r["prefix"], "name": r["name"], "baseUrl": r["base_url"], "apiType": r["api_format"],
+        endpoints = [{"prefix": r["prefix"], "name": r["name"], "baseUrl": r["base_url"], "apiType": r["api_format"],
                   "headerNames": sorted(_json(r["headers"]) or {}), "hasKey": r["secret"] is not None}
                  for r in conn.execute("SELECT * FROM provider_node ORDER BY prefix")]
         aliases = {r["alias"]: r["target"] for r in conn.execute("SELECT alias, target FROM model_alias")}
     finally:
         conn.close()
     return {"settings.json": settings, "combos.json": combos,
-            "providers.json": {"accounts": accounts, "customEndpoints": nodes, "aliases": aliases}}
+            "providers.json": {"accounts": accounts, "customEndpoints": endpoints, "aliases": aliases}}
 
 
 def _json(text: str) -> Any:

@@ -57,7 +57,7 @@ class Account:
 
 
 @dataclass(frozen=True)
-class Node:
+class CustomEndpoint:
     id: int
     prefix: str
     name: str
@@ -127,25 +127,25 @@ class AccountStore:
         return [self._account(row) for row in query]
 
     # -- custom endpoints -----------------------------------------------------------------------------
-    def create_node(self, prefix: str, name: str, base_url: str, api_format: str = "openai",
-                    headers: dict[str, str] | None = None, api_key: str | None = None) -> Node:
+    def create_endpoint(self, prefix: str, name: str, base_url: str, api_format: str = "openai",
+                    headers: dict[str, str] | None = None, api_key: str | None = None) -> CustomEndpoint:
         now = time.time()
-        if ProviderNode.get_or_none(ProviderNode.prefix == _node_prefix(prefix)) is not None:
+        if ProviderNode.get_or_none(ProviderNode.prefix == _endpoint_prefix(prefix)) is not None:
             raise AccountError(tr("another custom endpoint already uses the prefix “{prefix}”",
-                                    prefix=_node_prefix(prefix)))
+                                    prefix=_endpoint_prefix(prefix)))
         row = ProviderNode.create(
-            prefix=_node_prefix(prefix), name=_required_text(name, "name"), base_url=_base_url(base_url),
+            prefix=_endpoint_prefix(prefix), name=_required_text(name, "name"), base_url=_base_url(base_url),
             api_format=_api_format(api_format), headers=json.dumps(self._sealed_headers(_headers(headers))),
             secret=self._seal(api_key), created_at=now, updated_at=now,
         )
-        return self._node(row)
+        return self._endpoint(row)
 
-    def update_node(self, node_id: int, **changes: Any) -> Node | None:
-        row = ProviderNode.get_or_none(ProviderNode.id == node_id)
+    def update_endpoint(self, endpoint_id: int, **changes: Any) -> CustomEndpoint | None:
+        row = ProviderNode.get_or_none(ProviderNode.id == endpoint_id)
         if row is None:
             return None
         if "prefix" in changes:
-            row.prefix = _node_prefix(changes["prefix"])
+            row.prefix = _endpoint_prefix(changes["prefix"])
         if "name" in changes:
             row.name = _required_text(changes["name"], "name")
         if "base_url" in changes:
@@ -158,13 +158,13 @@ class AccountStore:
             row.secret = self._seal(changes["api_key"])
         row.updated_at = time.time()
         row.save()
-        return self._node(row)
+        return self._endpoint(row)
 
-    def delete_node(self, node_id: int) -> bool:
-        return ProviderNode.delete().where(ProviderNode.id == node_id).execute() > 0
+    def delete_endpoint(self, endpoint_id: int) -> bool:
+        return ProviderNode.delete().where(ProviderNode.id == endpoint_id).execute() > 0
 
-    def nodes(self) -> list[Node]:
-        return [self._node(row) for row in ProviderNode.select().order_by(ProviderNode.prefix)]
+    def endpoints(self) -> list[CustomEndpoint]:
+        return [self._endpoint(row) for row in ProviderNode.select().order_by(ProviderNode.prefix)]
 
     # -- aliases --------------------------------------------------------------------------------------
     def set_alias(self, alias: str, target: str) -> None:
@@ -188,11 +188,11 @@ class AccountStore:
                 account_row.options = json.dumps(self._sealed_options(options))
                 account_row.save()
                 changed += 1
-        for node_row in ProviderNode.select():
-            headers = _json_object(node_row.headers)
+        for endpoint_row in ProviderNode.select():
+            headers = _json_object(endpoint_row.headers)
             if any(isinstance(v, str) for v in headers.values()):
-                node_row.headers = json.dumps(self._sealed_headers(headers))
-                node_row.save()
+                endpoint_row.headers = json.dumps(self._sealed_headers(headers))
+                endpoint_row.save()
                 changed += 1
         return changed
 
@@ -243,11 +243,11 @@ class AccountStore:
         return Account(row.id, row.provider, row.name, key, row.priority, bool(row.active),
                        row.default_model, options, unreadable or lost_proxy)
 
-    def _node(self, row: ProviderNode) -> Node:
+    def _endpoint(self, row: ProviderNode) -> CustomEndpoint:
         key, unreadable = self._open(row.secret)
         stored = _json_object(row.headers)
         headers, lost_header = self._opened(stored, list(stored))
-        return Node(row.id, row.prefix, row.name, row.base_url, row.api_format, headers, key,
+        return CustomEndpoint(row.id, row.prefix, row.name, row.base_url, row.api_format, headers, key,
                     unreadable or lost_header)
 
 
@@ -294,7 +294,7 @@ def _options(value: Any) -> dict[str, Any]:
     return options
 
 
-def _node_prefix(value: Any) -> str:
+def _endpoint_prefix(value: Any) -> str:
     prefix = _required_text(value, "prefix").lower()
     if not _PREFIX_PATTERN.match(prefix):
         raise AccountError(tr("`prefix` may use a-z, 0-9, '.', '_' and '-' (up to 32 characters)"))

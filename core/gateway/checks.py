@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from core.gateway import dialects
-from core.gateway.accounts import Account, Node
+from core.gateway.accounts import Account, CustomEndpoint
 from core.gateway.dialects.common import Call, Message, Text, UpstreamRequest
 from core.gateway.routing import ProxySettings, ResolveError, RoutingTable, Upstream
 from core.gateway.upstream import UpstreamClients, describe_transport_error, is_timeout
@@ -39,11 +39,11 @@ class CheckResult:
                 "status": self.status, "models": self.models}
 
 
-def upstream_for(target: Account | Node, proxies: ProxySettings | None = None) -> tuple[Upstream, str]:
+def upstream_for(target: Account | CustomEndpoint, proxies: ProxySettings | None = None) -> tuple[Upstream, str]:
     """Where a request for `target` goes, and which catalogue provider (if any) it belongs to."""
     host_map = HostMap.from_environment()
-    if isinstance(target, Node):
-        table = RoutingTable(nodes=[target], proxies=proxies, rewrite_url=host_map.rewrite)
+    if isinstance(target, CustomEndpoint):
+        table = RoutingTable(endpoints=[target], proxies=proxies, rewrite_url=host_map.rewrite)
         return table.resolve(f"{target.prefix}/-").upstreams[0], ""
     active = Account(target.id, target.provider, target.name, target.api_key, active=True, options=target.options)
     table = RoutingTable([active], proxies=proxies, rewrite_url=host_map.rewrite)
@@ -52,7 +52,7 @@ def upstream_for(target: Account | Node, proxies: ProxySettings | None = None) -
     return table.resolve(f"{prefix}/-").upstreams[0], provider.id if provider else ""
 
 
-async def check_connection(target: Account | Node, clients: UpstreamClients,
+async def check_connection(target: Account | CustomEndpoint, clients: UpstreamClients,
                            proxies: ProxySettings | None = None) -> CheckResult:
     """List models where the provider can (cheap, no tokens); else send a one-token chat."""
     try:

@@ -12,7 +12,7 @@ import logging
 
 import httpx
 
-from core.gateway.accounts import Node
+from core.gateway.accounts import CustomEndpoint
 from core.gateway.checks import model_ids, models_path
 from core.gateway.routing import RoutingTable, Upstream
 from core.gateway.upstream import UpstreamClients, describe_transport_error
@@ -36,11 +36,11 @@ class EndpointModels:
     def refresh(self, table: RoutingTable) -> None:
         """Read the lists of endpoints that are new or changed (call on the event loop)."""
         for prefix in list(self._ids):
-            if prefix not in table.nodes:
+            if prefix not in table.endpoints:
                 self._ids.pop(prefix, None)
                 self._read_for.pop(prefix, None)
-        for prefix, node in table.nodes.items():
-            fingerprint = _fingerprint(node)
+        for prefix, endpoint in table.endpoints.items():
+            fingerprint = _fingerprint(endpoint)
             if self._read_for.get(prefix) == fingerprint:
                 continue
             self._read_for[prefix] = fingerprint
@@ -70,5 +70,5 @@ class EndpointModels:
             self._ids[prefix] = ids
 
 
-def _fingerprint(node: Node) -> tuple[object, ...]:
-    return (node.base_url, node.api_format, node.api_key, tuple(sorted(node.headers.items())))
+def _fingerprint(endpoint: CustomEndpoint) -> tuple[object, ...]:
+    return (endpoint.base_url, endpoint.api_format, endpoint.api_key, tuple(sorted(endpoint.headers.items())))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from core.gateway.accounts import Account, Node
+from core.gateway.accounts import Account, CustomEndpoint
 from core.providers import catalog
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -63,13 +63,13 @@ class ProxySettings:
 
 
 class RoutingTable:
-    def __init__(self, accounts: Iterable[Account] = (), nodes: Iterable[Node] = (),
+    def __init__(self, accounts: Iterable[Account] = (), endpoints: Iterable[CustomEndpoint] = (),
                  aliases: dict[str, str] | None = None, proxies: ProxySettings | None = None,
                  rewrite_url: Callable[[str], str] = lambda url: url) -> None:
         self._proxies = proxies or ProxySettings()
         self._rewrite_url = rewrite_url
         self.aliases = dict(aliases or {})
-        self.nodes = {node.prefix: node for node in nodes}
+        self.endpoints = {endpoint.prefix: endpoint for endpoint in endpoints}
         self.accounts: dict[str, list[Account]] = {}
         for account in sorted(accounts, key=lambda a: (a.priority, a.id)):
             if account.active and not account.needs_key:
@@ -94,7 +94,7 @@ class RoutingTable:
 
     def provider_of_prefix(self, prefix: str) -> str | None:
         """The provider id (or custom endpoint prefix) a model-name prefix refers to, if any."""
-        if prefix.lower() in self.nodes:
+        if prefix.lower() in self.endpoints:
             return prefix.lower()
         provider = catalog.get_provider(prefix)
         return provider.id if provider else None
@@ -114,9 +114,9 @@ class RoutingTable:
                 continue
             for model in provider.models:
                 listed.append({"id": f"{provider.prefix}/{model.id}", "owned_by": provider.id, "kind": model.kind})
-        for prefix, node in self.nodes.items():
+        for prefix, endpoint in self.endpoints.items():
             for model_id in endpoint_models(prefix) or ["*"]:
-                listed.append({"id": f"{prefix}/{model_id}", "owned_by": node.name, "kind": "chat"})
+                listed.append({"id": f"{prefix}/{model_id}", "owned_by": endpoint.name, "kind": "chat"})
         for alias, target in self.aliases.items():
             listed.append({"id": alias, "owned_by": "alias", "kind": "alias", "target": target})
         return listed
@@ -131,9 +131,9 @@ class RoutingTable:
             raise ResolveError(400, f"Model '{name}' has no provider prefix. Use provider/model "
                                     f"(e.g. {self._example()}) or define an alias. {self._available()}",
                                "model_not_found")
-        node = self.nodes.get(prefix.lower())
-        if node is not None:
-            return self._node_route(node, model, requested)
+        endpoint = self.endpoints.get(prefix.lower())
+        if endpoint is not None:
+            return self._endpoint_route(endpoint, model, requested)
         provider = catalog.get_provider(prefix)
         if provider is None:
             raise ResolveError(404, f"Unknown provider prefix '{prefix}'. {self._available()}",
@@ -157,19 +157,19 @@ class RoutingTable:
                                     f"Providers window.", "no_active_account")
         return Route(provider.id, model, requested, tuple(upstreams))
 
-    def _node_route(self, node: Node, model: str, requested: str) -> Route:
-        headers = dict(node.headers)
-        if node.api_format == "anthropic":
+    def _endpoint_route(self, endpoint: CustomEndpoint, model: str, requested: str) -> Route:
+        headers = dict(endpoint.headers)
+        if endpoint.api_format == "anthropic":
             headers.setdefault("anthropic-version", ANTHROPIC_VERSION)
-        if node.api_key:
-            headers.update(_node_auth(node.api_format, node.api_key))
-        upstream = Upstream(None, node.name, self._rewrite_url(node.base_url), headers,
-                            self._proxies.for_account(node.prefix, None), node.prefix, model, node.api_format)
-        return Route(node.prefix, model, requested, (upstream,))
+        if endpoint.api_key:
+            headers.update(_endpoint_auth(endpoint.api_format, endpoint.api_key))
+        upstream = Upstream(None, endpoint.name, self._rewrite_url(endpoint.base_url), headers,
+                            self._proxies.for_account(endpoint.prefix, None), endpoint.prefix, model, endpoint.api_format)
+        return Route(endpoint.prefix, model, requested, (upstream,))
 
     def _available(self) -> str:
         prefixes = [catalog.get_provider(p).prefix for p in self.accounts if catalog.get_provider(p)]
-        prefixes += list(self.nodes)
+        prefixes += list(self.endpoints)
         if not prefixes and not self.aliases:
             return "No provider is connected yet."
         parts = []
@@ -187,7 +187,7 @@ class RoutingTable:
         return "'openai/gpt-4.1'"
 
 
-def _node_auth(api_format: str, key: str) -> dict[str, str]:
+def _endpoint_auth(api_format: str, key: str) -> dict[str, str]:
     """How a custom endpoint of `api_format` takes its key: as the vendor of that format expects it."""
     if api_format == "anthropic":
         return {"x-api-key": key}

@@ -40,7 +40,7 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
     """Read accounts, endpoints, aliases, keys and settings (blocking: call it in an executor)."""
     host_map = HostMap.from_environment()
     table = RoutingTable(
-        accounts.accounts(), accounts.nodes(), accounts.aliases(),
+        accounts.accounts(), accounts.endpoints(), accounts.aliases(),
         ProxySettings.from_setting(store.get_setting(settings.KEY_PROXY)),
         rewrite_url=host_map.rewrite,
     )

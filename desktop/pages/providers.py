@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import settings
-from core.gateway.accounts import API_FORMATS, Account, Node
+from core.gateway.accounts import API_FORMATS, Account, CustomEndpoint
 from core.gateway.checks import CheckResult, check_connection
 from core.gateway.routing import ProxySettings
 from core.i18n import tr
@@ -134,7 +134,7 @@ class ProvidersPage(RefreshOnShowPage):
         super().__init__("Providers page")
         self.services = services
         self.accounts: list[Account] = []
-        self.nodes: list[Node] = []
+        self.endpoints: list[CustomEndpoint] = []
         self.live_models: dict[tuple[str, Any], list[str]] = {}  # (kind, id) -> models from the last good Test
         self.current: tuple[str, Any] | None = None
         self.dialog: QDialog | None = None  # the open add/edit dialog (tests reach it here)
@@ -152,23 +152,23 @@ class ProvidersPage(RefreshOnShowPage):
         self.provider_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.provider_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.provider_list.currentItemChanged.connect(self._on_current_item)
-        self.add_node_button = QPushButton(tr("Add custom endpoint…"))
-        self.add_node_button.setToolTip(tr("Any OpenAI- or Anthropic-compatible server, with its own prefix"))
-        self.add_node_button.clicked.connect(lambda: self.open_node_dialog())
+        self.add_endpoint_button = QPushButton(tr("Add custom endpoint…"))
+        self.add_endpoint_button.setToolTip(tr("Any OpenAI- or Anthropic-compatible server, with its own prefix"))
+        self.add_endpoint_button.clicked.connect(lambda: self.open_endpoint_dialog())
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(self.filter_field)
         left.addWidget(self.provider_list, 1)
-        left.addWidget(self.add_node_button)
+        left.addWidget(self.add_endpoint_button)
         left_widget = QWidget()
         left_widget.setLayout(left)
         left_widget.setFixedWidth(200)
 
         self.views = QStackedWidget()
         self.provider_view = self._build_provider_view()
-        self.node_view = self._build_node_view()
+        self.endpoint_view = self._build_endpoint_view()
         self.views.addWidget(self.provider_view)
-        self.views.addWidget(self.node_view)
+        self.views.addWidget(self.endpoint_view)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -244,52 +244,52 @@ class ProvidersPage(RefreshOnShowPage):
         view.setLayout(layout)
         return view
 
-    def _build_node_view(self) -> QWidget:
-        self.node_title = title_label()
-        self.node_subtitle = hint("")
-        self.node_details = QFormLayout()
-        self.node_prefix_label = QLabel()
-        self.node_url_label = QLabel()
-        self.node_format_label = QLabel()
-        self.node_headers_label = QLabel()
-        self.node_key_label = QLabel()
-        for label in (self.node_prefix_label, self.node_url_label, self.node_format_label,
-                      self.node_headers_label, self.node_key_label):
+    def _build_endpoint_view(self) -> QWidget:
+        self.endpoint_title = title_label()
+        self.endpoint_subtitle = hint("")
+        self.endpoint_details = QFormLayout()
+        self.endpoint_prefix_label = QLabel()
+        self.endpoint_url_label = QLabel()
+        self.endpoint_format_label = QLabel()
+        self.endpoint_headers_label = QLabel()
+        self.endpoint_key_label = QLabel()
+        for label in (self.endpoint_prefix_label, self.endpoint_url_label, self.endpoint_format_label,
+                      self.endpoint_headers_label, self.endpoint_key_label):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
-        self.node_details.addRow(tr("Prefix:"), self.node_prefix_label)
-        self.node_details.addRow(tr("Base URL:"), self.node_url_label)
-        self.node_details.addRow(tr("Format:"), self.node_format_label)
-        self.node_details.addRow(tr("Headers:"), self.node_headers_label)
-        self.node_details.addRow(tr("API key:"), self.node_key_label)
-        self.edit_node_button = QPushButton(tr("Edit…"))
-        self.edit_node_button.clicked.connect(lambda: self.open_node_dialog(self._current_node()))
-        self.remove_node_button = QPushButton(tr("Remove…"))
-        self.remove_node_button.clicked.connect(self.confirm_remove_node)
-        self.node_test_button = QPushButton(tr("Test"))
-        self.node_test_button.setToolTip(tr("List the endpoint's models to check that it answers"))
-        self.node_test_button.clicked.connect(self.test_selected)
-        buttons = button_row(self.edit_node_button, self.remove_node_button, right=self.node_test_button)
-        self.node_status = StatusLabel()
-        self.node_page_status = StatusLabel()
+        self.endpoint_details.addRow(tr("Prefix:"), self.endpoint_prefix_label)
+        self.endpoint_details.addRow(tr("Base URL:"), self.endpoint_url_label)
+        self.endpoint_details.addRow(tr("Format:"), self.endpoint_format_label)
+        self.endpoint_details.addRow(tr("Headers:"), self.endpoint_headers_label)
+        self.endpoint_details.addRow(tr("API key:"), self.endpoint_key_label)
+        self.edit_endpoint_button = QPushButton(tr("Edit…"))
+        self.edit_endpoint_button.clicked.connect(lambda: self.open_endpoint_dialog(self._current_endpoint()))
+        self.remove_endpoint_button = QPushButton(tr("Remove…"))
+        self.remove_endpoint_button.clicked.connect(self.confirm_remove_endpoint)
+        self.endpoint_test_button = QPushButton(tr("Test"))
+        self.endpoint_test_button.setToolTip(tr("List the endpoint's models to check that it answers"))
+        self.endpoint_test_button.clicked.connect(self.test_selected)
+        buttons = button_row(self.edit_endpoint_button, self.remove_endpoint_button, right=self.endpoint_test_button)
+        self.endpoint_status = StatusLabel()
+        self.endpoint_page_status = StatusLabel()
         details_layout = QVBoxLayout()
-        details_layout.addLayout(self.node_details)
+        details_layout.addLayout(self.endpoint_details)
         details_layout.addLayout(buttons)
-        details_layout.addWidget(self.node_status)
-        details_layout.addWidget(self.node_page_status)
+        details_layout.addWidget(self.endpoint_status)
+        details_layout.addWidget(self.endpoint_page_status)
         details_box = QGroupBox(tr("Endpoint"))
         details_box.setLayout(details_layout)
 
-        self.node_models_table = read_only_table([tr("Model")])
-        self.node_models_table.setToolTip(tr("Double-click a model to copy its full name"))
-        self.node_models_table.itemDoubleClicked.connect(self._copy_model_name)
-        self.node_models_empty = empty_state("")
-        models_box = table_section(tr("Models"), self.node_models_table, self.node_models_empty)
+        self.endpoint_models_table = read_only_table([tr("Model")])
+        self.endpoint_models_table.setToolTip(tr("Double-click a model to copy its full name"))
+        self.endpoint_models_table.itemDoubleClicked.connect(self._copy_model_name)
+        self.endpoint_models_empty = empty_state("")
+        models_box = table_section(tr("Models"), self.endpoint_models_table, self.endpoint_models_empty)
 
         layout = QVBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.node_title)
-        layout.addWidget(self.node_subtitle)
+        layout.addWidget(self.endpoint_title)
+        layout.addWidget(self.endpoint_subtitle)
         layout.addWidget(details_box)
         layout.addWidget(models_box, 1)
         view = QWidget()
@@ -305,7 +305,7 @@ class ProvidersPage(RefreshOnShowPage):
         if store is None:
             return
         try:
-            self.accounts, self.nodes = await off_loop(lambda: (store.accounts(), store.nodes()))
+            self.accounts, self.endpoints = await off_loop(lambda: (store.accounts(), store.endpoints()))
         except Exception as exc:
             log.exception("Reading accounts failed")
             self._page_status().error(tr("Could not read the accounts: {error}", error=exc))
@@ -328,12 +328,12 @@ class ProvidersPage(RefreshOnShowPage):
         for provider_id in sorted({a.provider for a in self.accounts} - known):
             self._add_provider_item(provider_id, tr("{id} (unknown)", id=provider_id), self._accounts_of(provider_id))
         self._add_header(tr("CUSTOM ENDPOINTS"))
-        for node in self.nodes:
-            item = QListWidgetItem(_dot(WARNING_COLOR if node.needs_key else "#3b82f6"), f"{node.name}")
-            item.setData(Qt.ItemDataRole.UserRole, (NODE, node.id))
-            item.setToolTip(f"{node.name}: {node.prefix}/<model> → {node.base_url}")
+        for endpoint in self.endpoints:
+            item = QListWidgetItem(_dot(WARNING_COLOR if endpoint.needs_key else "#3b82f6"), f"{endpoint.name}")
+            item.setData(Qt.ItemDataRole.UserRole, (NODE, endpoint.id))
+            item.setToolTip(f"{endpoint.name}: {endpoint.prefix}/<model> → {endpoint.base_url}")
             self.provider_list.addItem(item)
-        if not self.nodes:
+        if not self.endpoints:
             item = QListWidgetItem(tr("None yet"))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             item.setForeground(QColor(MUTED_COLOR))
@@ -387,8 +387,8 @@ class ProvidersPage(RefreshOnShowPage):
                 if provider:
                     words += " " + " ".join(provider.names)
             else:
-                node = next((n for n in self.nodes if n.id == key[1]), None)
-                words += f" {node.prefix}" if node else ""
+                endpoint = next((n for n in self.endpoints if n.id == key[1]), None)
+                words += f" {endpoint.prefix}" if endpoint else ""
             item.setHidden(needle not in words)
 
     def _select_item(self, key: tuple[str, Any]) -> bool:
@@ -412,9 +412,9 @@ class ProvidersPage(RefreshOnShowPage):
             return
         self.current = tuple(key)
         self.test_status.clear()
-        self.node_status.clear()
+        self.endpoint_status.clear()
         self.page_status.clear()
-        self.node_page_status.clear()
+        self.endpoint_page_status.clear()
         self.model_filter.clear()
         self._show_current()
 
@@ -424,20 +424,20 @@ class ProvidersPage(RefreshOnShowPage):
             return catalog.get_provider(self.current[1])
         return None
 
-    def _current_node(self) -> Node | None:
+    def _current_endpoint(self) -> CustomEndpoint | None:
         if self.current and self.current[0] == NODE:
-            return next((n for n in self.nodes if n.id == self.current[1]), None)
+            return next((n for n in self.endpoints if n.id == self.current[1]), None)
         return None
 
     def _page_status(self) -> StatusLabel:
-        return self.node_page_status if self.current and self.current[0] == NODE else self.page_status
+        return self.endpoint_page_status if self.current and self.current[0] == NODE else self.page_status
 
     def _show_current(self) -> None:
         if self.current is None:
             return
         if self.current[0] == NODE:
-            self.views.setCurrentWidget(self.node_view)
-            self._show_node()
+            self.views.setCurrentWidget(self.endpoint_view)
+            self._show_endpoint()
         else:
             self.views.setCurrentWidget(self.provider_view)
             self._show_provider()
@@ -535,29 +535,29 @@ class ProvidersPage(RefreshOnShowPage):
         self.models_hint.setText(note)
         self.model_filter.setVisible(len(provider.models) + len(extra) > 10 or bool(needle))
 
-    def _show_node(self) -> None:
-        node = self._current_node()
-        if node is None:
+    def _show_endpoint(self) -> None:
+        endpoint = self._current_endpoint()
+        if endpoint is None:
             return
-        public = node.public()
-        self.node_title.setText(node.name)
-        self.node_subtitle.setText(tr("Custom endpoint · models as {prefix}/<model>", prefix=node.prefix))
-        self.node_prefix_label.setText(f"{node.prefix}/")
-        self.node_url_label.setText(node.base_url)
-        self.node_format_label.setText(format_label(node.api_format))
+        public = endpoint.public()
+        self.endpoint_title.setText(endpoint.name)
+        self.endpoint_subtitle.setText(tr("Custom endpoint · models as {prefix}/<model>", prefix=endpoint.prefix))
+        self.endpoint_prefix_label.setText(f"{endpoint.prefix}/")
+        self.endpoint_url_label.setText(endpoint.base_url)
+        self.endpoint_format_label.setText(format_label(endpoint.api_format))
         headers = public["headers"]
-        self.node_headers_label.setText(", ".join(f"{k}: {v}" for k, v in headers.items()) if headers else tr("none"))
-        if node.needs_key:
-            self.node_key_label.setText(tr("⚠ This key was encrypted on another computer; edit the endpoint and "
+        self.endpoint_headers_label.setText(", ".join(f"{k}: {v}" for k, v in headers.items()) if headers else tr("none"))
+        if endpoint.needs_key:
+            self.endpoint_key_label.setText(tr("⚠ This key was encrypted on another computer; edit the endpoint and "
                                            "paste it again."))
-            self.node_key_label.setStyleSheet(f"color: {ERROR_COLOR};")
+            self.endpoint_key_label.setStyleSheet(f"color: {ERROR_COLOR};")
         else:
-            self.node_key_label.setText(public["apiKey"] or tr("none"))
-            self.node_key_label.setStyleSheet("")
-        live = self.live_models.get((NODE, node.id), [])
-        self.node_models_empty.setText(tr("Run Test to list this endpoint's models. Any model name works as "
-                                          "{prefix}/<model>.", prefix=node.prefix))
-        show_rows(self.node_models_table, self.node_models_empty, [[cell(m, data=f"{node.prefix}/{m}")] for m in live])
+            self.endpoint_key_label.setText(public["apiKey"] or tr("none"))
+            self.endpoint_key_label.setStyleSheet("")
+        live = self.live_models.get((NODE, endpoint.id), [])
+        self.endpoint_models_empty.setText(tr("Run Test to list this endpoint's models. Any model name works as "
+                                          "{prefix}/<model>.", prefix=endpoint.prefix))
+        show_rows(self.endpoint_models_table, self.endpoint_models_empty, [[cell(m, data=f"{endpoint.prefix}/{m}")] for m in live])
         self._update_test_buttons()
 
     def _selected_account(self) -> Account | None:
@@ -574,7 +574,7 @@ class ProvidersPage(RefreshOnShowPage):
         testing = self.test_task is not None and not self.test_task.done()
         self.test_button.setEnabled(not testing and self._selected_account() is not None
                                     and self._current_provider() is not None)
-        self.node_test_button.setEnabled(not testing and self._current_node() is not None)
+        self.endpoint_test_button.setEnabled(not testing and self._current_endpoint() is not None)
 
     def _copy_model_name(self, item: Any) -> None:
         table = item.tableWidget()
@@ -585,7 +585,7 @@ class ProvidersPage(RefreshOnShowPage):
 
     # -- Test ------------------------------------------------------------------------------------
     def test_selected(self) -> asyncio.Task[None] | None:
-        target: Account | Node | None = self._current_node() if self.current and self.current[0] == NODE \
+        target: Account | CustomEndpoint | None = self._current_endpoint() if self.current and self.current[0] == NODE \
             else self._selected_account()
         if target is None:
             self._status_for_test().error(tr("Select an account to test."))
@@ -594,12 +594,12 @@ class ProvidersPage(RefreshOnShowPage):
         return self.test_task
 
     def _status_for_test(self) -> StatusLabel:
-        return self.node_status if self.current and self.current[0] == NODE else self.test_status
+        return self.endpoint_status if self.current and self.current[0] == NODE else self.test_status
 
-    async def _test(self, target: Account | Node) -> None:
+    async def _test(self, target: Account | CustomEndpoint) -> None:
         status = self._status_for_test()
-        button = self.node_test_button if isinstance(target, Node) else self.test_button
-        key = (NODE, target.id) if isinstance(target, Node) else (PROVIDER, target.provider)
+        button = self.endpoint_test_button if isinstance(target, CustomEndpoint) else self.test_button
+        key = (NODE, target.id) if isinstance(target, CustomEndpoint) else (PROVIDER, target.provider)
         button.setText(tr("Testing…"))
         self._update_test_buttons()
         self.setCursor(Qt.CursorShape.BusyCursor)
@@ -638,14 +638,14 @@ class ProvidersPage(RefreshOnShowPage):
             self._update_test_buttons()
 
     @staticmethod
-    def _proxy_for(target: Account | Node, proxies: ProxySettings | None) -> str | None:
+    def _proxy_for(target: Account | CustomEndpoint, proxies: ProxySettings | None) -> str | None:
         proxies = proxies or ProxySettings()
-        if isinstance(target, Node):
+        if isinstance(target, CustomEndpoint):
             return proxies.for_account(target.prefix, None)
         return proxies.for_account(target.provider, target.options.get("proxy"))
 
     @staticmethod
-    def _scrub(text: str, target: Account | Node, proxies: ProxySettings | None) -> str:
+    def _scrub(text: str, target: Account | CustomEndpoint, proxies: ProxySettings | None) -> str:
         """Network errors may quote the proxy URL: never show its sign-in."""
         for url in (target.options.get("proxy") if isinstance(target, Account) else None,
                     *(proxies.per_provider.values() if proxies else ()),
@@ -715,45 +715,45 @@ class ProvidersPage(RefreshOnShowPage):
         await self._after_change(tr("Removed {name}.", name=account.name))
 
     # -- custom endpoints --------------------------------------------------------------------------
-    def open_node_dialog(self, node: Node | None = None) -> "EndpointDialog":
-        dialog = EndpointDialog(self, node, lambda values: self._save_node(node, values))
+    def open_endpoint_dialog(self, endpoint: CustomEndpoint | None = None) -> "EndpointDialog":
+        dialog = EndpointDialog(self, endpoint, lambda values: self._save_endpoint(endpoint, values))
         self.dialog = dialog
         dialog.open()
         return dialog
 
-    async def _save_node(self, node: Node | None, values: dict[str, Any]) -> None:
+    async def _save_endpoint(self, endpoint: CustomEndpoint | None, values: dict[str, Any]) -> None:
         configuration = self._configuration()
-        if node is None:
+        if endpoint is None:
             saved = await configuration.add_endpoint(values)
         else:
-            saved = await configuration.update_endpoint(node.id, values)
+            saved = await configuration.update_endpoint(endpoint.id, values)
         self.current = (NODE, saved.id)
-        if node is None:
+        if endpoint is None:
             done = tr("Added {name}. Use its models as {prefix}/<model>.", name=saved.name, prefix=saved.prefix)
         else:
             done = tr("Saved {name}. Use its models as {prefix}/<model>.", name=saved.name, prefix=saved.prefix)
         await self._after_change(done)
 
-    def confirm_remove_node(self) -> ConfirmBox | None:
-        node = self._current_node()
-        if node is None:
+    def confirm_remove_endpoint(self) -> ConfirmBox | None:
+        endpoint = self._current_endpoint()
+        if endpoint is None:
             return None
         self.confirm_box = ConfirmBox(self, tr("Remove custom endpoint"),
-                                      tr("Remove the custom endpoint “{name}”?", name=node.name),
-                                      tr("Remove"), lambda: self.tasks.start(self._remove_node(node)),
-                                      tr("Requests for {prefix}/… will fail afterwards.", prefix=node.prefix))
+                                      tr("Remove the custom endpoint “{name}”?", name=endpoint.name),
+                                      tr("Remove"), lambda: self.tasks.start(self._remove_endpoint(endpoint)),
+                                      tr("Requests for {prefix}/… will fail afterwards.", prefix=endpoint.prefix))
         self.confirm_box.open()
         return self.confirm_box
 
-    async def _remove_node(self, node: Node) -> None:
+    async def _remove_endpoint(self, endpoint: CustomEndpoint) -> None:
         try:
-            await self._configuration().delete_endpoint(node.id)
+            await self._configuration().delete_endpoint(endpoint.id)
         except ConfigError as exc:
-            self.node_page_status.error(tr("Could not remove {name}: {error}", name=node.name, error=exc))
+            self.endpoint_page_status.error(tr("Could not remove {name}: {error}", name=endpoint.name, error=exc))
             return
-        self.live_models.pop((NODE, node.id), None)
+        self.live_models.pop((NODE, endpoint.id), None)
         self.current = None
-        await self._after_change(tr("Removed {name}.", name=node.name))
+        await self._after_change(tr("Removed {name}.", name=endpoint.name))
 
     async def _after_change(self, done: str, select_account: int | None = None) -> None:
         """The configuration service already made the gateway use the change: show it."""
@@ -948,25 +948,25 @@ class HeaderRows(QWidget):
 
 
 class EndpointDialog(_SavingDialog):
-    def __init__(self, parent: QWidget, node: Node | None, save: Saver) -> None:
-        super().__init__(parent, tr("Edit custom endpoint") if node else tr("Add custom endpoint"), save)
-        self.node = node
+    def __init__(self, parent: QWidget, endpoint: CustomEndpoint | None, save: Saver) -> None:
+        super().__init__(parent, tr("Edit custom endpoint") if endpoint else tr("Add custom endpoint"), save)
+        self.endpoint = endpoint
         self.setMinimumWidth(560)
-        self.prefix_field = QLineEdit(node.prefix if node else "")
+        self.prefix_field = QLineEdit(endpoint.prefix if endpoint else "")
         self.prefix_field.setPlaceholderText(tr("e.g. mynode"))
-        self.name_field = QLineEdit(node.name if node else "")
+        self.name_field = QLineEdit(endpoint.name if endpoint else "")
         self.name_field.setPlaceholderText(tr("e.g. Team vLLM server"))
-        self.url_field = QLineEdit(node.base_url if node else "")
+        self.url_field = QLineEdit(endpoint.base_url if endpoint else "")
         self.url_field.setPlaceholderText("https://llm.example.com/v1")
         self.format_field = QComboBox()
         for api_format in API_FORMATS:
             self.format_field.addItem(format_label(api_format), api_format)
-        if node is not None:
-            self.format_field.setCurrentIndex(max(0, self.format_field.findData(node.api_format)))
-        self.header_rows = HeaderRows(node.headers if node else {})
+        if endpoint is not None:
+            self.format_field.setCurrentIndex(max(0, self.format_field.findData(endpoint.api_format)))
+        self.header_rows = HeaderRows(endpoint.headers if endpoint else {})
         self.key_field = SecretField()
-        if node is not None and node.api_key:
-            self.key_field.setPlaceholderText(tr("Leave empty to keep {key}", key=node.public()["apiKey"]))
+        if endpoint is not None and endpoint.api_key:
+            self.key_field.setPlaceholderText(tr("Leave empty to keep {key}", key=endpoint.public()["apiKey"]))
         else:
             self.key_field.setPlaceholderText(tr("Optional"))
         form = QFormLayout()
@@ -981,7 +981,7 @@ class EndpointDialog(_SavingDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        (self.name_field if node else self.prefix_field).setFocus()
+        (self.name_field if endpoint else self.prefix_field).setFocus()
 
     def values(self) -> dict[str, Any]:
         prefix = self.prefix_field.text().strip().lower()
@@ -990,6 +990,6 @@ class EndpointDialog(_SavingDialog):
             "api_format": self.format_field.currentData(), "headers": self.header_rows.headers(),
         }
         key = self.key_field.text()
-        if key or self.node is None:
+        if key or self.endpoint is None:
             values["api_key"] = key or None
         return values

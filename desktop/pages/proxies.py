@@ -48,12 +48,12 @@ from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 log = logging.getLogger(__name__)
 
 
-def provider_label(provider_id: str, node_names: dict[str, str]) -> str:
+def provider_label(provider_id: str, endpoint_names: dict[str, str]) -> str:
     provider = catalog.get_provider(provider_id)
     if provider is not None:
         return provider.name
-    if provider_id in node_names:
-        return tr("{name} (custom endpoint)", name=node_names[provider_id])
+    if provider_id in endpoint_names:
+        return tr("{name} (custom endpoint)", name=endpoint_names[provider_id])
     return provider_id
 
 
@@ -68,7 +68,7 @@ class ProxiesPage(RefreshOnShowPage):
         self.services = services
         self.saved: dict[str, Any] = {"global": None, "providers": {}}
         self.overrides: dict[str, str] = {}  # the edited per-provider proxies, saved with Save
-        self.node_names: dict[str, str] = {}  # custom endpoint prefix -> name
+        self.endpoint_names: dict[str, str] = {}  # custom endpoint prefix -> name
         self.dirty = False
         self.dialog: OverrideDialog | None = None
         self.test_task: asyncio.Task[None] | None = None
@@ -154,12 +154,12 @@ class ProxiesPage(RefreshOnShowPage):
             return
         try:
             saved = await off_loop(stored_proxies, store)
-            nodes = await off_loop(accounts.nodes) if accounts is not None else []
+            endpoints = await off_loop(accounts.endpoints) if accounts is not None else []
         except Exception as exc:
             log.exception("Reading the proxy settings failed")
             self.feedback.error(tr("Could not read the proxy settings: {error}", error=exc))
             return
-        self.node_names = {node.prefix: node.name for node in nodes}
+        self.endpoint_names = {endpoint.prefix: endpoint.name for endpoint in endpoints}
         self.saved = saved
         if self.dirty:  # the user started editing while this loaded: their edits win
             self._show_overrides()
@@ -181,8 +181,8 @@ class ProxiesPage(RefreshOnShowPage):
     # -- per-provider table --------------------------------------------------------------------------
     def _show_overrides(self) -> None:
         selected = selected_data(self.table)
-        rows = [[cell(provider_label(pid, self.node_names), data=pid), cell(mask_proxy(url))]
-                for pid, url in sorted(self.overrides.items(), key=lambda kv: provider_label(kv[0], self.node_names))]
+        rows = [[cell(provider_label(pid, self.endpoint_names), data=pid), cell(mask_proxy(url))]
+                for pid, url in sorted(self.overrides.items(), key=lambda kv: provider_label(kv[0], self.endpoint_names))]
         show_rows(self.table, self.empty, rows, select=selected)
         self._update_buttons()
 
@@ -197,7 +197,7 @@ class ProxiesPage(RefreshOnShowPage):
     def open_override_dialog(self, provider_id: str | None = None) -> "OverrideDialog":
         choices = [(p.name, p.id) for p in catalog.providers()]
         choices += [(tr("{name} (custom endpoint)", name=name), prefix)
-                    for prefix, name in sorted(self.node_names.items())]
+                    for prefix, name in sorted(self.endpoint_names.items())]
         taken = set(self.overrides) - {provider_id}
         dialog = OverrideDialog(self, [c for c in choices if c[1] not in taken], provider_id,
                                 self.overrides.get(provider_id or ""))
@@ -284,7 +284,7 @@ class ProxiesPage(RefreshOnShowPage):
             return None
         self.test_task = self.tasks.start(self._test(self.overrides[provider_id], self.override_result,
                                                      self.override_test_button,
-                                                     provider_label(provider_id, self.node_names)))
+                                                     provider_label(provider_id, self.endpoint_names)))
         return self.test_task
 
     async def _test(self, url: str, result_label: StatusLabel, button: QPushButton, who: str = "") -> None:

@@ -38,7 +38,7 @@ def without_secrets(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
 async def fill(services: CoreServices) -> None:
     services.accounts.create_account("openai", "work", PROVIDER_KEY, priority=1, default_model="gpt-4.1")
     services.accounts.create_account("deepseek", "cheap", "sk-ds-0123456789abcdef")
-    services.accounts.create_node("mynode", "My node", "http://127.0.0.1:9/v1", headers={"X-Team": "blue"},
+    services.accounts.create_endpoint("mynode", "My node", "http://127.0.0.1:9/v1", headers={"X-Team": "blue"},
                                   api_key=NODE_KEY)
     services.accounts.set_alias("fast", "openai/gpt-4.1-mini")
     client_keys.create_key("ide")

@@ -37,10 +37,10 @@ async def test_an_archive_round_trip_restores_every_row(services: CoreServices, 
     before = dump(services.store.path)
     exported = tmp_path / "backup.tar.gz"
     services.backups.export_archive(exported)
-    services.accounts.delete_node(services.accounts.nodes()[0].id)
+    services.accounts.delete_endpoint(services.accounts.endpoints()[0].id)
     await services.backups.import_file(exported)
     assert without_secrets(dump(services.store.path)) == without_secrets(before)
-    assert services.accounts.nodes()[0].api_key == NODE_KEY
+    assert services.accounts.endpoints()[0].api_key == NODE_KEY
 
 
 async def test_the_archive_holds_a_manifest_and_readable_json_without_secrets(services, tmp_path: Path) -> None:
@@ -216,7 +216,7 @@ async def test_a_restore_on_a_new_machine_with_the_passphrase_gives_working_acco
         result = await other.backups.import_file(exported, passphrase="correct horse")
         assert result["accountsNeedingKeys"] == 0
         keys = {a.name: a.api_key for a in other.accounts.accounts()}
-        assert keys["work"] == PROVIDER_KEY and other.accounts.nodes()[0].api_key == NODE_KEY
+        assert keys["work"] == PROVIDER_KEY and other.accounts.endpoints()[0].api_key == NODE_KEY
     finally:
         await other.stop()
 

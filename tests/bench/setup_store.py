@@ -22,8 +22,8 @@ def prepare(folder: Path, upstream_url: str) -> None:
     store = Store.open(folder)
     try:
         accounts = AccountStore(SecretBox.for_data_folder(folder))
-        if not any(node.prefix == PREFIX for node in accounts.nodes()):
-            accounts.create_node(PREFIX, "Benchmark fake upstream", f"{upstream_url}/v1", "openai", {},
+        if not any(endpoint.prefix == PREFIX for endpoint in accounts.endpoints()):
+            accounts.create_endpoint(PREFIX, "Benchmark fake upstream", f"{upstream_url}/v1", "openai", {},
                                  "sk-bench-not-a-real-key")
     finally:
         store.close()

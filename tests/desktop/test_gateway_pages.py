@@ -121,7 +121,7 @@ def test_a_missing_key_is_refused_by_the_configuration_in_the_dialog_and_nothing
 
 
 def test_a_store_refusal_is_shown_inline_and_the_dialog_keeps_the_input(desktop, qloop, qtbot) -> None:
-    dialog = desktop.providers_page.open_node_dialog()
+    dialog = desktop.providers_page.open_endpoint_dialog()
     dialog.prefix_field.setText("my node!")
     dialog.url_field.setText("http://127.0.0.1:9/v1")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
@@ -173,7 +173,7 @@ def test_removing_an_account_asks_first(openai_via_fake, upstream, desktop, qloo
 
 def test_a_custom_endpoint_from_the_dialog_serves_with_its_headers(upstream, desktop, qloop, qtbot) -> None:
     page = desktop.providers_page
-    dialog = page.open_node_dialog()
+    dialog = page.open_endpoint_dialog()
     dialog.prefix_field.setText("mynode")
     dialog.name_field.setText("My node")
     dialog.url_field.setText(f"{upstream.url}/v1")
@@ -187,10 +187,10 @@ def test_a_custom_endpoint_from_the_dialog_serves_with_its_headers(upstream, des
     response = run(qloop, post(desktop.services.gateway_state.url, {**CHAT, "model": "mynode/llama3"}))
     assert response.status_code == 200
     assert upstream.requests[-1].headers["x-team"] == "blue-team-token-123"
-    assert page.node_headers_label.text() == "X-Team: blue…-123"
-    assert page.node_key_label.text() == "•••••"
+    assert page.endpoint_headers_label.text() == "X-Team: blue…-123"
+    assert page.endpoint_key_label.text() == "•••••"
     run(qloop, page.test_selected())
-    assert page.node_status.kind == "ok" and texts(page.node_models_table) == [["fake-model"]]
+    assert page.endpoint_status.kind == "ok" and texts(page.endpoint_models_table) == [["fake-model"]]
 
 
 # -- Proxies ----------------------------------------------------------------------------------------

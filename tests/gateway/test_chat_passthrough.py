@@ -149,7 +149,7 @@ async def test_an_upstream_that_does_not_answer_in_time_is_a_504(services, clien
 
 
 async def test_an_unreachable_endpoint_is_a_502(services, client) -> None:
-    services.accounts.create_node("down", "Down", "http://127.0.0.1:9/v1")
+    services.accounts.create_endpoint("down", "Down", "http://127.0.0.1:9/v1")
     await services.reload_gateway_config()
     response = await client.post("/v1/chat/completions", json={**CHAT, "model": "down/llama3"})
     assert response.status_code == 502
@@ -157,7 +157,7 @@ async def test_an_unreachable_endpoint_is_a_502(services, client) -> None:
 
 
 async def test_a_custom_endpoint_is_reached_by_its_prefix_with_its_headers(services, client, upstream) -> None:
-    services.accounts.create_node("mynode", "My node", f"{upstream.url}/v1", headers={"X-Team": "blue"},
+    services.accounts.create_endpoint("mynode", "My node", f"{upstream.url}/v1", headers={"X-Team": "blue"},
                                   api_key="sk-ok")
     await services.reload_gateway_config()
     response = await client.post("/v1/chat/completions", json={**CHAT, "model": "mynode/llama3"})
@@ -216,7 +216,7 @@ async def test_usage_is_recorded_with_tokens_latency_and_cost(services, client, 
 
 async def test_models_lists_connected_providers_endpoints_and_aliases(services, client, upstream,
                                                                       openai_via_fake) -> None:
-    services.accounts.create_node("mynode", "My node", f"{upstream.url}/v1")
+    services.accounts.create_endpoint("mynode", "My node", f"{upstream.url}/v1")
     services.accounts.set_alias("fast", "openai/gpt-4.1-mini")
     await openai_via_fake(services, "sk-ok")
     await services.runtime.endpoint_models.wait()

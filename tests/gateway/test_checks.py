@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.gateway.accounts import Account, Node
+from core.gateway.accounts import Account, CustomEndpoint
 from core.gateway.checks import check_connection, check_proxy
 from core.gateway.upstream import UpstreamClients
 
@@ -34,8 +34,8 @@ async def test_a_rejected_key_is_explained(clients, upstream, openai_via_fake) -
 
 
 async def test_an_unreachable_endpoint_is_explained(clients) -> None:
-    node = Node(1, "down", "Down", "http://127.0.0.1:9/v1", "openai", {}, None)
-    result = await check_connection(node, clients)
+    endpoint = CustomEndpoint(1, "down", "Down", "http://127.0.0.1:9/v1", "openai", {}, None)
+    result = await check_connection(endpoint, clients)
     assert not result.ok and "Could not reach http://127.0.0.1:9/v1" in result.message
 
 

@@ -134,8 +134,8 @@ async def test_proxy_passwords_and_header_values_are_sealed_at_rest(services: Co
     assert PROXY_PASSWORD not in stored and HEADER_SECRET not in stored
     # ...and the running program still uses them
     assert services.store.get_setting(settings.KEY_PROXY)["global"].endswith(f"{PROXY_PASSWORD}@127.0.0.1:3128")
-    node = services.accounts.nodes()[0]
-    assert node.headers == {"X-Team": HEADER_SECRET} and not node.needs_key
+    endpoint = services.accounts.endpoints()[0]
+    assert endpoint.headers == {"X-Team": HEADER_SECRET} and not endpoint.needs_key
     assert services.accounts.accounts()[0].options["proxy"].endswith("@127.0.0.1:3128")
 
 
@@ -176,6 +176,6 @@ async def test_plaintext_secrets_of_earlier_versions_are_sealed_at_start(data_di
         assert PROXY_PASSWORD not in stored and HEADER_SECRET not in stored
         assert again.store.get_setting(settings.KEY_PROXY)["global"] == proxy
         assert again.accounts.accounts()[0].options["proxy"] == proxy
-        assert again.accounts.nodes()[0].headers == {"X-Team": HEADER_SECRET}
+        assert again.accounts.endpoints()[0].headers == {"X-Team": HEADER_SECRET}
     finally:
         await again.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.gateway.accounts import Node
+from core.gateway.accounts import CustomEndpoint
 from core.gateway.checks import check_connection
 from core.gateway.upstream import UpstreamClients
 from tests.fakes.anthropic_upstream import ANTHROPIC_KEY
@@ -12,7 +12,7 @@ CHAT = {"model": "claudish/claude-x", "messages": [{"role": "user", "content": "
 
 async def test_an_openai_client_reaches_an_anthropic_compatible_endpoint(services, client,
                                                                         anthropic_upstream) -> None:
-    services.accounts.create_node("claudish", "Claudish", f"{anthropic_upstream.url}/v1", api_format="anthropic",
+    services.accounts.create_endpoint("claudish", "Claudish", f"{anthropic_upstream.url}/v1", api_format="anthropic",
                                   api_key=ANTHROPIC_KEY)
     await services.reload_gateway_config()
     response = await client.post("/v1/chat/completions", json=CHAT)
@@ -25,10 +25,10 @@ async def test_an_openai_client_reaches_an_anthropic_compatible_endpoint(service
 
 async def test_the_test_button_of_an_anthropic_endpoint_speaks_anthropic(anthropic_upstream) -> None:
     # The fake has no model list, so the check sends one token in the endpoint's own format.
-    node = Node(1, "claudish", "Claudish", f"{anthropic_upstream.url}/v1", "anthropic", {}, ANTHROPIC_KEY)
+    endpoint = CustomEndpoint(1, "claudish", "Claudish", f"{anthropic_upstream.url}/v1", "anthropic", {}, ANTHROPIC_KEY)
     clients = UpstreamClients()
     try:
-        result = await check_connection(node, clients)
+        result = await check_connection(endpoint, clients)
     finally:
         await clients.aclose()
     assert result.ok, result.message

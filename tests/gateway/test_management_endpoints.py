@@ -8,7 +8,7 @@ from core.services import CoreServices
 TEAM_HEADER = "team-secret-value-123"
 
 
-async def add_node(client, upstream, **fields) -> dict:
+async def add_endpoint(client, upstream, **fields) -> dict:
     body = {"prefix": "mynode", "name": "My node", "baseUrl": f"{upstream.url}/v1", "apiType": "openai",
             "headers": {"X-Team": TEAM_HEADER}, "apiKey": "sk-ok", **fields}
     response = await client.post("/api/provider-nodes", json=body)
@@ -16,14 +16,14 @@ async def add_node(client, upstream, **fields) -> dict:
     return response.json()["node"]
 
 
-async def test_creating_a_node_answers_201_with_secrets_masked(client, upstream) -> None:
-    node = await add_node(client, upstream, apiKey="node-key-abcdefghij")
-    assert node["prefix"] == "mynode" and node["apiType"] == "openai" and node["baseUrl"] == f"{upstream.url}/v1"
-    assert node["apiKey"] == "node…ghij" and node["headers"] == {"X-Team": "team…-123"}
+async def test_creating_a_endpoint_answers_201_with_secrets_masked(client, upstream) -> None:
+    endpoint = await add_endpoint(client, upstream, apiKey="node-key-abcdefghij")
+    assert endpoint["prefix"] == "mynode" and endpoint["apiType"] == "openai" and endpoint["baseUrl"] == f"{upstream.url}/v1"
+    assert endpoint["apiKey"] == "node…ghij" and endpoint["headers"] == {"X-Team": "team…-123"}
 
 
-async def test_a_node_serves_chat_at_once_with_its_headers_and_key(client, upstream) -> None:
-    await add_node(client, upstream)
+async def test_a_endpoint_serves_chat_at_once_with_its_headers_and_key(client, upstream) -> None:
+    await add_endpoint(client, upstream)
     response = await client.post("/v1/chat/completions", json={"model": "mynode/llama3",
                                                                "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 200 and response.json()["model"] == "mynode/llama3"
@@ -32,19 +32,19 @@ async def test_a_node_serves_chat_at_once_with_its_headers_and_key(client, upstr
     assert sent.headers["authorization"] == "Bearer sk-ok"
 
 
-async def test_nodes_are_listed_and_read_by_id(client, upstream) -> None:
-    node = await add_node(client, upstream)
-    assert (await client.get("/api/provider-nodes")).json() == {"nodes": [node], "total": 1}
-    assert (await client.get(f"/api/provider-nodes/{node['id']}")).json() == {"node": node}
+async def test_endpoints_are_listed_and_read_by_id(client, upstream) -> None:
+    endpoint = await add_endpoint(client, upstream)
+    assert (await client.get("/api/provider-nodes")).json() == {"nodes": [endpoint], "total": 1}
+    assert (await client.get(f"/api/provider-nodes/{endpoint['id']}")).json() == {"node": endpoint}
 
 
-async def test_an_unknown_node_is_a_404(client) -> None:
+async def test_an_unknown_endpoint_is_a_404(client) -> None:
     assert (await client.get("/api/provider-nodes/77")).status_code == 404
     assert (await client.delete("/api/provider-nodes/77")).status_code == 404
 
 
 async def test_a_prefix_in_use_is_a_409(client, upstream) -> None:
-    await add_node(client, upstream)
+    await add_endpoint(client, upstream)
     response = await client.post("/api/provider-nodes", json={"prefix": "MyNode", "baseUrl": "http://127.0.0.1:9/v1"})
     assert response.status_code == 409 and "already used" in response.json()["error"]
 
@@ -54,7 +54,7 @@ async def test_a_catalogue_provider_name_cannot_be_a_prefix(client) -> None:
     assert response.status_code == 409 and "DeepSeek" in response.json()["error"]
 
 
-async def test_bad_node_fields_are_a_400_naming_the_field(client) -> None:
+async def test_bad_endpoint_fields_are_a_400_naming_the_field(client) -> None:
     base = {"prefix": "n1", "baseUrl": "http://127.0.0.1:9/v1"}
     for field, value in [("prefix", "has space"), ("baseUrl", "ftp://x"), ("apiType", "gemini"),
                          ("headers", {"X-A": 1}), ("headers", {"Host": "x"}), ("apiKey", 5)]:
@@ -71,25 +71,25 @@ async def test_the_reference_type_field_selects_the_api_type(client) -> None:
 
 
 async def test_saving_masked_values_back_keeps_the_stored_ones(services: CoreServices, client, upstream) -> None:
-    node = await add_node(client, upstream, apiKey="node-key-abcdefghij")
-    response = await client.put(f"/api/provider-nodes/{node['id']}", json={**node, "name": "Renamed"})
+    endpoint = await add_endpoint(client, upstream, apiKey="node-key-abcdefghij")
+    response = await client.put(f"/api/provider-nodes/{endpoint['id']}", json={**endpoint, "name": "Renamed"})
     assert response.status_code == 200 and response.json()["node"]["name"] == "Renamed"
-    stored = services.accounts.nodes()[0]
+    stored = services.accounts.endpoints()[0]
     assert stored.api_key == "node-key-abcdefghij" and stored.headers == {"X-Team": TEAM_HEADER}
 
 
 async def test_an_update_can_change_prefix_headers_and_key(services: CoreServices, client, upstream) -> None:
-    node = await add_node(client, upstream)
-    response = await client.put(f"/api/provider-nodes/{node['id']}",
+    endpoint = await add_endpoint(client, upstream)
+    response = await client.put(f"/api/provider-nodes/{endpoint['id']}",
                                 json={"prefix": "other", "headers": {"X-New": "v"}, "apiKey": "sk-new-0123456789"})
     assert response.status_code == 200
-    stored = services.accounts.nodes()[0]
+    stored = services.accounts.endpoints()[0]
     assert (stored.prefix, stored.headers, stored.api_key) == ("other", {"X-New": "v"}, "sk-new-0123456789")
 
 
-async def test_a_deleted_node_stops_serving_at_once(client, upstream) -> None:
-    node = await add_node(client, upstream)
-    assert (await client.delete(f"/api/provider-nodes/{node['id']}")).status_code == 200
+async def test_a_deleted_endpoint_stops_serving_at_once(client, upstream) -> None:
+    endpoint = await add_endpoint(client, upstream)
+    assert (await client.delete(f"/api/provider-nodes/{endpoint['id']}")).status_code == 200
     response = await client.post("/v1/chat/completions", json={"model": "mynode/llama3",
                                                                "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 404

@@ -56,11 +56,11 @@ async def test_store_work_never_runs_on_the_event_loop(services: CoreServices, c
 
     monkeypatch.setattr(database, "execute_sql", recording)
     created = (await client.post("/api/providers", json={"provider": "ollama"})).json()["connection"]
-    node = (await client.post("/api/provider-nodes", json={"prefix": "n", "baseUrl": "http://127.0.0.1:9"})).json()
+    endpoint = (await client.post("/api/provider-nodes", json={"prefix": "n", "baseUrl": "http://127.0.0.1:9"})).json()
     key = (await client.post("/api/keys", json={"name": "k"})).json()
     for method, path, body in [
         ("PUT", f"/api/providers/{created['id']}", {"name": "x"}), ("GET", "/api/providers", None),
-        ("PUT", f"/api/provider-nodes/{node['node']['id']}", {"name": "y"}), ("GET", "/api/provider-nodes", None),
+        ("PUT", f"/api/provider-nodes/{endpoint['node']['id']}", {"name": "y"}), ("GET", "/api/provider-nodes", None),
         ("DELETE", f"/api/keys/{key['id']}", None), ("GET", "/api/keys", None),
         ("PUT", "/api/settings", {"maxBodyMb": 8}), ("GET", "/api/settings", None),
         ("PUT", "/api/settings/proxy", {"global": "http://127.0.0.1:3128"}), ("GET", "/api/settings/proxy", None),

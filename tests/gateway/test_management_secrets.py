@@ -63,7 +63,7 @@ async def test_no_secret_reaches_any_answer_or_the_log_file(services: CoreServic
         connection = (await call("POST", "/api/providers", json={
             "provider": "openai", "apiKey": PROVIDER_KEY, "name": "work",
             "proxy": f"http://alice:{ACCOUNT_PROXY_PASSWORD}@127.0.0.1:9"})).json()["connection"]
-        node = (await call("POST", "/api/provider-nodes", json={
+        endpoint = (await call("POST", "/api/provider-nodes", json={
             "prefix": "mine", "baseUrl": f"{upstream.url}/v1", "apiKey": NODE_KEY,
             "headers": {"X-Secret": NODE_HEADER}})).json()["node"]
         await call("PUT", "/api/settings/proxy", json={
@@ -77,7 +77,7 @@ async def test_no_secret_reaches_any_answer_or_the_log_file(services: CoreServic
         await call("POST", "/api/auth/login", json={"password": LOGIN_PASSWORD})
         await call("POST", "/v1/chat/completions", json={"model": "mine/x", "messages": [{"role": "user"}]})
         await call("PUT", f"/api/providers/{connection['id']}", json={**connection, "name": "renamed"})
-        await call("PUT", f"/api/provider-nodes/{node['id']}", json={**node, "name": "renamed"})
+        await call("PUT", f"/api/provider-nodes/{endpoint['id']}", json={**endpoint, "name": "renamed"})
         await call("POST", f"/api/providers/{connection['id']}/test")
         await call("GET", f"/api/providers/{connection['id']}/models")
         await call("POST", "/api/settings/proxy/test", json={"proxy": proxy.url})
@@ -85,7 +85,7 @@ async def test_no_secret_reaches_any_answer_or_the_log_file(services: CoreServic
                    json={"proxy": f"socks5://bob:{PROVIDER_PROXY_PASSWORD}@127.0.0.1:9"})
         await call("PUT", "/api/settings/proxy", json={"global": f"ftp://x:{GLOBAL_PROXY_PASSWORD}@h:1"})
         for path in ["/api/providers", f"/api/providers/{connection['id']}", "/api/providers/catalog",
-                     "/api/provider-nodes", f"/api/provider-nodes/{node['id']}", "/api/keys", "/api/settings",
+                     "/api/provider-nodes", f"/api/provider-nodes/{endpoint['id']}", "/api/keys", "/api/settings",
                      "/api/settings/proxy", "/api/settings/require-login", "/api/models/alias",
                      "/api/usage/history", "/api/usage/logs", "/api/telemetry/summary", "/api/monitoring/health"]:
             await call("GET", path)

@@ -48,7 +48,7 @@ async def test_sdk_sees_an_unknown_provider_as_not_found(sdk) -> None:
 
 
 async def test_sdk_raises_on_a_stream_broken_midway(services, upstream) -> None:
-    services.accounts.create_node("flaky", "Flaky", f"{upstream.url}/v1", api_key="sk-break")
+    services.accounts.create_endpoint("flaky", "Flaky", f"{upstream.url}/v1", api_key="sk-break")
     await services.reload_gateway_config()
     async with openai.AsyncOpenAI(base_url=f"{services.gateway_state.url}/v1", api_key="x", max_retries=0) as client:
         stream = await client.chat.completions.create(model="flaky/m", stream=True,

@@ -14,7 +14,7 @@ from peewee import SqliteDatabase
 
 from core import cli, i18n, paths, settings
 from core.backup import BackupError, database
-from core.gateway.accounts import Account, AccountError, AccountStore, Node
+from core.gateway.accounts import Account, AccountError, AccountStore, CustomEndpoint
 from core.gateway.checks import check_connection
 from core.gateway.server import PortInUseError, bind_socket
 from core.gateway.upstream import UpstreamClients
@@ -79,10 +79,10 @@ def test_an_invalid_custom_endpoint_is_refused_in_chinese(data_dir: Path) -> Non
     try:
         accounts = AccountStore(SecretBox.for_data_folder(data_dir))
         with pytest.raises(AccountError) as refused:
-            accounts.create_node("lab", "Lab", "http://127.0.0.1:8000/v1", api_format="grpc")
+            accounts.create_endpoint("lab", "Lab", "http://127.0.0.1:8000/v1", api_format="grpc")
         assert str(refused.value) == "`apiType` 必须是以下之一：openai, anthropic"
         with pytest.raises(AccountError) as refused:
-            accounts.create_node("lab", "  ", "http://127.0.0.1:8000/v1")
+            accounts.create_endpoint("lab", "  ", "http://127.0.0.1:8000/v1")
         assert str(refused.value) == "`name` 必须是非空字符串"
     finally:
         store.close()
@@ -105,8 +105,8 @@ async def test_connection_tests_report_in_chinese(clients: UpstreamClients, upst
 
 
 async def test_an_unreachable_endpoint_keeps_its_address_in_chinese(clients: UpstreamClients) -> None:
-    node = Node(1, "down", "Down", "http://127.0.0.1:9/v1", "openai", {}, None)
-    result = await check_connection(node, clients)
+    endpoint = CustomEndpoint(1, "down", "Down", "http://127.0.0.1:9/v1", "openai", {}, None)
+    result = await check_connection(endpoint, clients)
     assert result.message.startswith("无法连接 http://127.0.0.1:9/v1：")
 
 

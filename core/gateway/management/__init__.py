@@ -18,7 +18,7 @@ from core.gateway.management.backups import backup_routes
 from core.gateway.management.common import ManagementError, error_response
 from core.gateway.management.guard import ManagementGuard, is_gateway_path, is_management_path
 from core.gateway.management.keys import key_routes
-from core.gateway.management.nodes import node_routes
+from core.gateway.management.endpoints import endpoint_routes
 from core.gateway.management.providers import provider_routes
 from core.gateway.management.proxy import proxy_routes
 from core.gateway.management.settings import settings_routes
@@ -35,7 +35,7 @@ def management_routes(context: "GatewayContext") -> list[Route]:
     return [
         *auth_routes(context),
         *provider_routes(context),
-        *node_routes(context),
+        *endpoint_routes(context),
         *key_routes(context),
         *backup_routes(context),
         *proxy_routes(context),  # before settings: /api/settings/proxy is more specific

@@ -28,49 +28,49 @@ log = logging.getLogger(__name__)
 _TYPES = {"openai-compatible": "openai", "anthropic-compatible": "anthropic"}  # the reference's `type` field
 
 
-def node_routes(context: "GatewayContext") -> list[Route]:
+def endpoint_routes(context: "GatewayContext") -> list[Route]:
     def accounts() -> AccountStore:
         return account_store(context)
 
-    async def list_nodes(request: Request) -> Response:
-        nodes = await off_loop(accounts().nodes)
-        return JSONResponse({"nodes": [n.public() for n in nodes], "total": len(nodes)})
+    async def list_endpoints(request: Request) -> Response:
+        endpoints = await off_loop(accounts().endpoints)
+        return JSONResponse({"nodes": [n.public() for n in endpoints], "total": len(endpoints)})
 
-    async def create_node(request: Request) -> Response:
+    async def create_endpoint(request: Request) -> Response:
         body = await read_object(request)
-        node = await configuration(context).add_endpoint(_new_node(body))
-        log.info("Custom endpoint %d added (prefix %s)", node.id, node.prefix)
-        return JSONResponse({"node": node.public()}, status_code=201)
+        endpoint = await configuration(context).add_endpoint(_new_endpoint(body))
+        log.info("Custom endpoint %d added (prefix %s)", endpoint.id, endpoint.prefix)
+        return JSONResponse({"node": endpoint.public()}, status_code=201)
 
-    async def get_node(request: Request) -> Response:
-        node = await off_loop(configuration(context).endpoint, request.path_params["id"])
-        return JSONResponse({"node": node.public()})
+    async def get_endpoint(request: Request) -> Response:
+        endpoint = await off_loop(configuration(context).endpoint, request.path_params["id"])
+        return JSONResponse({"node": endpoint.public()})
 
-    async def update_node(request: Request) -> Response:
-        node_id = request.path_params["id"]
+    async def update_endpoint(request: Request) -> Response:
+        endpoint_id = request.path_params["id"]
         body = await read_object(request)
-        changes = _node_changes(body)
-        node = await configuration(context).update_endpoint(node_id, changes)
-        log.info("Custom endpoint %d changed (%s)", node.id, ", ".join(sorted(changes)) or "nothing")
-        return JSONResponse({"node": node.public()})
+        changes = _endpoint_changes(body)
+        endpoint = await configuration(context).update_endpoint(endpoint_id, changes)
+        log.info("Custom endpoint %d changed (%s)", endpoint.id, ", ".join(sorted(changes)) or "nothing")
+        return JSONResponse({"node": endpoint.public()})
 
-    async def delete_node(request: Request) -> Response:
-        node_id = request.path_params["id"]
-        await configuration(context).delete_endpoint(node_id)
-        log.info("Custom endpoint %d deleted", node_id)
-        return JSONResponse({"message": "Node deleted successfully", "id": node_id})
+    async def delete_endpoint(request: Request) -> Response:
+        endpoint_id = request.path_params["id"]
+        await configuration(context).delete_endpoint(endpoint_id)
+        log.info("Custom endpoint %d deleted", endpoint_id)
+        return JSONResponse({"message": "Node deleted successfully", "id": endpoint_id})
 
     return [
-        resource("/api/provider-nodes", GET=list_nodes, POST=create_node),
-        resource("/api/provider-nodes/{id:id}", GET=get_node, PUT=update_node, PATCH=update_node,
-                 DELETE=delete_node),
+        resource("/api/provider-nodes", GET=list_endpoints, POST=create_endpoint),
+        resource("/api/provider-nodes/{id:id}", GET=get_endpoint, PUT=update_endpoint, PATCH=update_endpoint,
+                 DELETE=delete_endpoint),
     ]
 
 
 # --- validation ----------------------------------------------------------------------------------
 
 
-def _new_node(body: dict[str, Any]) -> dict[str, Any]:
+def _new_endpoint(body: dict[str, Any]) -> dict[str, Any]:
     """The API's fields as `Configuration.add_endpoint` fields (the core checks them)."""
     prefix = body.get("prefix")
     return {
@@ -83,7 +83,7 @@ def _new_node(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _node_changes(body: dict[str, Any]) -> dict[str, Any]:
+def _endpoint_changes(body: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if "prefix" in body:
         changes["prefix"] = body["prefix"]
