@@ -9,7 +9,6 @@ import json
 import logging
 import random
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,18 +17,16 @@ import pytest
 from core.gateway.dialects import common, gemini
 from core.gateway.dialects.common import (
     Answer, BlockStart, BlockStop, Call, Delta, Finish, Image, Message, Reasoning, ResponseFormat, SignatureDelta,
-    Start, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult, TranslationError, Usage,
+    Start, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult, Usage,
 )
 from core.gateway.errors import GatewayError
+from tests.dialects import helpers
 
-FIXTURES = Path(__file__).parent / "fixtures" / "gemini"
+load = helpers.fixtures("gemini")
+raw = helpers.raw_fixtures("gemini")
 DIALECT = gemini.DIALECT
 PART_TYPES: dict[str, type] = {"text": Text, "image": Image, "tool_call": ToolCall, "tool_result": ToolResult,
                                "thinking": Thinking}
-
-
-def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 def part_from(data: dict[str, Any]) -> Any:
@@ -88,12 +85,7 @@ def gemini_call(payload: dict[str, Any] | None = None, **meta: Any) -> Call:
 
 
 def decode_stream(body: bytes, cuts: list[int] | None = None) -> list[Any]:
-    decoder = DIALECT.stream_decoder()
-    events: list[Any] = []
-    bounds = [0, *(cuts or []), len(body)]
-    for start, end in zip(bounds, bounds[1:]):
-        events += decoder.feed(body[start:end])
-    return events + decoder.close()
+    return helpers.decode_stream(DIALECT, body, cuts)
 
 
 def bad_request(payload: dict[str, Any]) -> str:
@@ -184,11 +176,9 @@ def test_builtin_tools_stay_in_the_payload_and_are_recorded_as_untranslatable() 
                                               {"functionDeclarations": [{"name": "f"}]}]}
     call = gemini.parse_request(payload, model="m")
     assert [tool.name for tool in call.tools] == ["f"]
-    assert [reason.split(":")[0] for reason in call.meta["untranslatable"]] == ["tools[0].googleSearch",
-                                                                                 "tools[1].codeExecution"]
+    assert [reason.split(":")[0] for reason in call.meta[common.UNTRANSLATABLE]] == ["tools[0].googleSearch",
+                                                                                      "tools[1].codeExecution"]
     assert DIALECT.passthrough_request(call, "gemini-2.5-pro").body == common.dumps(payload)
-    with pytest.raises(TranslationError, match="googleSearch"):
-        gemini.encode_request(dataclasses.replace(call, format="openai"), "gemini-2.5-pro")
 
 
 def test_candidate_count_above_one_is_refused() -> None:
@@ -386,13 +376,13 @@ def test_blocked_prompt_decodes_as_content_filter() -> None:
 
 @pytest.mark.parametrize("name", ["stream_thoughts_tools", "stream_text_signature"])
 def test_recorded_sse_stream_decodes_into_the_expected_events(name: str) -> None:
-    body = (FIXTURES / f"{name}.sse").read_bytes()
+    body = raw(f"{name}.sse")
     assert [event_json(e) for e in decode_stream(body)] == load(f"{name}.events.json")
 
 
 @pytest.mark.parametrize("name", ["stream_thoughts_tools.sse", "stream_thoughts_tools.array.json"])
 def test_stream_decodes_the_same_byte_by_byte_and_in_random_cuts(name: str) -> None:
-    body = (FIXTURES / name).read_bytes()
+    body = raw(name)
     whole = decode_stream(body)
     assert decode_stream(body, list(range(1, len(body)))) == whole
     rng = random.Random(7)
@@ -401,12 +391,12 @@ def test_stream_decodes_the_same_byte_by_byte_and_in_random_cuts(name: str) -> N
 
 
 def test_json_array_stream_decodes_like_the_sse_stream() -> None:
-    sse = decode_stream((FIXTURES / "stream_thoughts_tools.sse").read_bytes())
-    assert decode_stream((FIXTURES / "stream_thoughts_tools.array.json").read_bytes()) == sse
+    sse = decode_stream(raw("stream_thoughts_tools.sse"))
+    assert decode_stream(raw("stream_thoughts_tools.array.json")) == sse
 
 
 def test_stream_ending_without_finish_reason_is_a_stream_error() -> None:
-    body = (FIXTURES / "stream_thoughts_tools.sse").read_bytes().split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    body = raw("stream_thoughts_tools.sse").split(b"\r\n\r\n")[0] + b"\r\n\r\n"
     events = decode_stream(body)
     assert isinstance(events[-1], StreamError) and events[-2] == BlockStop(0)
 
@@ -448,14 +438,14 @@ def test_decoded_gemini_answer_encodes_back_to_the_same_parts() -> None:
 def test_events_encode_to_the_expected_sse_chunks() -> None:
     events = [event_from(e) for e in load("encode_stream.events.json")]
     encoder = DIALECT.stream_encoder(gemini_call(include_thoughts=True, sse=True))
-    assert encoder.encode(events) == (FIXTURES / "encode_stream.sse").read_bytes()
+    assert encoder.encode(events) == raw("encode_stream.sse")
 
 
 def test_stream_without_sse_is_one_json_array_in_the_real_framing() -> None:
     events = [event_from(e) for e in load("encode_stream.events.json")]
     encoder = DIALECT.stream_encoder(gemini_call(include_thoughts=True, sse=False))
     body = b"".join(encoder.encode([event]) for event in events)
-    sse_chunks = [json.loads(line[6:]) for line in (FIXTURES / "encode_stream.sse").read_bytes().split(b"\r\n\r\n")
+    sse_chunks = [json.loads(line[6:]) for line in raw("encode_stream.sse").split(b"\r\n\r\n")
                   if line]
     assert body.startswith(b"[{") and b"}\n,\r\n{" in body and body.endswith(b"}\n]")
     assert json.loads(body) == sse_chunks

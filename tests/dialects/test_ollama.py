@@ -7,7 +7,6 @@ import json
 import random
 import re
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,18 +21,12 @@ from core.gateway.dialects.common import (
 )
 from core.gateway.dialects.ollama import DIALECT, sniff_media_type, timestamp
 from core.gateway.errors import GatewayError
+from tests.dialects import helpers
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ollama"
+fixture = helpers.fixtures("ollama")
+raw = helpers.raw_fixtures("ollama")
 CREATED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-
-
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def raw(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def as_dicts(events: list[Any]) -> list[dict[str, Any]]:
@@ -69,8 +62,7 @@ def upstream_body(call: Call, model: str = "qwen3:8b") -> dict[str, Any]:
 
 
 def decode_all(data: bytes) -> list[Any]:
-    decoder = DIALECT.stream_decoder()
-    return decoder.feed(data) + decoder.close()
+    return helpers.decode_stream(DIALECT, data)
 
 
 # A reply as the common form carries it: thinking, text, then a tool call whose arguments come in fragments.
@@ -305,7 +297,8 @@ def test_keep_alive_and_unknown_fields_are_ignored_but_kept_in_the_payload() -> 
 def test_invalid_fields_are_rejected_by_name(payload: dict[str, Any], field: str) -> None:
     with pytest.raises(GatewayError) as caught:
         DIALECT.parse_request(payload)
-    assert (caught.value.status, caught.value.code) == (400, "invalid_request")
+    code = "invalid_model" if field == "`model`" else "invalid_request"
+    assert (caught.value.status, caught.value.code) == (400, code)
     assert caught.value.message.startswith(field)
 
 

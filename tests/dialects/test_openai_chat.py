@@ -8,7 +8,6 @@ import json
 import random
 import types
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,17 +22,11 @@ from core.gateway.dialects.common import (
 )
 from core.gateway.dialects.openai_chat import DIALECT, usage_chunk_filter
 from core.gateway.errors import GatewayError
+from tests.dialects import helpers
 
-FIXTURES = Path(__file__).parent / "fixtures" / "openai_chat"
+load = helpers.fixtures("openai_chat")
+raw = helpers.raw_fixtures("openai_chat")
 CREATED = 1741200000
-
-
-def load(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def raw(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def as_json(value: Any) -> Any:
@@ -81,13 +74,7 @@ def upstream_body(call: Call, model: str = "gpt-4.1") -> dict[str, Any]:
 
 
 def decode_stream(data: bytes, cuts: list[int] | None = None) -> list[common.Event]:
-    decoder = DIALECT.stream_decoder()
-    events: list[common.Event] = []
-    start = 0
-    for cut in (cuts or []) + [len(data)]:
-        events += decoder.feed(data[start:cut])
-        start = cut
-    return events + decoder.close()
+    return helpers.decode_stream(DIALECT, data, cuts)
 
 
 def sse_chunks(data: bytes) -> list[Any]:

@@ -5,8 +5,8 @@ the Messages API writes them (`event:` + `data:` server-sent events). Upstream s
 Messages request, and Messages answers and streams become the common form.
 
 What only this format can carry (built-in server tools, documents, search results, file references) stays
-in `Call.payload` for a same-format pass-through, and is listed in `Call.meta["untranslatable"]`: encoding
-such a call for any format raises `TranslationError` with those reasons.
+in `Call.payload` for a same-format pass-through, and is listed in `Call.meta[common.UNTRANSLATABLE]`: the
+relay refuses to translate such a call, giving those reasons.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from collections.abc import Callable
 from typing import Any
 
 from core.gateway.dialects.common import (
-    Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish, Image, Message, Part,
-    Reasoning, ResponseFormat, SignatureDelta, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall,
-    UNTRANSLATABLE, ToolChoice, ToolResult, TranslationError, UpstreamRequest, Usage, arguments_object, budget_for, dumps,
+    UNTRANSLATABLE, Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish, Image, Message,
+    Part, Reasoning, ResponseFormat, SignatureDelta, SSEStreamDecoder, Start, StopReason, StreamError, Text,
+    Thinking, Tool, ToolCall, ToolChoice, ToolResult, UpstreamRequest, Usage, arguments_object, budget_for, dumps,
     effort_for, unwrap_signature, wrap_signature,
 )
-from core.gateway.errors import GatewayError
-from core.gateway.sse import EventSplitter, event_json
+from core.gateway.dialects import fields
+from core.gateway.dialects.fields import bad
+from core.gateway.sse import event_json
 
 NAME = "anthropic"
 PATH = "/messages"
@@ -56,44 +57,9 @@ _ADAPTIVE_EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high":
 # --- client side: parsing a request --------------------------------------------------------------------
 
 
-def _bad(path: str, must: str) -> GatewayError:
-    return GatewayError(400, f"`{path}` must be {must}.", "invalid_request")
-
-
-def _string(value: Any, path: str, *, optional: bool = False) -> str | None:
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise _bad(path, "a string")
-    return value
-
-
 def _number(value: Any, path: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _bad(path, "a number")
-    return float(value)
-
-
-def _integer(value: Any, path: str, *, positive: bool = False) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or (positive and value < 1):
-        raise _bad(path, "a positive integer" if positive else "an integer")
-    return value
-
-
-def _object(value: Any, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _bad(path, "an object")
-    return value
-
-
-def _array(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _bad(path, "an array")
-    return value
+    value = fields.number(value, path)
+    return None if value is None else float(value)
 
 
 def _arguments_text(value: dict[str, Any]) -> str:
@@ -102,19 +68,19 @@ def _arguments_text(value: dict[str, Any]) -> str:
 
 
 def _image(block: dict[str, Any], path: str, notes: list[str]) -> Image | None:
-    source = _object(block.get("source"), f"{path}.source")
+    source = fields.obj(block.get("source"), f"{path}.source")
     kind = source.get("type")
     if kind == "base64":
-        return Image(media_type=_string(source.get("media_type"), f"{path}.source.media_type"),
-                     data=_string(source.get("data"), f"{path}.source.data"))
+        return Image(media_type=fields.string(source.get("media_type"), f"{path}.source.media_type"),
+                     data=fields.string(source.get("data"), f"{path}.source.data"))
     if kind == "url":
-        return Image(url=_string(source.get("url"), f"{path}.source.url"))
+        return Image(url=fields.string(source.get("url"), f"{path}.source.url"))
     notes.append(f"`{path}.source` is a `{kind}` image source, which only the Anthropic format resolves")
     return None
 
 
 def _text(block: dict[str, Any], path: str, notes: list[str]) -> Text:
-    return Text(_string(block.get("text"), f"{path}.text") or "")
+    return Text(fields.string(block.get("text"), f"{path}.text") or "")
 
 
 def _result_content(value: Any, path: str, notes: list[str]) -> list[Text | Image]:
@@ -123,9 +89,9 @@ def _result_content(value: Any, path: str, notes: list[str]) -> list[Text | Imag
     if isinstance(value, str):
         return [Text(value)] if value else []
     parts: list[Text | Image] = []
-    for i, block in enumerate(_array(value, path)):
+    for i, block in enumerate(fields.array(value, path)):
         block_path = f"{path}[{i}]"
-        kind = _object(block, block_path).get("type")
+        kind = fields.obj(block, block_path).get("type")
         if kind == "text":
             parts.append(_text(block, block_path, notes))
         elif kind == "image":
@@ -138,23 +104,21 @@ def _result_content(value: Any, path: str, notes: list[str]) -> list[Text | Imag
 
 
 def _tool_result(block: dict[str, Any], path: str, notes: list[str]) -> ToolResult:
-    is_error = block.get("is_error")
-    if is_error is not None and not isinstance(is_error, bool):
-        raise _bad(f"{path}.is_error", "a boolean")
-    return ToolResult(call_id=_string(block.get("tool_use_id"), f"{path}.tool_use_id") or "",
+    is_error = fields.boolean(block.get("is_error"), f"{path}.is_error")
+    return ToolResult(call_id=fields.string(block.get("tool_use_id"), f"{path}.tool_use_id") or "",
                       content=_result_content(block.get("content"), f"{path}.content", notes),
                       is_error=bool(is_error))
 
 
 def _tool_use(block: dict[str, Any], path: str, notes: list[str]) -> ToolCall:
-    return ToolCall(id=_string(block.get("id"), f"{path}.id") or "",
-                    name=_string(block.get("name"), f"{path}.name") or "",
-                    arguments=_arguments_text(_object(block.get("input"), f"{path}.input")))
+    return ToolCall(id=fields.string(block.get("id"), f"{path}.id") or "",
+                    name=fields.string(block.get("name"), f"{path}.name") or "",
+                    arguments=_arguments_text(fields.obj(block.get("input"), f"{path}.input")))
 
 
 def _thinking(block: dict[str, Any], path: str, notes: list[str]) -> Thinking:
-    text = _string(block.get("thinking"), f"{path}.thinking") or ""
-    signature = _string(block.get("signature"), f"{path}.signature", optional=True)
+    text = fields.string(block.get("thinking"), f"{path}.thinking") or ""
+    signature = fields.optional(block.get("signature"), str, f"{path}.signature", "a string")
     if not signature:
         return Thinking(text)
     signature, origin = unwrap_signature(signature, NAME)
@@ -162,7 +126,7 @@ def _thinking(block: dict[str, Any], path: str, notes: list[str]) -> Thinking:
 
 
 def _redacted(block: dict[str, Any], path: str, notes: list[str]) -> Thinking:
-    return Thinking("", redacted=_string(block.get("data"), f"{path}.data"), origin=NAME)
+    return Thinking("", redacted=fields.string(block.get("data"), f"{path}.data"), origin=NAME)
 
 
 _BlockParser = Callable[[dict[str, Any], str, list[str]], Part | None]
@@ -178,19 +142,20 @@ def _content(value: Any, path: str, role: str, notes: list[str]) -> list[Part]:
     if isinstance(value, str):
         return [Text(value)]
     if not isinstance(value, list):
-        raise _bad(path, "a string or an array of content blocks")
+        raise bad(path, "must be a string or an array of content blocks")
     parts: list[Part] = []
     for i, block in enumerate(value):
         block_path = f"{path}[{i}]"
         if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-            raise _bad(block_path, "a content block object with a string `type`")
+            raise bad(block_path, "must be a content block object with a string `type`")
         entry = _BLOCKS.get(block["type"])
         if entry is None:
             notes.append(f"`{block_path}` is a `{block['type']}` block, which only the Anthropic format carries")
             continue
         parser, only_role = entry
         if only_role is not None and only_role != role:
-            raise _bad(f"{block_path}.type", f"a block type allowed in a `{role}` turn, not `{block['type']}`")
+            raise bad(f"{block_path}.type",
+                      f"must be a block type allowed in a `{role}` turn, not `{block['type']}`")
         part = parser(block, block_path, notes)
         if part is not None:
             parts.append(part)
@@ -199,13 +164,13 @@ def _content(value: Any, path: str, role: str, notes: list[str]) -> list[Part]:
 
 def _messages(value: Any, notes: list[str]) -> list[Message]:
     if not isinstance(value, list) or not value:
-        raise _bad("messages", "a non-empty array")
+        raise bad("messages", "must be a non-empty array")
     messages = []
     for i, item in enumerate(value):
         path = f"messages[{i}]"
-        role = _object(item, path).get("role")
+        role = fields.obj(item, path).get("role")
         if role not in ("user", "assistant"):
-            raise _bad(f"{path}.role", '"user" or "assistant"')
+            raise bad(f"{path}.role", 'must be "user" or "assistant"')
         messages.append(Message(role=role, parts=_content(item.get("content"), f"{path}.content", role, notes)))
     return messages
 
@@ -216,26 +181,27 @@ def _system(value: Any) -> list[Text]:
     if isinstance(value, str):
         return [Text(value)] if value else []
     blocks = []
-    for i, block in enumerate(_array(value, "system")):
+    for i, block in enumerate(fields.array(value, "system")):
         if not isinstance(block, dict) or block.get("type") != "text":
-            raise _bad(f"system[{i}]", 'a text block ({"type": "text", "text": ...})')
-        blocks.append(Text(_string(block.get("text"), f"system[{i}].text") or ""))
+            raise bad(f"system[{i}]", 'must be a text block ({"type": "text", "text": ...})')
+        blocks.append(Text(fields.string(block.get("text"), f"system[{i}].text") or ""))
     return blocks
 
 
 def _tools(value: Any, notes: list[str]) -> list[Tool]:
     tools = []
-    for i, item in enumerate(_array(value, "tools") if value is not None else []):
+    for i, item in enumerate(fields.array(value, "tools") if value is not None else []):
         path = f"tools[{i}]"
-        kind = _object(item, path).get("type")
+        kind = fields.obj(item, path).get("type")
         if kind not in (None, "custom"):
             # Built-ins (web_search_…, bash_…, text_editor_…, code_execution_…) are run or shaped by
             # Anthropic itself: another format has nothing to call.
             notes.append(f"`{path}` is Anthropic's built-in tool `{kind}`, which other formats cannot run")
             continue
-        tools.append(Tool(name=_string(item.get("name"), f"{path}.name") or "",
-                          description=_string(item.get("description"), f"{path}.description", optional=True),
-                          parameters=_object(item.get("input_schema"), f"{path}.input_schema")))
+        tools.append(Tool(name=fields.string(item.get("name"), f"{path}.name") or "",
+                          description=fields.optional(item.get("description"), str, f"{path}.description",
+                                                      "a string"),
+                          parameters=fields.obj(item.get("input_schema"), f"{path}.input_schema")))
     return tools
 
 
@@ -243,70 +209,65 @@ def _tool_choice(value: Any) -> tuple[ToolChoice | None, bool | None]:
     """(`tool_choice`, `parallel_tool_calls`): Anthropic folds the parallel switch into tool_choice."""
     if value is None:
         return None, None
-    kind = _object(value, "tool_choice").get("type")
+    kind = fields.obj(value, "tool_choice").get("type")
     if kind not in _TOOL_CHOICE_MODES:
-        raise _bad("tool_choice.type", '"auto", "any", "tool" or "none"')
-    name = _string(value.get("name"), "tool_choice.name") if kind == "tool" else None
-    disable = value.get("disable_parallel_tool_use")
-    if disable is not None and not isinstance(disable, bool):
-        raise _bad("tool_choice.disable_parallel_tool_use", "a boolean")
+        raise bad("tool_choice.type", 'must be "auto", "any", "tool" or "none"')
+    name = fields.string(value.get("name"), "tool_choice.name") if kind == "tool" else None
+    disable = fields.boolean(value.get("disable_parallel_tool_use"), "tool_choice.disable_parallel_tool_use")
     return ToolChoice(_TOOL_CHOICE_MODES[kind], name), (None if disable is None else not disable)
 
 
 def _reasoning(value: Any, output_config: dict[str, Any]) -> Reasoning | None:
     if value is None:
         return None
-    kind = _object(value, "thinking").get("type")
+    kind = fields.obj(value, "thinking").get("type")
     if kind == "disabled":
         return Reasoning(enabled=False)
     if kind == "enabled":
-        budget = _integer(value.get("budget_tokens"), "thinking.budget_tokens", positive=True)
+        budget = fields.integer(value.get("budget_tokens"), "thinking.budget_tokens", positive=True)
         if budget is None:
-            raise _bad("thinking.budget_tokens", "a positive integer")
+            raise bad("thinking.budget_tokens", "must be a positive integer")
         return Reasoning(budget=budget)
     if kind in _THINKING_ON:
         # Adaptive thinking takes its depth from `output_config.effort`, the common form's effort.
         effort = output_config.get("effort")
         if effort is not None and effort not in _EFFORTS:
-            raise _bad("output_config.effort", '"low", "medium", "high", "xhigh" or "max"')
+            raise bad("output_config.effort", 'must be "low", "medium", "high", "xhigh" or "max"')
         return Reasoning(effort=_EFFORTS.get(effort) if effort else None)
-    raise _bad("thinking.type", '"enabled", "adaptive" or "disabled"')
+    raise bad("thinking.type", 'must be "enabled", "adaptive" or "disabled"')
 
 
 def _response_format(value: Any, path: str) -> ResponseFormat | None:
     if value is None:
         return None
-    if _object(value, path).get("type") != "json_schema":
-        raise _bad(f"{path}.type", '"json_schema"')
-    return ResponseFormat("json_schema", schema=_object(value.get("schema"), f"{path}.schema"))
+    if fields.obj(value, path).get("type") != "json_schema":
+        raise bad(f"{path}.type", 'must be "json_schema"')
+    return ResponseFormat("json_schema", schema=fields.obj(value.get("schema"), f"{path}.schema"))
 
 
 def _stop_sequences(value: Any) -> list[str]:
     if value is None:
         return []
-    return [_string(item, f"stop_sequences[{i}]") or "" for i, item in enumerate(_array(value, "stop_sequences"))]
+    return [fields.string(item, f"stop_sequences[{i}]") or ""
+            for i, item in enumerate(fields.array(value, "stop_sequences"))]
 
 
 def _user(value: Any) -> str | None:
     if value is None:
         return None
-    return _string(_object(value, "metadata").get("user_id"), "metadata.user_id", optional=True)
+    return fields.optional(fields.obj(value, "metadata").get("user_id"), str, "metadata.user_id", "a string")
 
 
 def parse_request(payload: dict[str, Any], *, model: str | None = None, stream: bool | None = None) -> Call:
     """A Messages request as a `Call`; a 400 naming the first bad field."""
-    model = model or payload.get("model")
-    if not isinstance(model, str) or not model:
-        raise _bad("model", "a non-empty string")
-    max_tokens = _integer(payload.get("max_tokens"), "max_tokens", positive=True)
+    model = fields.model(model or payload.get("model"))
+    max_tokens = fields.integer(payload.get("max_tokens"), "max_tokens", positive=True)
     if max_tokens is None:
-        raise _bad("max_tokens", "a positive integer (the Messages API requires it)")
+        raise bad("max_tokens", "must be a positive integer (the Messages API requires it)")
     if stream is None:
-        stream = payload.get("stream", False)
-        if not isinstance(stream, bool):
-            raise _bad("stream", "a boolean")
+        stream = bool(fields.boolean(payload.get("stream"), "stream"))
     notes: list[str] = []
-    output_config = _object(payload.get("output_config") or {}, "output_config")
+    output_config = fields.obj(payload.get("output_config") or {}, "output_config")
     tool_choice, parallel = _tool_choice(payload.get("tool_choice"))
     if payload.get("mcp_servers"):
         notes.append("`mcp_servers` are reached by Anthropic itself; other formats cannot call them")
@@ -315,7 +276,7 @@ def parse_request(payload: dict[str, Any], *, model: str | None = None, stream: 
         messages=_messages(payload.get("messages"), notes), system=_system(payload.get("system")),
         tools=_tools(payload.get("tools"), notes), tool_choice=tool_choice, parallel_tool_calls=parallel,
         temperature=_number(payload.get("temperature"), "temperature"),
-        top_p=_number(payload.get("top_p"), "top_p"), top_k=_integer(payload.get("top_k"), "top_k"),
+        top_p=_number(payload.get("top_p"), "top_p"), top_k=fields.integer(payload.get("top_k"), "top_k"),
         stop=_stop_sequences(payload.get("stop_sequences")),
         reasoning=_reasoning(payload.get("thinking"), output_config),
         response_format=(_response_format(output_config.get("format"), "output_config.format")
@@ -536,13 +497,6 @@ def error_body(status: int, message: str, code: str) -> dict[str, Any]:
 # --- upstream side: requests ---------------------------------------------------------------------------
 
 
-def refuse_untranslatable(call: Call) -> None:
-    """Raise what the client's own format could say but the common form cannot carry."""
-    notes = call.meta.get(UNTRANSLATABLE)
-    if notes:
-        raise TranslationError("; ".join(notes) + ".")
-
-
 def _tool_id(call_id: str) -> str:
     """Anthropic takes tool ids of [A-Za-z0-9_-] only; other formats' ids (e.g. `functions.f:0`) are mapped
     the same way on the tool_use and the tool_result, so that they still pair."""
@@ -731,7 +685,6 @@ def _sampling(call: Call, model: str, thinking: bool) -> dict[str, Any]:
 
 def encode_request(call: Call, model: str) -> UpstreamRequest:
     """A Messages request for the common-form call (`seed` has no Anthropic equivalent and is dropped)."""
-    refuse_untranslatable(call)
     messages = _request_messages(call.messages)
     thinking_fields, thinking = _thinking_fields(call, model, messages)
     if not thinking:
@@ -821,32 +774,22 @@ def _event_fields(raw: bytes) -> tuple[str | None, str]:
     return name, "\n".join(data)
 
 
-class AnthropicStreamDecoder:
+class AnthropicStreamDecoder(SSEStreamDecoder):
     """Messages stream bytes -> common events. Block indexes are renumbered, as skipped server-tool blocks
     leave gaps; usage comes from message_start and the cumulative counts of message_delta."""
 
+    unfinished_message = "The upstream stream ended before its message_stop event."
+
     def __init__(self) -> None:
-        self._splitter = EventSplitter()
+        super().__init__()
         self._blocks: dict[int, tuple[int, str] | None] = {}  # wire index -> (common index, wire type)
         self._next = 0
         self._usage: dict[str, Any] = {}
         self._stop: StopReason = "end"
         self._stop_sequence: str | None = None
-        self._over = False
 
-    def feed(self, chunk: bytes) -> list[Event]:
-        return [event for raw in self._splitter.feed(chunk) for event in self._decode(raw)]
-
-    def close(self) -> list[Event]:
-        rest = self._splitter.rest()
-        events = self._decode(rest) if rest else []
-        if not self._over:
-            self._over = True
-            events.append(StreamError("The upstream stream ended before its message_stop event."))
-        return events
-
-    def _decode(self, raw: bytes) -> list[Event]:
-        if self._over:
+    def _event(self, raw: bytes) -> list[Event]:
+        if self._ended:
             return []
         name, text = _event_fields(raw)
         try:
@@ -860,7 +803,7 @@ class AnthropicStreamDecoder:
         return handler(self, data) if handler else []
 
     def _error(self, detail: Any) -> list[Event]:
-        self._over = True
+        self._ended = True
         error = detail.get("error") if isinstance(detail, dict) else None
         if isinstance(error, dict):
             return [StreamError(str(error.get("message") or "The upstream reported an error."),
@@ -929,7 +872,7 @@ class AnthropicStreamDecoder:
         return []
 
     def _message_stop(self, data: dict[str, Any]) -> list[Event]:
-        self._over = True
+        self._ended = True
         return [Finish(self._stop, _usage(self._usage), self._stop_sequence)]
 
     _HANDLERS: dict[str, Callable[[AnthropicStreamDecoder, dict[str, Any]], list[Event]]] = {

@@ -25,6 +25,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Union
 
+from core.gateway.sse import EventSplitter
+
 Role = Literal["user", "assistant"]
 StopReason = Literal["end", "max_tokens", "tool_calls", "stop_sequence", "content_filter", "refusal"]
 BlockKind = Literal["text", "thinking", "tool_call"]
@@ -274,6 +276,35 @@ class StreamDecoder(Protocol):
     def close(self) -> list[Event]:
         """The upstream body ended: the remaining events; a `StreamError` if it ended before finishing."""
         ...
+
+
+class SSEStreamDecoder:
+    """The skeleton of an upstream SSE decoder: whole events (cut anywhere on the wire) go to `_event`; at the
+    end of the body, the unterminated last event, then `_unfinished()` unless a finishing event set `_ended`."""
+
+    unfinished_message = "The upstream stream ended before its finishing event."
+
+    def __init__(self) -> None:
+        self._splitter = EventSplitter()
+        self._ended = False
+
+    def _event(self, raw: bytes) -> list[Event]:
+        raise NotImplementedError
+
+    def _unfinished(self) -> list[Event]:
+        """The events for a stream that ended before finishing (the stream is over after them)."""
+        return [StreamError(self.unfinished_message)]
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        return [event for raw in self._splitter.feed(chunk) for event in self._event(raw)]
+
+    def close(self) -> list[Event]:
+        rest = self._splitter.rest()
+        events = self._event(rest) if rest else []
+        if not self._ended:
+            self._ended = True
+            events += self._unfinished()
+        return events
 
 
 class StreamEncoder(Protocol):

@@ -7,9 +7,9 @@ What the route must know:
 - `call.meta["sse"]`: the route sets it to whether the client asked `alt=sse`. Without it (the default of the
   REST API, not of the SDKs) the stream is one JSON array written element by element, served as
   `application/json`. A missing key counts as `True`: every official SDK asks for SSE.
-- `call.meta["untranslatable"]`: what the common form could not carry (built-in tools, cached content,
+- `call.meta[common.UNTRANSLATABLE]`: what the common form could not carry (built-in tools, cached content,
   non-image media, ...): one reason per item. A same-format attempt passes the payload through and loses
-  nothing; `encode_request` of any format should raise `TranslationError` when it is non-empty (ours does).
+  nothing; the relay refuses to translate a call that has any.
 - `call.meta["include_thoughts"]`: the client asked `thinkingConfig.includeThoughts`; thought text reaches it
   only then (as on the real API), signatures always.
 
@@ -31,9 +31,10 @@ from core.gateway.dialects import common
 from core.gateway.dialects.common import (
     Answer, BlockStart, BlockStop, Call, Delta, Event, Finish, Image, Message, Part, Reasoning, ResponseFormat,
     SignatureDelta, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult,
-    TranslationError, UpstreamRequest, Usage,
+    UpstreamRequest, Usage,
 )
-from core.gateway.errors import GatewayError
+from core.gateway.dialects import fields
+from core.gateway.dialects.fields import bad
 from core.gateway.sse import EventSplitter, event_json
 
 NAME = "gemini"
@@ -59,22 +60,9 @@ def _get(obj: dict[str, Any], name: str) -> Any:
     return obj.get(_snake(name)) if value is None else value
 
 
-def _bad(path: str, what: str) -> GatewayError:
-    return GatewayError(400, f"`{path}` {what}", "invalid_request")
-
-
-def _check(value: Any, kind: type | tuple[type, ...], path: str, what: str) -> Any:
-    """`value` if it is of `kind` (bools are not numbers here), else a 400 naming `path`."""
-    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise _bad(path, f"must be {what}")
-    if not isinstance(value, kind):
-        raise _bad(path, f"must be {what}")
-    return value
-
-
 def _field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...], path: str, what: str) -> Any:
-    value = _get(obj, name)
-    return None if value is None else _check(value, kind, f"{path}.{name}" if path else name, what)
+    """An optional field read by `_get`, checked as `fields.optional` does."""
+    return fields.optional(_get(obj, name), kind, f"{path}.{name}" if path else name, what)
 
 
 def _model_name(model: str) -> str:
@@ -290,20 +278,20 @@ class _Parser:
     def messages(self) -> list[Message]:
         contents = _get(self.payload, "contents")
         if not isinstance(contents, list) or not contents:
-            raise _bad("contents", "must be a non-empty array of Content objects")
+            raise bad("contents", "must be a non-empty array of Content objects")
         return [self.message(content, f"contents[{i}]", i) for i, content in enumerate(contents)]
 
     def message(self, content: Any, path: str, position: int) -> Message:
-        _check(content, dict, path, "an object")
+        fields.check(content, dict, path, "an object")
         role = content.get("role") or "user"
         if role not in ("user", "model", "function"):
-            raise _bad(f"{path}.role", "must be \"user\" or \"model\"")
+            raise bad(f"{path}.role", "must be \"user\" or \"model\"")
         raw_parts = content.get("parts")
         if not isinstance(raw_parts, list):
-            raise _bad(f"{path}.parts", "must be an array of Part objects")
+            raise bad(f"{path}.parts", "must be an array of Part objects")
         parts: list[Part] = []
         for j, part in enumerate(raw_parts):
-            parts.extend(self.part(_check(part, dict, f"{path}.parts[{j}]", "an object"), f"{path}.parts[{j}]",
+            parts.extend(self.part(fields.check(part, dict, f"{path}.parts[{j}]", "an object"), f"{path}.parts[{j}]",
                                    role == "model", f"{position}_{j}"))
         return Message("assistant" if role == "model" else "user", parts)
 
@@ -312,14 +300,14 @@ class _Parser:
         call = _get(part, "functionCall")
         if call is not None:
             if not model:
-                raise _bad(f"{path}.functionCall", "belongs in a \"model\" turn")
-            return [self.tool_call(_check(call, dict, f"{path}.functionCall", "an object"), f"{path}.functionCall",
-                                   position, signature)]
+                raise bad(f"{path}.functionCall", "belongs in a \"model\" turn")
+            return [self.tool_call(fields.check(call, dict, f"{path}.functionCall", "an object"),
+                                   f"{path}.functionCall", position, signature)]
         response = _get(part, "functionResponse")
         if response is not None:
             if model:
-                raise _bad(f"{path}.functionResponse", "belongs in a \"user\" turn")
-            return [self.tool_result(_check(response, dict, f"{path}.functionResponse", "an object"),
+                raise bad(f"{path}.functionResponse", "belongs in a \"user\" turn")
+            return [self.tool_result(fields.check(response, dict, f"{path}.functionResponse", "an object"),
                                      f"{path}.functionResponse", position)]
         text = _field(part, "text", str, path, "a string")
         if text is not None:
@@ -333,7 +321,7 @@ class _Parser:
                 return []
         if signature is not None:
             return _text_parts("", False, signature)
-        raise _bad(path, "must hold text, inlineData, fileData, functionCall or functionResponse")
+        raise bad(path, "must hold text, inlineData, fileData, functionCall or functionResponse")
 
     def media(self, image: Image, path: str) -> list[Part]:
         if (image.media_type or "").startswith("image/"):
@@ -344,7 +332,7 @@ class _Parser:
     def tool_call(self, call: dict[str, Any], path: str, position: str, signature: str | None) -> ToolCall:
         name = _field(call, "name", str, path, "a string")
         if not name:
-            raise _bad(f"{path}.name", "is required")
+            raise bad(f"{path}.name", "is required")
         args = _field(call, "args", dict, path, "an object") or {}
         call_id = _field(call, "id", str, path, "a string") or f"call_{position}"
         sig, origin = read_signature(signature) if signature else (None, None)
@@ -355,7 +343,7 @@ class _Parser:
     def tool_result(self, response: dict[str, Any], path: str, position: str) -> ToolResult:
         name = _field(response, "name", str, path, "a string")
         if not name:
-            raise _bad(f"{path}.name", "is required")
+            raise bad(f"{path}.name", "is required")
         body = _field(response, "response", dict, path, "an object") or {}
         call_id = _field(response, "id", str, path, "a string")
         match = next((c for c in self.unanswered if c.id == call_id), None) if call_id else None
@@ -364,7 +352,7 @@ class _Parser:
             self.unanswered.remove(match)
         content: list[Text | Image] = [Text(common.dumps(body).decode())]
         for k, extra in enumerate(_field(response, "parts", list, path, "an array") or []):
-            media = _media(_check(extra, dict, f"{path}.parts[{k}]", "an object"), f"{path}.parts[{k}]")
+            media = _media(fields.check(extra, dict, f"{path}.parts[{k}]", "an object"), f"{path}.parts[{k}]")
             if media is not None:
                 content.extend(p for p in self.media(media, f"{path}.parts[{k}]") if isinstance(p, Image))
         return ToolResult(match.id if match else call_id or f"call_{position}", content,
@@ -376,14 +364,14 @@ class _Parser:
             return []
         if isinstance(instruction, str):
             return [Text(instruction)]
-        _check(instruction, dict, "systemInstruction", "a Content object")
-        parts = _check(instruction.get("parts", []), list, "systemInstruction.parts", "an array")
+        fields.check(instruction, dict, "systemInstruction", "a Content object")
+        parts = fields.check(instruction.get("parts", []), list, "systemInstruction.parts", "an array")
         texts = []
         for j, part in enumerate(parts):
             path = f"systemInstruction.parts[{j}]"
-            text = _field(_check(part, dict, path, "an object"), "text", str, path, "a string")
+            text = _field(fields.check(part, dict, path, "an object"), "text", str, path, "a string")
             if text is None:
-                raise _bad(f"{path}.text", "is required: a system instruction holds text only")
+                raise bad(f"{path}.text", "is required: a system instruction holds text only")
             texts.append(Text(text))
         return texts
 
@@ -391,7 +379,7 @@ class _Parser:
         tools = []
         for i, entry in enumerate(_field(self.payload, "tools", list, "", "an array of Tool objects") or []):
             path = f"tools[{i}]"
-            _check(entry, dict, path, "an object")
+            fields.check(entry, dict, path, "an object")
             for key in entry:
                 if _camel(key) != "functionDeclarations":
                     self.untranslatable.append(f"{path}.{_camel(key)}: {_BUILTIN_REASON}")
@@ -416,28 +404,28 @@ def _text_parts(text: str, thought: bool, signature: str | None) -> list[Part]:
 def _media(part: dict[str, Any], path: str) -> Image | None:
     inline = _get(part, "inlineData")
     if inline is not None:
-        _check(inline, dict, f"{path}.inlineData", "an object")
+        fields.check(inline, dict, f"{path}.inlineData", "an object")
         data = _field(inline, "data", str, f"{path}.inlineData", "a base64 string")
         mime = _field(inline, "mimeType", str, f"{path}.inlineData", "a string")
         if data is None or not mime:
-            raise _bad(f"{path}.inlineData", "needs mimeType and data")
+            raise bad(f"{path}.inlineData", "needs mimeType and data")
         return Image(media_type=mime, data=data)
     file = _get(part, "fileData")
     if file is not None:
-        _check(file, dict, f"{path}.fileData", "an object")
+        fields.check(file, dict, f"{path}.fileData", "an object")
         uri = _field(file, "fileUri", str, f"{path}.fileData", "a string")
         if not uri:
-            raise _bad(f"{path}.fileData.fileUri", "is required")
+            raise bad(f"{path}.fileData.fileUri", "is required")
         mime = _field(file, "mimeType", str, f"{path}.fileData", "a string")
         return Image(media_type=mime or mimetypes.guess_type(uri)[0] or "image/jpeg", url=uri)
     return None
 
 
 def _tool(declaration: Any, path: str) -> Tool:
-    _check(declaration, dict, path, "an object")
+    fields.check(declaration, dict, path, "an object")
     name = _field(declaration, "name", str, path, "a string")
     if not name:
-        raise _bad(f"{path}.name", "is required")
+        raise bad(f"{path}.name", "is required")
     raw = _field(declaration, "parametersJsonSchema", dict, path, "an object")
     if raw is None:
         gemini = _field(declaration, "parameters", dict, path, "an object")
@@ -455,13 +443,13 @@ def _tool_choice(payload: dict[str, Any], tools: list[Tool]) -> tuple[ToolChoice
     path = "toolConfig.functionCallingConfig"
     mode = (_field(calling, "mode", str, path, "a string") or "AUTO").upper()
     if mode not in _MODES:
-        raise _bad(f"{path}.mode", "must be AUTO, ANY, NONE or VALIDATED")
+        raise bad(f"{path}.mode", "must be AUTO, ANY, NONE or VALIDATED")
     names = _field(calling, "allowedFunctionNames", list, path, "an array of names") or []
     if mode != "ANY" or not names:
         return ToolChoice(_MODES[mode]), tools  # type: ignore[arg-type]
     unknown = [name for name in names if name not in {tool.name for tool in tools}]
     if unknown:
-        raise _bad(f"{path}.allowedFunctionNames", f"names undeclared functions: {', '.join(map(str, unknown))}")
+        raise bad(f"{path}.allowedFunctionNames", f"names undeclared functions: {', '.join(map(str, unknown))}")
     if len(names) == 1:
         return ToolChoice("tool", names[0]), tools
     return ToolChoice("required"), [tool for tool in tools if tool.name in names]
@@ -476,9 +464,9 @@ def _reasoning(config: dict[str, Any]) -> tuple[Reasoning | None, bool]:
     budget = _field(thinking, "thinkingBudget", int, path, "an integer")
     level = _field(thinking, "thinkingLevel", str, path, "a string")
     if level is not None and level.upper() not in _LEVELS:
-        raise _bad(f"{path}.thinkingLevel", "must be MINIMAL, LOW, MEDIUM or HIGH")
+        raise bad(f"{path}.thinkingLevel", "must be MINIMAL, LOW, MEDIUM or HIGH")
     if budget is not None and budget < -1:
-        raise _bad(f"{path}.thinkingBudget", "must be -1 (dynamic), 0 (off) or a token count")
+        raise bad(f"{path}.thinkingBudget", "must be -1 (dynamic), 0 (off) or a token count")
     if budget == 0:
         return Reasoning(enabled=False), include
     if budget is None and level is None and not include:
@@ -509,14 +497,14 @@ def _generation(call: Call, payload: dict[str, Any], untranslatable: list[str]) 
     path = "generationConfig"
     count = _field(config, "candidateCount", int, path, "an integer")
     if count is not None and count > 1:
-        raise _bad(f"{path}.candidateCount", "greater than 1 is not supported by this gateway")
+        raise bad(f"{path}.candidateCount", "greater than 1 is not supported by this gateway")
     call.temperature = _field(config, "temperature", (int, float), path, "a number")
     call.top_p = _field(config, "topP", (int, float), path, "a number")
     call.top_k = _field(config, "topK", int, path, "an integer")
     call.max_tokens = _field(config, "maxOutputTokens", int, path, "an integer")
     call.seed = _field(config, "seed", int, path, "an integer")
     stop = _field(config, "stopSequences", list, path, "an array of strings") or []
-    call.stop = [_check(s, str, f"{path}.stopSequences[{i}]", "a string") for i, s in enumerate(stop)]
+    call.stop = [fields.check(s, str, f"{path}.stopSequences[{i}]", "a string") for i, s in enumerate(stop)]
     call.reasoning, call.meta["include_thoughts"] = _reasoning(config)
     call.response_format = _response_format(config, untranslatable)
     modalities = _field(config, "responseModalities", list, path, "an array") or []
@@ -527,10 +515,8 @@ def _generation(call: Call, payload: dict[str, Any], untranslatable: list[str]) 
 def parse_request(payload: dict[str, Any], *, model: str | None = None, stream: bool | None = None) -> Call:
     """A generateContent body (model and stream from the path) in the common form."""
     if not isinstance(payload, dict):
-        raise _bad("body", "must be a GenerateContentRequest object")
-    if not model:
-        raise GatewayError(400, "the model is missing from the path (`models/{model}:generateContent`)",
-                           "invalid_request")
+        raise bad("body", "must be a GenerateContentRequest object")
+    fields.model(model, "is missing from the path (`models/{model}:generateContent`)")
     parser = _Parser(payload)
     call = Call(format=NAME, model=_model_name(model), messages=parser.messages(), stream=bool(stream),
                 system=parser.system(), payload=payload)
@@ -540,7 +526,7 @@ def parse_request(payload: dict[str, Any], *, model: str | None = None, stream: 
     if _get(payload, "cachedContent"):
         parser.untranslatable.append("cachedContent: a Gemini context cache has no counterpart elsewhere")
     if parser.untranslatable:
-        call.meta["untranslatable"] = parser.untranslatable
+        call.meta[common.UNTRANSLATABLE] = parser.untranslatable
     return call
 
 
@@ -850,9 +836,6 @@ def _generation_config(call: Call) -> dict[str, Any]:
 
 
 def encode_request(call: Call, model: str) -> UpstreamRequest:
-    reasons = call.meta.get("untranslatable")
-    if reasons and call.format != NAME:
-        raise TranslationError(f"cannot send this {call.format} request as Gemini: {'; '.join(reasons)}")
     body: dict[str, Any] = {"contents": _contents(call)}
     if call.system:
         body["systemInstruction"] = {"parts": [{"text": text.text} for text in call.system]}

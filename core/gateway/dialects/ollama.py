@@ -27,7 +27,8 @@ from core.gateway.dialects.common import (
     ResponseFormat, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall, ToolResult,
     TranslationError, UpstreamRequest, Usage,
 )
-from core.gateway.errors import GatewayError
+from core.gateway.dialects import fields
+from core.gateway.dialects.fields import bad
 
 NAME = "ollama"
 CHAT_PATH = "/api/chat"
@@ -42,52 +43,9 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 # --- validation helpers (client side) ------------------------------------------------------------------
 
 
-def _bad(name: str, expectation: str) -> GatewayError:
-    """A 400 that names the offending field, as every dialect answers bad input."""
-    return GatewayError(400, f"`{name}` {expectation}", "invalid_request")
-
-
-def _typed(value: Any, kind: type, name: str, noun: str) -> Any:
-    if not isinstance(value, kind):
-        raise _bad(name, f"must be {noun}")
-    return value
-
-
-def _object(value: Any, name: str) -> dict[str, Any]:
-    return _typed(value, dict, name, "an object")
-
-
-def _array(value: Any, name: str) -> list[Any]:
-    return _typed(value, list, name, "an array")
-
-
-def _string(value: Any, name: str) -> str:
-    return _typed(value, str, name, "a string")
-
-
-def _optional_string(value: Any, name: str) -> str | None:
-    return None if value is None else _string(value, name)
-
-
-def _name(value: Any, name: str) -> str:
-    if not _string(value, name):
-        raise _bad(name, "must not be empty")
-    return value
-
-
-def _number(value: Any, name: str) -> float | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise _bad(name, "must be a number")
-    return value
-
-
 def _integer(value: Any, name: str) -> int | None:
     """Ollama's option parser takes any JSON number for an integer option; a fraction is a client bug."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise _bad(name, "must be an integer")
-    return value
+    return fields.integer(int(value) if isinstance(value, float) and value.is_integer() else value, name)
 
 
 # --- images --------------------------------------------------------------------------------------------
@@ -112,7 +70,7 @@ def sniff_media_type(data: str) -> str:
 
 def _image(value: Any, name: str) -> Image:
     """One entry of `images`: bare base64 as Ollama documents it (a `data:` URL is tolerated)."""
-    data = _name(value, name)
+    data = fields.non_empty(value, name)
     if data.startswith("data:") and ";base64," in data:
         media_type, _, data = data[5:].partition(";base64,")
         return Image(media_type=media_type or sniff_media_type(data), data=data)
@@ -122,7 +80,7 @@ def _image(value: Any, name: str) -> Image:
 def _images(value: Any, name: str) -> list[Image]:
     if value is None:
         return []
-    return [_image(item, f"{name}[{i}]") for i, item in enumerate(_array(value, name))]
+    return [_image(item, f"{name}[{i}]") for i, item in enumerate(fields.array(value, name))]
 
 
 def _wire_image(image: Image) -> str:
@@ -187,32 +145,32 @@ def _arguments_text(value: Any) -> str:
 
 def _client_tool_calls(value: Any, name: str, turn: int) -> list[ToolCall]:
     calls = []
-    for n, raw in enumerate(_array(value, name)):
+    for n, raw in enumerate(fields.array(value, name)):
         where = f"{name}[{n}]"
-        raw = _object(raw, where)
-        function = _object(raw.get("function"), f"{where}.function")
+        raw = fields.obj(raw, where)
+        function = fields.obj(raw.get("function"), f"{where}.function")
         arguments = function.get("arguments")
         if arguments is not None and not isinstance(arguments, dict):
-            raise _bad(f"{where}.function.arguments", "must be an object")
-        call_id = _optional_string(raw.get("id"), f"{where}.id") or f"call_{turn}_{n}"
-        calls.append(ToolCall(call_id, _name(function.get("name"), f"{where}.function.name"),
+            raise bad(f"{where}.function.arguments", "must be an object")
+        call_id = fields.optional(raw.get("id"), str, f"{where}.id", "a string") or f"call_{turn}_{n}"
+        calls.append(ToolCall(call_id, fields.non_empty(function.get("name"), f"{where}.function.name"),
                               _arguments_text(arguments)))
     return calls
 
 
 def _parse_message(raw: Any, index: int, history: _History) -> None:
     where = f"messages[{index}]"
-    raw = _object(raw, where)
+    raw = fields.obj(raw, where)
     role = raw.get("role")
     if not isinstance(role, str) or role.lower() not in _ROLES:
-        raise _bad(f"{where}.role", 'must be "system", "user", "assistant" or "tool"')
+        raise bad(f"{where}.role", 'must be "system", "user", "assistant" or "tool"')
     role = role.lower()  # Ollama lowercases roles
     content = raw.get("content")
-    content = "" if content is None else _string(content, f"{where}.content")
+    content = "" if content is None else fields.string(content, f"{where}.content")
     images = _images(raw.get("images"), f"{where}.images")
     if role == "system":
         if images:
-            raise _bad(f"{where}.images", "is not allowed on a system message")
+            raise bad(f"{where}.images", "is not allowed on a system message")
         if content:
             history.system.append(Text(content))
     elif role == "user":
@@ -227,10 +185,10 @@ def _parse_message(raw: Any, index: int, history: _History) -> None:
 def _parse_assistant(raw: dict[str, Any], where: str, index: int, content: str, images: list[Image],
                      history: _History) -> None:
     if images:
-        raise _bad(f"{where}.images", "is not allowed on an assistant message")
+        raise bad(f"{where}.images", "is not allowed on an assistant message")
     thinking = raw.get("thinking")
     parts: list[Part] = []
-    if thinking is not None and _string(thinking, f"{where}.thinking"):
+    if thinking is not None and fields.string(thinking, f"{where}.thinking"):
         parts.append(Thinking(thinking))
     if content:
         parts.append(Text(content))
@@ -245,9 +203,9 @@ def _parse_assistant(raw: dict[str, Any], where: str, index: int, content: str, 
 
 def _parse_tool_result(raw: dict[str, Any], where: str, index: int, content: str, images: list[Image],
                        history: _History) -> None:
-    name = _optional_string(raw.get("tool_name"), f"{where}.tool_name") \
-        or _optional_string(raw.get("name"), f"{where}.name")
-    call_id = _optional_string(raw.get("tool_call_id"), f"{where}.tool_call_id")
+    name = fields.optional(raw.get("tool_name"), str, f"{where}.tool_name", "a string") \
+        or fields.optional(raw.get("name"), str, f"{where}.name", "a string")
+    call_id = fields.optional(raw.get("tool_call_id"), str, f"{where}.tool_call_id", "a string")
     call = history.answer(call_id, name)
     result = ToolResult(call.id if call else call_id or f"call_{index}_0", _content_parts(content, images),
                         name=call.name if call else name)
@@ -257,24 +215,25 @@ def _parse_tool_result(raw: dict[str, Any], where: str, index: int, content: str
 
 def _parse_messages(value: Any) -> _History:
     history = _History()
-    for index, raw in enumerate(_array(value, "messages")):
+    for index, raw in enumerate(fields.array(value, "messages")):
         _parse_message(raw, index, history)
     return history
 
 
 def _parse_tools(value: Any) -> list[Tool]:
     tools = []
-    for i, raw in enumerate([] if value is None else _array(value, "tools")):
+    for i, raw in enumerate([] if value is None else fields.array(value, "tools")):
         where = f"tools[{i}]"
-        raw = _object(raw, where)
+        raw = fields.obj(raw, where)
         if raw.get("type") not in (None, "", "function"):
-            raise _bad(f"{where}.type", 'must be "function"')
-        function = _object(raw.get("function"), f"{where}.function")
+            raise bad(f"{where}.type", 'must be "function"')
+        function = fields.obj(raw.get("function"), f"{where}.function")
         parameters = function.get("parameters")
-        parameters = {"type": "object", "properties": {}} if parameters is None else _object(
+        parameters = {"type": "object", "properties": {}} if parameters is None else fields.obj(
             parameters, f"{where}.function.parameters")
-        tools.append(Tool(_name(function.get("name"), f"{where}.function.name"),
-                          _optional_string(function.get("description"), f"{where}.function.description"),
+        tools.append(Tool(fields.non_empty(function.get("name"), f"{where}.function.name"),
+                          fields.optional(function.get("description"), str, f"{where}.function.description",
+                                          "a string"),
                           parameters))
     return tools
 
@@ -286,7 +245,7 @@ def _parse_format(value: Any) -> ResponseFormat | None:
         return ResponseFormat("json_object")
     if isinstance(value, dict):
         return ResponseFormat("json_schema", schema=value)
-    raise _bad("format", 'must be "json" or a JSON schema object')
+    raise bad("format", 'must be "json" or a JSON schema object')
 
 
 def _parse_options(value: Any) -> dict[str, Any]:
@@ -294,14 +253,14 @@ def _parse_options(value: Any) -> dict[str, Any]:
     only survive a same-format pass-through."""
     if value is None:
         return {}
-    options = _object(value, "options")
+    options = fields.obj(value, "options")
     stop = options.get("stop")
     if stop is not None and not (isinstance(stop, list) and all(isinstance(item, str) for item in stop)):
-        raise _bad("options.stop", "must be an array of strings")
+        raise bad("options.stop", "must be an array of strings")
     num_predict = _integer(options.get("num_predict"), "options.num_predict")
     return {
-        "temperature": _number(options.get("temperature"), "options.temperature"),
-        "top_p": _number(options.get("top_p"), "options.top_p"),
+        "temperature": fields.number(options.get("temperature"), "options.temperature"),
+        "top_p": fields.number(options.get("top_p"), "options.top_p"),
         "top_k": _integer(options.get("top_k"), "options.top_k"),
         # -1 (unlimited) and -2 (fill the context) have no common equivalent but "no limit"
         "max_tokens": num_predict if num_predict is not None and num_predict > 0 else None,
@@ -317,7 +276,7 @@ def _parse_think(value: Any) -> Reasoning | None:
         return Reasoning(enabled=value)
     if isinstance(value, str) and value in _THINK_EFFORTS:
         return Reasoning(effort=_THINK_EFFORTS[value])
-    raise _bad("think", 'must be true, false, "low", "medium", "high" or "max"')
+    raise bad("think", 'must be true, false, "low", "medium", "high" or "max"')
 
 
 # --- encoding for an Ollama client ---------------------------------------------------------------------
@@ -674,13 +633,11 @@ class OllamaDialect:
     def parse_request(self, payload: dict[str, Any], *, model: str | None = None,
                       stream: bool | None = None) -> Call:
         """Validate an `/api/chat` body; `stream` is true unless the client says false (Ollama's default)."""
-        payload = _object(payload, "body")
-        model_name = _name(model if model is not None else payload.get("model"), "model")
-        streaming = payload.get("stream") if stream is None else stream
+        payload = fields.obj(payload, "body")
+        model_name = fields.model(model if model is not None else payload.get("model"))
+        streaming = fields.boolean(payload.get("stream"), "stream") if stream is None else stream
         if streaming is None:
             streaming = True
-        if not isinstance(streaming, bool):
-            raise _bad("stream", "must be a boolean")
         history = _parse_messages(payload.get("messages"))
         return Call(format=NAME, model=model_name, messages=history.messages, stream=streaming,
                     system=history.system, tools=_parse_tools(payload.get("tools")),

@@ -15,13 +15,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from core.gateway.dialects import fields
 from core.gateway.dialects.common import (
     Answer, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish, Image, Message, Part, Reasoning,
-    ResponseFormat, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult,
-    UpstreamRequest, Usage, content_text, dumps, effort_for,
+    ResponseFormat, SSEStreamDecoder, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice,
+    ToolResult, UpstreamRequest, Usage, content_text, dumps, effort_for,
 )
+from core.gateway.dialects.fields import bad, is_int
 from core.gateway.errors import GatewayError
-from core.gateway.sse import EventSplitter, error_event, event_json
+from core.gateway.sse import error_event, event_json
 
 NAME = "openai"
 _PATH = "/chat/completions"
@@ -48,41 +50,8 @@ _COMPLETION_TOKEN_MODELS = ("o1", "o3", "o4", "gpt-5")
 # --- validation helpers -------------------------------------------------------------------------------
 
 
-def _bad(field: str, what: str) -> GatewayError:
-    return GatewayError(400, f"`{field}` {what}.", "invalid_request")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _optional(payload: dict[str, Any], key: str, check: Callable[[Any], bool], what: str) -> Any:
-    """`payload[key]` when present and not null; a 400 naming the field when it fails `check`."""
-    value = payload.get(key)
-    if value is not None and not check(value):
-        raise _bad(key, what)
-    return value
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _positive_int(value: Any) -> bool:
-    return _is_int(value) and value > 0
-
-
 def _required_str(obj: dict[str, Any], key: str, field: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise _bad(f"{field}.{key}", "must be a non-empty string")
-    return value
-
-
-def _object(value: Any, field: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _bad(field, "must be an object")
-    return value
+    return fields.non_empty(obj.get(key), f"{field}.{key}")
 
 
 # --- client request -> Call ---------------------------------------------------------------------------
@@ -93,11 +62,11 @@ def _text_parts(content: Any, field: str) -> list[Text]:
     if isinstance(content, str):
         return [Text(content)]
     if not isinstance(content, list):
-        raise _bad(field, "must be a string or an array of text parts")
+        raise bad(field, "must be a string or an array of text parts")
     parts = []
     for j, part in enumerate(content):
         if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-            raise _bad(f"{field}[{j}]", 'must be a text part ({"type": "text", "text": "..."})')
+            raise bad(f"{field}[{j}]", 'must be a text part ({"type": "text", "text": "..."})')
         parts.append(Text(part["text"]))
     return parts
 
@@ -106,12 +75,12 @@ def _image(raw: Any, field: str) -> Image:
     """`image_url.url`: a base64 data URL becomes inline data, an http(s) URL stays remote."""
     url = raw.get("url") if isinstance(raw, dict) else raw
     if not isinstance(url, str):
-        raise _bad(f"{field}.url", "must be a string (an http(s) URL or a data URL)")
+        raise bad(f"{field}.url", "must be a string (an http(s) URL or a data URL)")
     if url.startswith(("http://", "https://")):
         return Image(url=url)
     match = _DATA_URL.fullmatch(url)
     if match is None or ";base64" not in match.group(2) or not match.group(3):
-        raise _bad(f"{field}.url", "must be an http(s) URL or a base64 data URL (data:image/png;base64,...)")
+        raise bad(f"{field}.url", "must be an http(s) URL or a base64 data URL (data:image/png;base64,...)")
     return Image(media_type=match.group(1) or "image/png", data=match.group(3))
 
 
@@ -119,36 +88,36 @@ def _user_parts(content: Any, field: str) -> list[Part]:
     if isinstance(content, str):
         return [Text(content)]
     if not isinstance(content, list):
-        raise _bad(field, "must be a string or an array of content parts")
+        raise bad(field, "must be a string or an array of content parts")
     parts: list[Part] = []
     for j, part in enumerate(content):
         part_field = f"{field}[{j}]"
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "text":
             if not isinstance(part.get("text"), str):
-                raise _bad(f"{part_field}.text", "must be a string")
+                raise bad(f"{part_field}.text", "must be a string")
             parts.append(Text(part["text"]))
         elif kind == "image_url":
             parts.append(_image(part.get("image_url"), f"{part_field}.image_url"))
         elif isinstance(kind, str):
-            raise _bad(part_field, f"is a `{kind}` part, which the gateway cannot carry; send text and "
+            raise bad(part_field, f"is a `{kind}` part, which the gateway cannot carry; send text and "
                                    f"image_url parts only")
         else:
-            raise _bad(part_field, "must be a content part object with a `type`")
+            raise bad(part_field, "must be a content part object with a `type`")
     return parts
 
 
 def _tool_call(raw: Any, field: str) -> ToolCall | None:
     """One `tool_calls` item; None for a non-function call (custom tools pass through same-format only)."""
-    raw = _object(raw, field)
+    raw = fields.obj(raw, field)
     if raw.get("type", "function") != "function":
         return None
-    function = _object(raw.get("function"), f"{field}.function")
+    function = fields.obj(raw.get("function"), f"{field}.function")
     arguments = function.get("arguments")
     if isinstance(arguments, dict):
         arguments = dumps(arguments).decode()
     elif arguments is not None and not isinstance(arguments, str):
-        raise _bad(f"{field}.function.arguments", "must be a string of JSON")
+        raise bad(f"{field}.function.arguments", "must be a string of JSON")
     return ToolCall(id=_required_str(raw, "id", field), name=_required_str(function, "name", f"{field}.function"),
                     arguments=arguments or "{}")
 
@@ -156,10 +125,10 @@ def _tool_call(raw: Any, field: str) -> ToolCall | None:
 def _assistant(message: dict[str, Any], field: str) -> Message:
     """Thinking first (where the model produced it), then the text, then the tool calls."""
     if message.get("function_call") is not None:
-        raise _bad(f"{field}.function_call", "is the legacy functions API; send `tool_calls` instead")
+        raise bad(f"{field}.function_call", "is the legacy functions API; send `tool_calls` instead")
     parts: list[Part] = []
     for key in ("reasoning_content", "reasoning"):
-        thinking = _optional(message, key, lambda v: isinstance(v, str), "must be a string")
+        thinking = fields.optional(message.get(key), str, f"{field}.{key}", "a string")
         if thinking:
             parts.append(Thinking(thinking))
             break
@@ -168,14 +137,14 @@ def _assistant(message: dict[str, Any], field: str) -> Message:
         for j, part in enumerate(content):
             kind = part.get("type") if isinstance(part, dict) else None
             if kind not in ("text", "refusal") or not isinstance(part.get(kind), str):
-                raise _bad(f"{field}.content[{j}]", "must be a text or refusal part")
+                raise bad(f"{field}.content[{j}]", "must be a text or refusal part")
             parts.append(Text(part[kind]))
     elif isinstance(content, str):
         if content:
             parts.append(Text(content))
     elif content is not None:
-        raise _bad(f"{field}.content", "must be a string, an array of text parts or null")
-    calls = _optional(message, "tool_calls", lambda v: isinstance(v, list), "must be an array")
+        raise bad(f"{field}.content", "must be a string, an array of text parts or null")
+    calls = fields.optional(message.get("tool_calls"), list, f"{field}.tool_calls", "an array")
     for k, raw in enumerate(calls or []):
         call = _tool_call(raw, f"{field}.tool_calls[{k}]")
         if call is not None:
@@ -189,14 +158,14 @@ def _messages(raw: Any) -> tuple[list[Text], list[Message]]:
     Consecutive `tool` messages become one user turn of tool results, and a user message right after
     them joins that turn: the shape Anthropic and Gemini need."""
     if not isinstance(raw, list) or not raw:
-        raise _bad("messages", "must be a non-empty array of {role, content} objects")
+        raise bad("messages", "must be a non-empty array of {role, content} objects")
     system: list[Text] = []
     turns: list[Message] = []
     names: dict[str, str] = {}
     results: Message | None = None  # the user turn still open for more tool results
     for i, message in enumerate(raw):
         field = f"messages[{i}]"
-        message = _object(message, field)
+        message = fields.obj(message, field)
         role = message.get("role")
         if role in ("system", "developer"):
             system.extend(_text_parts(message.get("content"), f"{field}.content"))
@@ -220,9 +189,9 @@ def _messages(raw: Any) -> tuple[list[Text], list[Message]]:
             turns.append(turn)
             results = None
         elif role == "function":
-            raise _bad(f"{field}.role", "`function` is the legacy functions API; send `tool` messages instead")
+            raise bad(f"{field}.role", "`function` is the legacy functions API; send `tool` messages instead")
         else:
-            raise _bad(f"{field}.role", "must be one of system, developer, user, assistant, tool")
+            raise bad(f"{field}.role", "must be one of system, developer, user, assistant, tool")
     return system, turns
 
 
@@ -231,19 +200,19 @@ def _tools(raw: Any) -> list[Tool]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise _bad("tools", "must be an array")
+        raise bad("tools", "must be an array")
     tools = []
     for i, tool in enumerate(raw):
         field = f"tools[{i}]"
-        if _object(tool, field).get("type") != "function":
+        if fields.obj(tool, field).get("type") != "function":
             continue
-        function = _object(tool.get("function"), f"{field}.function")
+        function = fields.obj(tool.get("function"), f"{field}.function")
         description = function.get("description")
         if description is not None and not isinstance(description, str):
-            raise _bad(f"{field}.function.description", "must be a string")
+            raise bad(f"{field}.function.description", "must be a string")
         parameters = function.get("parameters")
         if parameters is not None and not isinstance(parameters, dict):
-            raise _bad(f"{field}.function.parameters", "must be a JSON schema object")
+            raise bad(f"{field}.function.parameters", "must be a JSON schema object")
         tools.append(Tool(_required_str(function, "name", f"{field}.function"), description,
                           parameters or {"type": "object", "properties": {}}))
     return tools
@@ -256,7 +225,7 @@ def _tool_choice(raw: Any) -> ToolChoice | None:
         return ToolChoice(raw)
     if isinstance(raw, dict) and raw.get("type") == "function" and isinstance(raw.get("function"), dict):
         return ToolChoice("tool", _required_str(raw["function"], "name", "tool_choice.function"))
-    raise _bad("tool_choice", 'must be "auto", "none", "required" or {"type": "function", "function": '
+    raise bad("tool_choice", 'must be "auto", "none", "required" or {"type": "function", "function": '
                               '{"name": ...}}')
 
 
@@ -266,23 +235,23 @@ def _reasoning(raw: Any) -> Reasoning | None:
     if raw == "none":
         return Reasoning(enabled=False)
     if raw not in _EFFORTS:
-        raise _bad("reasoning_effort", "must be one of none, minimal, low, medium, high, xhigh")
+        raise bad("reasoning_effort", "must be one of none, minimal, low, medium, high, xhigh")
     return Reasoning(effort=_EFFORTS[raw])
 
 
 def _response_format(raw: Any) -> ResponseFormat | None:
     if raw is None:
         return None
-    kind = _object(raw, "response_format").get("type")
+    kind = fields.obj(raw, "response_format").get("type")
     if kind == "text":
         return None
     if kind == "json_object":
         return ResponseFormat("json_object")
     if kind != "json_schema":
-        raise _bad("response_format.type", "must be text, json_object or json_schema")
-    spec = _object(raw.get("json_schema"), "response_format.json_schema")
-    schema = _optional(spec, "schema", lambda v: isinstance(v, dict), "must be an object")
-    strict = _optional(spec, "strict", lambda v: isinstance(v, bool), "must be true or false")
+        raise bad("response_format.type", "must be text, json_object or json_schema")
+    spec = fields.obj(raw.get("json_schema"), "response_format.json_schema")
+    schema = fields.optional(spec.get("schema"), dict, "response_format.json_schema.schema", "an object")
+    strict = fields.boolean(spec.get("strict"), "response_format.json_schema.strict")
     return ResponseFormat("json_schema", schema=schema,
                           name=_required_str(spec, "name", "response_format.json_schema"), strict=strict)
 
@@ -294,47 +263,41 @@ def _stop(raw: Any) -> list[str]:
         return [raw]
     if isinstance(raw, list) and all(isinstance(s, str) for s in raw):
         return list(raw)
-    raise _bad("stop", "must be a string or an array of strings")
+    raise bad("stop", "must be a string or an array of strings")
 
 
 def _include_usage(payload: dict[str, Any]) -> bool:
-    options = _optional(payload, "stream_options", lambda v: isinstance(v, dict), "must be an object")
+    options = fields.optional(payload.get("stream_options"), dict, "stream_options", "an object")
     if not options:
         return False
-    value = options.get("include_usage")
-    if value is not None and not isinstance(value, bool):
-        raise _bad("stream_options.include_usage", "must be true or false")
-    return bool(value)
+    return bool(fields.boolean(options.get("include_usage"), "stream_options.include_usage"))
 
 
 def _parse(payload: dict[str, Any], model: str | None, stream: bool | None) -> Call:
     for legacy in ("functions", "function_call"):
         if payload.get(legacy) is not None:
-            raise _bad(legacy, "is the legacy functions API; send `tools` and `tool_choice` instead")
+            raise bad(legacy, "is the legacy functions API; send `tools` and `tool_choice` instead")
     if model is None:
-        model = payload.get("model")
-        if not isinstance(model, str) or not model.strip():
-            raise GatewayError(400, "`model` must be a non-empty string.", "invalid_model")
+        model = fields.model(payload.get("model"))
     if stream is None:
-        stream = bool(_optional(payload, "stream", lambda v: isinstance(v, bool), "must be true or false"))
+        stream = bool(fields.boolean(payload.get("stream"), "stream"))
     system, messages = _messages(payload.get("messages"))
-    max_tokens = _optional(payload, "max_completion_tokens", _positive_int, "must be a positive integer")
+    max_tokens = fields.integer(payload.get("max_completion_tokens"), "max_completion_tokens", positive=True)
     if max_tokens is None:
-        max_tokens = _optional(payload, "max_tokens", _positive_int, "must be a positive integer")
+        max_tokens = fields.integer(payload.get("max_tokens"), "max_tokens", positive=True)
     return Call(
         format=NAME, model=model, messages=messages, stream=stream, system=system,
         tools=_tools(payload.get("tools")), tool_choice=_tool_choice(payload.get("tool_choice")),
-        parallel_tool_calls=_optional(payload, "parallel_tool_calls", lambda v: isinstance(v, bool),
-                                      "must be true or false"),
+        parallel_tool_calls=fields.boolean(payload.get("parallel_tool_calls"), "parallel_tool_calls"),
         max_tokens=max_tokens,
-        temperature=_optional(payload, "temperature", _number, "must be a number"),
-        top_p=_optional(payload, "top_p", _number, "must be a number"),
-        top_k=_optional(payload, "top_k", _positive_int, "must be a positive integer"),
+        temperature=fields.number(payload.get("temperature"), "temperature"),
+        top_p=fields.number(payload.get("top_p"), "top_p"),
+        top_k=fields.integer(payload.get("top_k"), "top_k", positive=True),
         stop=_stop(payload.get("stop")),
-        seed=_optional(payload, "seed", _is_int, "must be an integer"),
+        seed=fields.integer(payload.get("seed"), "seed"),
         reasoning=_reasoning(payload.get("reasoning_effort")),
         response_format=_response_format(payload.get("response_format")),
-        user=_optional(payload, "user", lambda v: isinstance(v, str), "must be a string"),
+        user=fields.optional(payload.get("user"), str, "user", "a string"),
         include_usage=stream and _include_usage(payload),
         payload=payload,
     )
@@ -437,7 +400,7 @@ def _encode(call: Call, model: str) -> dict[str, Any]:
 
 def _count(value: Any) -> int:
     """A token count; anything but a sane non-negative integer counts as 0."""
-    return value if _is_int(value) and 0 <= value < _MAX_COUNT else 0
+    return value if is_int(value) and 0 <= value < _MAX_COUNT else 0
 
 
 def _read_usage(raw: Any) -> Usage:
@@ -528,7 +491,7 @@ def _decode(payload: dict[str, Any]) -> Answer:
     created = payload.get("created")
     return Answer(id=answer_id, model=model if isinstance(model, str) else "", parts=parts,
                   stop=_stop_reason(choice.get("finish_reason") if choice else None, bool(raw_calls), refused),
-                  usage=_read_usage(payload.get("usage")), created=created if _is_int(created) else 0)
+                  usage=_read_usage(payload.get("usage")), created=created if is_int(created) else 0)
 
 
 def _call_id(response_id: str, number: int) -> str:
@@ -673,7 +636,7 @@ def _error_text(error: Any) -> str:
     return error if isinstance(error, str) else json.dumps(error)
 
 
-class ChatStreamDecoder:
+class ChatStreamDecoder(SSEStreamDecoder):
     """Chat chunks -> common events, with blocks synthesized (Chat has none): a change of kind closes the
     open block, and every tool call is a block of its own.
 
@@ -682,8 +645,10 @@ class ChatStreamDecoder:
     are then held back and sent whole, each in its own block, once the current one is complete or the
     answer finishes. The `Finish` waits for the usage chunk that follows the finishing chunk."""
 
+    unfinished_message = "The upstream stream ended before finishing; the answer is incomplete."
+
     def __init__(self) -> None:
-        self._splitter = EventSplitter()
+        super().__init__()
         self._started = False
         self._id = ""
         self._next_block = 0
@@ -695,30 +660,24 @@ class ChatStreamDecoder:
         self._refused = False
         self._stop: StopReason | None = None
         self._usage = Usage()
-        self._done = False
 
-    def feed(self, chunk: bytes) -> list[Event]:
+    def _event(self, raw: bytes) -> list[Event]:
         out: list[Event] = []
-        for event in self._splitter.feed(chunk):
-            self._event(event, out)
+        self._handle(raw, out)
         return out
 
-    def close(self) -> list[Event]:
+    def _unfinished(self) -> list[Event]:
+        """A stream cut after its finishing chunk (the usage chunk never came) still finishes."""
         out: list[Event] = []
-        rest = self._splitter.rest()
-        if rest is not None:
-            self._event(rest, out)
-        if not self._done:
-            if self._stop is not None:
-                self._finish(out)
-            else:
-                self._done = True
-                out.append(StreamError("The upstream stream ended before finishing; the answer is incomplete."))
+        if self._stop is not None:
+            self._finish(out)
+        else:
+            out.append(StreamError(self.unfinished_message))
         return out
 
-    def _event(self, event: bytes, out: list[Event]) -> None:
+    def _handle(self, event: bytes, out: list[Event]) -> None:
         data = _event_data(event)
-        if self._done or data is None or not data.strip():
+        if self._ended or data is None or not data.strip():
             return
         if data.strip() == "[DONE]":
             self._start({}, out)
@@ -732,10 +691,10 @@ class ChatStreamDecoder:
         except ValueError:
             chunk = None
         if not isinstance(chunk, dict):
-            self._done = True
+            self._ended = True
             out.append(StreamError("The upstream sent a stream event that is not a JSON object."))
         elif chunk.get("error"):
-            self._done = True
+            self._ended = True
             out.append(StreamError(_error_text(chunk["error"])))
         else:
             self._chunk(chunk, out)
@@ -793,7 +752,7 @@ class ChatStreamDecoder:
     def _call_for(self, raw: dict[str, Any]) -> _PendingCall:
         """The call a fragment belongs to: by id, else by index, else the latest; or a new one."""
         upstream_id = raw.get("id") if isinstance(raw.get("id"), str) and raw["id"] else None
-        index = raw.get("index") if _is_int(raw.get("index")) else None
+        index = raw.get("index") if is_int(raw.get("index")) else None
         if upstream_id is not None and upstream_id in self._by_id:
             return self._by_id[upstream_id]
         known = self._by_index.get(index) if index is not None else None
@@ -848,7 +807,7 @@ class ChatStreamDecoder:
             self._close_open(out)
 
     def _finish(self, out: list[Event]) -> None:
-        self._done = True
+        self._ended = True
         out.append(Finish(self._stop or "end", self._usage))
 
 

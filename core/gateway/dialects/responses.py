@@ -6,7 +6,7 @@ Codex's freeform tools (`type: custom`, e.g. `apply_patch`) cross other formats 
 string parameter `input`; their names are kept in `Call.meta["custom_tools"]` so that the answer comes back
 as `custom_tool_call` items. Built-in tools and items (web search, local shell, MCP, files, ...) only a
 Responses upstream understands: they stay in the payload for pass-through and are listed in
-`Call.meta["untranslatable"]`, which makes a translation raise `TranslationError`.
+`Call.meta[common.UNTRANSLATABLE]`, which makes the relay refuse to translate the call.
 """
 
 from __future__ import annotations
@@ -19,18 +19,19 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from core.gateway.dialects.common import (
-    Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Event, Finish, Image, Message, Part, Reasoning,
-    ResponseFormat, Role, SignatureDelta, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall,
-    ToolChoice, ToolResult, TranslationError, UpstreamRequest, Usage, arguments_object, content_text, dumps,
-    effort_for, unwrap_signature, wrap_signature,
+    UNTRANSLATABLE, Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Event, Finish, Image, Message, Part,
+    Reasoning, ResponseFormat, Role, SignatureDelta, SSEStreamDecoder, Start, StopReason, StreamError, Text,
+    Thinking, Tool, ToolCall, ToolChoice, ToolResult, TranslationError, UpstreamRequest, Usage, arguments_object,
+    content_text, dumps, effort_for, unwrap_signature, wrap_signature,
 )
 from core.gateway import dialects
+from core.gateway.dialects import fields
+from core.gateway.dialects.fields import bad
 from core.gateway.errors import GatewayError
-from core.gateway.sse import EventSplitter, event_json
+from core.gateway.sse import event_json
 
 NAME = "responses"
 META_CUSTOM_TOOLS = "custom_tools"  # names of the client's freeform tools, answered as custom_tool_call
-META_UNTRANSLATABLE = "untranslatable"  # what only a Responses upstream understands (blocks translation)
 
 _SUMMARY_JOIN = "\n\n"  # between reasoning summary parts, in streams and whole answers alike
 _REDACTED = "-redacted"  # origin suffix of a wrapped Anthropic redacted_thinking payload
@@ -45,31 +46,8 @@ _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 # --- client side: the request --------------------------------------------------------------------------
 
 
-def _invalid(where: str, problem: str) -> GatewayError:
-    return GatewayError(400, f"`{where}` {problem}", "invalid_request")
-
-
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _invalid(where, "must be an object")
-    return value
-
-
 def _string(obj: dict[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise _invalid(f"{where}.{key}", "must be a string")
-    return value
-
-
-def _scalar(body: dict[str, Any], key: str, kinds: tuple[type, ...], what: str) -> Any:
-    """An optional typed field (`None` when absent); a bool is never taken for a number."""
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        raise _invalid(key, f"must be {what}")
-    return value
+    return fields.string(obj.get(key), f"{where}.{key}")
 
 
 @dataclass
@@ -137,7 +115,7 @@ def _image(part: dict[str, Any], where: str) -> Image:
         return Image(media_type=match["type"] or "image/png", data=match["data"])
     if isinstance(url, str) and url.startswith(("http://", "https://")):
         return Image(url=url)
-    raise _invalid(f"{where}.image_url", "must be a base64 data URL or an http(s) URL")
+    raise bad(f"{where}.image_url", "must be a base64 data URL or an http(s) URL")
 
 
 def _content(value: Any, where: str, intake: _Intake) -> list[Text | Image]:
@@ -145,11 +123,11 @@ def _content(value: Any, where: str, intake: _Intake) -> list[Text | Image]:
     if isinstance(value, str):
         return [Text(value)]
     if not isinstance(value, list):
-        raise _invalid(where, "must be a string or a list of content parts")
+        raise bad(where, "must be a string or an array of content parts")
     parts: list[Text | Image] = []
     for index, raw in enumerate(value):
         at = f"{where}[{index}]"
-        part = _object(raw, at)
+        part = fields.obj(raw, at)
         kind = part.get("type")
         if kind in ("input_text", "output_text"):
             parts.append(Text(_string(part, "text", at)))
@@ -160,14 +138,14 @@ def _content(value: Any, where: str, intake: _Intake) -> list[Text | Image]:
         elif isinstance(kind, str):
             intake.foreign(at, f"content part `{kind}`")
         else:
-            raise _invalid(f"{at}.type", "must be a string")
+            raise bad(f"{at}.type", "must be a string")
     return parts
 
 
 def _parse_message(item: dict[str, Any], where: str, intake: _Intake) -> None:
     role = item.get("role")
     if role not in _ROLES:
-        raise _invalid(f"{where}.role", "must be one of " + ", ".join(_ROLES))
+        raise bad(f"{where}.role", "must be one of " + ", ".join(_ROLES))
     parts = _content(item.get("content"), f"{where}.content", intake)
     if role == "user" or role == "assistant":
         for part in parts:
@@ -175,7 +153,7 @@ def _parse_message(item: dict[str, Any], where: str, intake: _Intake) -> None:
         return
     for part in parts:
         if not isinstance(part, Text):
-            raise _invalid(f"{where}.content", f"of a {role} message must be text")
+            raise bad(f"{where}.content", f"of a {role} message must be text")
         intake.system.append(part)
 
 
@@ -187,7 +165,7 @@ def _custom_arguments(text: str) -> str:
 def _parse_function_call(item: dict[str, Any], where: str, intake: _Intake) -> None:
     arguments = item.get("arguments", "")
     if not isinstance(arguments, str):
-        raise _invalid(f"{where}.arguments", "must be a string of JSON")
+        raise bad(f"{where}.arguments", "must be a string of JSON")
     intake.add("assistant", ToolCall(_string(item, "call_id", where), _string(item, "name", where), arguments or "{}"))
 
 
@@ -227,9 +205,9 @@ def _parse_reasoning_item(item: dict[str, Any], where: str, intake: _Intake) -> 
     for key in ("summary", "content"):
         entries = item.get(key)
         if entries is not None and not isinstance(entries, list):
-            raise _invalid(f"{where}.{key}", "must be a list")
+            raise bad(f"{where}.{key}", "must be an array")
         for index, entry in enumerate(entries or []):
-            _string(_object(entry, f"{where}.{key}[{index}]"), "text", f"{where}.{key}[{index}]")
+            _string(fields.obj(entry, f"{where}.{key}[{index}]"), "text", f"{where}.{key}[{index}]")
     if item.get("encrypted_content") is not None:
         _string(item, "encrypted_content", where)
     intake.add("assistant", _thinking(item))
@@ -250,10 +228,10 @@ def _parse_input(value: Any, intake: _Intake) -> None:
         intake.add("user", Text(value))
         return
     if not isinstance(value, list):
-        raise _invalid("input", "must be a string or a list of items")
+        raise bad("input", "must be a string or an array of items")
     for index, raw in enumerate(value):
         where = f"input[{index}]"
-        item = _object(raw, where)
+        item = fields.obj(raw, where)
         kind = item.get("type", "message")
         parser = _ITEM_PARSERS.get(kind) if isinstance(kind, str) else None
         if parser is not None:
@@ -264,7 +242,7 @@ def _parse_input(value: Any, intake: _Intake) -> None:
         elif isinstance(kind, str):
             intake.foreign(where, f"input item `{kind}`")
         else:
-            raise _invalid(f"{where}.type", "must be a string")
+            raise bad(f"{where}.type", "must be a string")
 
 
 def _custom_tool(tool: dict[str, Any], where: str) -> Tool:
@@ -285,7 +263,7 @@ def _function_tool(tool: dict[str, Any], where: str) -> Tool:
     description = tool.get("description")
     parameters = tool.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
-        raise _invalid(f"{where}.parameters", "must be a JSON schema object")
+        raise bad(f"{where}.parameters", "must be a JSON schema object")
     return Tool(_string(tool, "name", where), description if isinstance(description, str) else None,
                 parameters or {"type": "object", "properties": {}})
 
@@ -294,11 +272,11 @@ def _parse_tools(value: Any, intake: _Intake) -> list[Tool]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise _invalid("tools", "must be a list")
+        raise bad("tools", "must be an array")
     tools = []
     for index, raw in enumerate(value):
         where = f"tools[{index}]"
-        tool = _object(raw, where)
+        tool = fields.obj(raw, where)
         kind = tool.get("type")
         if kind == "function":
             tools.append(_function_tool(tool, where))
@@ -308,7 +286,7 @@ def _parse_tools(value: Any, intake: _Intake) -> list[Tool]:
         elif isinstance(kind, str):
             intake.foreign(where, f"built-in tool `{kind}`")
         else:
-            raise _invalid(f"{where}.type", "must be a string")
+            raise bad(f"{where}.type", "must be a string")
     return tools
 
 
@@ -322,73 +300,71 @@ def _parse_tool_choice(value: Any, intake: _Intake) -> ToolChoice | None:
     if isinstance(value, dict) and isinstance(value.get("type"), str):
         intake.foreign("tool_choice", f"tool choice `{value['type']}`")
         return None
-    raise _invalid("tool_choice", 'must be "auto", "none", "required" or {"type": "function", "name": ...}')
+    raise bad("tool_choice", 'must be "auto", "none", "required" or {"type": "function", "name": ...}')
 
 
 def _parse_reasoning(value: Any) -> Reasoning | None:
     if value is None:
         return None
-    config = _object(value, "reasoning")
+    config = fields.obj(value, "reasoning")
     summary = config.get("summary", config.get("generate_summary"))
     if summary is not None and summary not in _SUMMARIES:
-        raise _invalid("reasoning.summary", "must be one of " + ", ".join(_SUMMARIES))
+        raise bad("reasoning.summary", "must be one of " + ", ".join(_SUMMARIES))
     effort = config.get("effort")
     if effort == "none":
         return Reasoning(enabled=False, summary=summary)
     if effort == "xhigh":  # beyond the common scale: the closest it has
         effort = "high"
     if effort is not None and effort not in _EFFORTS:
-        raise _invalid("reasoning.effort", "must be one of none, " + ", ".join(_EFFORTS) + ", xhigh")
+        raise bad("reasoning.effort", "must be one of none, " + ", ".join(_EFFORTS) + ", xhigh")
     return Reasoning(effort=effort, summary=summary)
 
 
 def _parse_text_format(value: Any) -> ResponseFormat | None:
     if value is None:
         return None
-    fmt = _object(value, "text").get("format")
+    fmt = fields.obj(value, "text").get("format")
     if fmt is None:
         return None
-    kind = _object(fmt, "text.format").get("type")
+    kind = fields.obj(fmt, "text.format").get("type")
     if kind == "text":
         return None
     if kind == "json_object":
         return ResponseFormat("json_object")
     if kind != "json_schema":
-        raise _invalid("text.format.type", 'must be "text", "json_object" or "json_schema"')
+        raise bad("text.format.type", 'must be "text", "json_object" or "json_schema"')
     schema = fmt.get("schema")
     if not isinstance(schema, dict):
-        raise _invalid("text.format.schema", "must be a JSON schema object")
+        raise bad("text.format.schema", "must be a JSON schema object")
     name, strict = fmt.get("name"), fmt.get("strict")
     return ResponseFormat("json_schema", schema=schema, name=name if isinstance(name, str) else None,
                           strict=strict if isinstance(strict, bool) else None)
 
 
 def _parse_call(payload: Any, model: str | None, stream: bool | None) -> Call:
-    body = _object(payload, "body")
+    body = fields.obj(payload, "body")
     _refuse_state(body)
-    name = model or body.get("model")
-    if not isinstance(name, str) or not name:
-        raise _invalid("model", "must be a non-empty string")
+    name = fields.model(model or body.get("model"))
     intake = _Intake()
-    instructions = _scalar(body, "instructions", (str,), "a string")
+    instructions = fields.optional(body.get("instructions"), str, "instructions", "a string")
     if instructions:
         intake.system.append(Text(instructions))
     _parse_input(body.get("input"), intake)
     tools = _parse_tools(body.get("tools"), intake)
     return Call(
         format=NAME, model=name, messages=intake.messages, system=intake.system, tools=tools,
-        stream=stream if stream is not None else bool(_scalar(body, "stream", (bool,), "a boolean")),
+        stream=stream if stream is not None else bool(fields.boolean(body.get("stream"), "stream")),
         tool_choice=_parse_tool_choice(body.get("tool_choice"), intake),
-        parallel_tool_calls=_scalar(body, "parallel_tool_calls", (bool,), "a boolean"),
-        max_tokens=_scalar(body, "max_output_tokens", (int,), "an integer"),
-        temperature=_scalar(body, "temperature", (int, float), "a number"),
-        top_p=_scalar(body, "top_p", (int, float), "a number"),
+        parallel_tool_calls=fields.boolean(body.get("parallel_tool_calls"), "parallel_tool_calls"),
+        max_tokens=fields.integer(body.get("max_output_tokens"), "max_output_tokens"),
+        temperature=fields.number(body.get("temperature"), "temperature"),
+        top_p=fields.number(body.get("top_p"), "top_p"),
         reasoning=_parse_reasoning(body.get("reasoning")),
         response_format=_parse_text_format(body.get("text")),
-        user=_scalar(body, "user", (str,), "a string"),
+        user=fields.optional(body.get("user"), str, "user", "a string"),
         payload=body,
         meta={key: value for key, value in ((META_CUSTOM_TOOLS, intake.custom_tools),
-                                            (META_UNTRANSLATABLE, intake.untranslatable)) if value},
+                                            (UNTRANSLATABLE, intake.untranslatable)) if value},
     )
 
 
@@ -765,9 +741,8 @@ def _function_spec(tool: Tool) -> dict[str, Any]:
 
 
 def _check_translatable(call: Call) -> None:
-    notes = call.meta.get(META_UNTRANSLATABLE)
-    if notes:
-        raise TranslationError("; ".join(notes) + ".")
+    """What the common form carries but the Responses API cannot take (the relay checks
+    `common.UNTRANSLATABLE` itself)."""
     if call.stop:
         raise TranslationError("stop sequences (`stop`) cannot be sent to the Responses API, which has none")
 
@@ -907,30 +882,21 @@ def _escaped(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-class _StreamDecoder:
+class _StreamDecoder(SSEStreamDecoder):
     """Responses SSE (cut anywhere) -> common events. Items come one after another, so one block is open at
     a time: a reasoning item, a function or custom tool call, or one content part of a message."""
 
+    unfinished_message = "the upstream stream ended before response.completed"
+
     def __init__(self) -> None:
-        self._splitter = EventSplitter()
-        self._started = self._ended = False
+        super().__init__()
+        self._started = False
         self._index = -1
         self._open: str | None = None  # "text", "thinking", "function" or "custom"
         self._segment = ""  # upstream text of the open block's current part (a custom tool: its raw input)
         self._total = ""  # all upstream text of the open block
         self._item_opened = False  # the current output item has opened a block
         self._tool_calls = self._refusal = False
-
-    def feed(self, chunk: bytes) -> list[Event]:
-        return [event for raw in self._splitter.feed(chunk) for event in self._event(raw)]
-
-    def close(self) -> list[Event]:
-        rest = self._splitter.rest()
-        events = self._event(rest) if rest else []
-        if not self._ended:
-            self._ended = True
-            events.append(StreamError("the upstream stream ended before response.completed"))
-        return events
 
     def _event(self, raw: bytes) -> list[Event]:
         data = event_json(raw)
