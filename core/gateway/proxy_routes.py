@@ -23,6 +23,7 @@ from starlette.routing import Route
 from core.gateway import dialects
 from core.gateway.dialects.common import STREAM_MEDIA_TYPE, Call
 from core.gateway.errors import GatewayError
+from core.gateway.provider_count import count_with_provider
 from core.gateway.relay import Exchange, forward
 from core.gateway.requests import client_key_id, read_json_object
 from core.gateway.routing import ResolveError, RoutingTable
@@ -140,18 +141,24 @@ async def _disconnect(request: Request) -> None:
 
 
 async def _count(request: Request, runtime: GatewayRuntime, dialect_name: str, model: str | None = None) -> Response:
-    """Anthropic's count_tokens and Gemini's countTokens: an offline estimate that needs no provider call
-    (the route is still resolved, so an unknown model is refused as it would be when sending)."""
+    """Anthropic's count_tokens and Gemini's countTokens: the provider's exact count where its API counts,
+    else an offline estimate (the route is resolved either way, so an unknown model is refused as it would
+    be when sending)."""
     if dialect_name == "anthropic":
         payload, _ = await read_json_object(request, runtime.config.max_body_bytes)
         client_key_id(request, runtime.config.key_hashes, runtime.config.require_keys)
+        added = "max_tokens" not in payload
         payload.setdefault("max_tokens", 1)  # count_tokens takes no max_tokens; Messages requires one
         call = dialects.get("anthropic").parse_request(payload)
-        _resolve(runtime.config.table, call.model)
-        return JSONResponse({"input_tokens": count_tokens(call)})
-    call, _, _ = await _parse(request, runtime, dialect_name, model=model, stream=False)
-    _resolve(runtime.config.table, call.model)
-    return JSONResponse({"totalTokens": count_tokens(call)})
+        if added:
+            del call.payload["max_tokens"]
+    else:
+        call, _, _ = await _parse(request, runtime, dialect_name, model=model, stream=False)
+    route = _resolve(runtime.config.table, call.model)
+    tokens = await count_with_provider(call, route, runtime.clients)
+    if tokens is None:
+        tokens = count_tokens(call)
+    return JSONResponse({"input_tokens": tokens} if dialect_name == "anthropic" else {"totalTokens": tokens})
 
 
 def _resolve(table: RoutingTable, model: str) -> Any:
