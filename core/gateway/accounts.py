@@ -21,7 +21,7 @@ from core.store.models import ModelAlias, ProviderAccount, ProviderNode
 
 log = logging.getLogger(__name__)
 
-API_FORMATS = ("openai", "anthropic")
+API_FORMATS = ("openai", "anthropic", "gemini", "responses", "ollama")  # every wire format the gateway speaks
 _PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 _RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "content-type"}

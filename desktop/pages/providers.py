@@ -75,7 +75,10 @@ NODE = "node"
 def format_label(api_format: str) -> str:
     """How a custom endpoint's API format reads in the window."""
     labels = {"openai": tr("OpenAI-compatible (/chat/completions)"),
-              "anthropic": tr("Anthropic-compatible (/messages)")}
+              "anthropic": tr("Anthropic-compatible (/messages)"),
+              "gemini": tr("Gemini-compatible (/models/…:generateContent)"),
+              "responses": tr("OpenAI Responses (/responses)"),
+              "ollama": tr("Ollama (/api/chat)")}
     return labels.get(api_format, api_format)
 
 

@@ -6,6 +6,7 @@ from core.gateway.accounts import CustomEndpoint
 from core.gateway.checks import check_connection
 from core.gateway.upstream import UpstreamClients
 from tests.fakes.anthropic_upstream import ANTHROPIC_KEY
+from tests.fakes.gemini_upstream import GEMINI_KEY
 
 CHAT = {"model": "claudish/claude-x", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -35,3 +36,16 @@ async def test_the_test_button_of_an_anthropic_endpoint_speaks_anthropic(anthrop
     sent = anthropic_upstream.requests[-1]
     assert sent.path == "/v1/messages" and sent.body["max_tokens"] == 1
     assert sent.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "ping"}]}]
+
+
+async def test_a_gemini_compatible_endpoint_is_reached_in_its_own_format(services, client, gemini_upstream) -> None:
+    services.accounts.create_endpoint("gem", "Gem", f"{gemini_upstream.url}/v1beta", api_format="gemini",
+                                      api_key=GEMINI_KEY)
+    await services.reload_gateway_config()
+    response = await client.post("/v1/messages", json={"model": "gem/gemini-2.5-flash", "max_tokens": 64,
+                                                       "messages": [{"role": "user", "content": "hi"}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["content"] == [{"type": "text", "text": "Hello from gemini"}]
+    sent = gemini_upstream.requests[-1]
+    assert sent.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert sent.headers["x-goog-api-key"] == GEMINI_KEY

@@ -80,7 +80,7 @@ def test_an_invalid_custom_endpoint_is_refused_in_chinese(data_dir: Path) -> Non
         accounts = AccountStore(SecretBox.for_data_folder(data_dir))
         with pytest.raises(AccountError) as refused:
             accounts.create_endpoint("lab", "Lab", "http://127.0.0.1:8000/v1", api_format="grpc")
-        assert str(refused.value) == "`apiType` 必须是以下之一：openai, anthropic"
+        assert str(refused.value) == "`apiType` 必须是以下之一：openai, anthropic, gemini, responses, ollama"
         with pytest.raises(AccountError) as refused:
             accounts.create_endpoint("lab", "  ", "http://127.0.0.1:8000/v1")
         assert str(refused.value) == "`name` 必须是非空字符串"

@@ -287,6 +287,9 @@ MESSAGES: dict[str, str] = {
     "Optional": "可选",
     "OpenAI-compatible (/chat/completions)": "兼容 OpenAI（/chat/completions）",
     "Anthropic-compatible (/messages)": "兼容 Anthropic（/messages）",
+    "Gemini-compatible (/models/…:generateContent)": "兼容 Gemini（/models/…:generateContent）",
+    "OpenAI Responses (/responses)": "OpenAI Responses（/responses）",
+    "Ollama (/api/chat)": "Ollama（/api/chat）",
     "Clients ask for models as prefix/model, e.g. mynode/llama3.": "客户端以“前缀/模型”的形式请求模型，例如 mynode/llama3。",
     # Proxies page
     "Global proxy": "全局代理",
