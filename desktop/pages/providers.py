@@ -956,7 +956,7 @@ class EndpointDialog(_SavingDialog):
         self.endpoint = endpoint
         self.setMinimumWidth(560)
         self.prefix_field = QLineEdit(endpoint.prefix if endpoint else "")
-        self.prefix_field.setPlaceholderText(tr("e.g. mynode"))
+        self.prefix_field.setPlaceholderText(tr("e.g. lab"))
         self.name_field = QLineEdit(endpoint.name if endpoint else "")
         self.name_field.setPlaceholderText(tr("e.g. Team vLLM server"))
         self.url_field = QLineEdit(endpoint.base_url if endpoint else "")
@@ -974,7 +974,7 @@ class EndpointDialog(_SavingDialog):
             self.key_field.setPlaceholderText(tr("Optional"))
         form = QFormLayout()
         form.addRow(tr("Prefix:"), self.prefix_field)
-        form.addRow("", hint(tr("Clients ask for models as prefix/model, e.g. mynode/llama3.")))
+        form.addRow("", hint(tr("Clients ask for models as prefix/model, e.g. lab/llama3.")))
         form.addRow(tr("Name:"), self.name_field)
         form.addRow(tr("Base URL:"), self.url_field)
         form.addRow(tr("Format:"), self.format_field)

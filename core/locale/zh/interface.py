@@ -282,7 +282,7 @@ MESSAGES: dict[str, str] = {
     "The header “{name}” is listed twice.": "请求头“{name}”重复出现。",
     "Edit custom endpoint": "编辑自定义端点",
     "Add custom endpoint": "添加自定义端点",
-    "e.g. mynode": "例如 mynode",
+    "e.g. lab": "例如 lab",
     "e.g. Team vLLM server": "例如：团队 vLLM 服务器",
     "Optional": "可选",
     "OpenAI-compatible (/chat/completions)": "兼容 OpenAI（/chat/completions）",
@@ -290,7 +290,7 @@ MESSAGES: dict[str, str] = {
     "Gemini-compatible (/models/…:generateContent)": "兼容 Gemini（/models/…:generateContent）",
     "OpenAI Responses (/responses)": "OpenAI Responses（/responses）",
     "Ollama (/api/chat)": "Ollama（/api/chat）",
-    "Clients ask for models as prefix/model, e.g. mynode/llama3.": "客户端以“前缀/模型”的形式请求模型，例如 mynode/llama3。",
+    "Clients ask for models as prefix/model, e.g. lab/llama3.": "客户端以“前缀/模型”的形式请求模型，例如 lab/llama3。",
     # Proxies page
     "Global proxy": "全局代理",
     "Empty: connect directly": "留空：直接连接",
