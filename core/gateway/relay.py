@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from core.gateway import dialects
 from core.gateway.dialects.common import (
+    DROPPED_TOOLS,
     STREAM_MEDIA_TYPE,
     UNTRANSLATABLE,
     Call,
@@ -168,9 +169,12 @@ def _encode(exchange: Exchange, upstream: Upstream, wire: Dialect) -> UpstreamRe
     if wire is exchange.client:
         return wire.passthrough_request(call, upstream.model)
     untranslatable = call.meta.get(UNTRANSLATABLE)
-    if untranslatable:  # what only the client's own format can carry (built-in tools, documents, …)
+    if untranslatable:  # what only the client's own format can carry (documents, built-in tool results, …)
         raise TranslationError(f"{upstream.provider} speaks {wire.name}, which cannot carry "
                                + "; ".join(untranslatable))
+    if call.meta.get(DROPPED_TOOLS):
+        log.info("%s speaks %s: the built-in tools %s are left out of this request", upstream.provider, wire.name,
+                 ", ".join(call.meta[DROPPED_TOOLS]))
     return wire.encode_request(call, upstream.model)
 
 
@@ -397,6 +401,9 @@ def _header_value(text: str) -> str:
 def _client_headers(exchange: Exchange, upstream: Upstream, response: UpstreamResponse) -> dict[str, str]:
     headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
     headers.update(_identity_headers(upstream))
+    dropped = exchange.call.meta.get(DROPPED_TOOLS)
+    if dropped and upstream.wire_format != exchange.client.name:
+        headers["x-quotagate-dropped-tools"] = _header_value(", ".join(dropped))[:1000]
     if exchange.call.stream:
         headers["cache-control"] = "no-cache"
         headers["x-accel-buffering"] = "no"

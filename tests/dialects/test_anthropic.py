@@ -14,7 +14,7 @@ import pytest
 
 from core.gateway.dialects import common, get
 from core.gateway.dialects.anthropic import DIALECT
-from core.gateway.dialects.common import UNTRANSLATABLE
+from core.gateway.dialects.common import DROPPED_TOOLS, UNTRANSLATABLE
 from core.gateway.dialects.common import (
     Answer, BlockStart, BlockStop, Call, Delta, Finish, Image, Message, Reasoning, ResponseFormat,
     SignatureDelta, Start, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult, Usage,
@@ -91,7 +91,7 @@ def test_parse_refuses_empty_messages() -> None:
 
 def test_parse_names_a_bad_role() -> None:
     payload = {"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": "a"},
-                                                            {"role": "system", "content": "b"}]}
+                                                            {"role": "tool", "content": "b"}]}
     assert "`messages[1].role`" in bad_field(payload)
 
 
@@ -145,10 +145,10 @@ def test_parse_redacted_thinking() -> None:
     assert parsed.messages[1].parts == [Thinking("", redacted="EmwKAhgB", origin="anthropic")]
 
 
-def test_parse_records_a_builtin_tool_as_untranslatable() -> None:
+def test_parse_records_a_builtin_tool_as_an_offer_other_formats_leave_out() -> None:
     parsed = parse(tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}])
     assert parsed.tools == []
-    assert "`tools[0]` is Anthropic's built-in tool `web_search_20250305`" in parsed.meta[UNTRANSLATABLE][0]
+    assert parsed.meta[DROPPED_TOOLS] == ["web_search"] and UNTRANSLATABLE not in parsed.meta
 
 
 def test_parse_takes_a_custom_typed_tool_as_a_tool() -> None:
@@ -263,6 +263,21 @@ def test_a_tool_call_signature_comes_back_onto_its_tool_call() -> None:
     parsed = parse(messages=turns)
     assert parsed.messages[1].parts == [ToolCall("call_1", "get_weather", '{"city":"Paris"}',
                                                  signature="CiQBjz1rX", origin="gemini")]
+
+
+def test_parallel_tool_call_signatures_find_their_calls_when_the_client_puts_thinking_first() -> None:
+    # Claude Code sends an assistant turn back with every thinking block first.
+    answer = Answer("g1", "gemini-3-pro", [ToolCall("call.a", "f", "{}", signature="SIG_A", origin="gemini"),
+                                           ToolCall("call.b", "g", "{}", signature="SIG_B", origin="gemini")],
+                    stop="tool_calls")
+    content = DIALECT.encode_answer(answer, parse())["content"]
+    reordered = ([block for block in content if block["type"] == "thinking"]
+                 + [block for block in content if block["type"] != "thinking"])
+    results = [{"type": "tool_result", "tool_use_id": i, "content": "ok"} for i in ("call.a", "call.b")]
+    parsed = parse(messages=[{"role": "user", "content": "go"}, {"role": "assistant", "content": reordered},
+                             {"role": "user", "content": results}])
+    assert parsed.messages[1].parts == [ToolCall("call.a", "f", "{}", signature="SIG_A", origin="gemini"),
+                                        ToolCall("call.b", "g", "{}", signature="SIG_B", origin="gemini")]
 
 
 # --- stream encoder ------------------------------------------------------------------------------------
@@ -586,8 +601,9 @@ def test_encode_request_trims_a_prefilled_answer() -> None:
 
 
 def test_untranslatable_call_carries_the_reason_the_relay_refuses_it_with() -> None:
-    parsed = parse(tools=[{"type": "bash_20250124", "name": "bash"}])
-    assert "built-in tool `bash_20250124`" in "; ".join(parsed.meta[UNTRANSLATABLE])
+    parsed = parse(messages=[{"role": "user", "content": [
+        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "x"}}]}])
+    assert "`document` block" in "; ".join(parsed.meta[UNTRANSLATABLE])
 
 
 def test_passthrough_replaces_only_the_model() -> None:
@@ -699,3 +715,21 @@ def test_event_usage_of_message_start_and_delta() -> None:
 
 def test_event_usage_ignores_other_events() -> None:
     assert DIALECT.event_usage(b'event: ping\ndata: {"type": "ping"}\n\n') is None
+
+
+# --- what Claude Code sends ----------------------------------------------------------------------------
+
+
+def test_a_mid_conversation_system_message_becomes_a_system_reminder() -> None:
+    call = parse(messages=[{"role": "user", "content": "hi"},
+                           {"role": "system", "content": "Available agent types: general"},
+                           {"role": "user", "content": "go"}])
+    assert [m.role for m in call.messages] == ["user", "user", "user"]
+    assert call.messages[1].parts == [Text("<system-reminder>\nAvailable agent types: general\n</system-reminder>")]
+    assert call.payload["messages"][1]["role"] == "system"  # an Anthropic pass-through sends it as it came
+
+
+def test_claude_codes_billing_line_stays_out_of_other_formats_system_prompt() -> None:
+    call = parse(system=[{"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1; cc_entrypoint=cli"},
+                         {"type": "text", "text": "You are Claude Code."}])
+    assert call.system == [Text("You are Claude Code.")]

@@ -171,13 +171,13 @@ def test_wrapped_redacted_thinking_comes_back_redacted() -> None:
     assert call.messages[0].parts == [Thinking("", origin="anthropic", redacted="opaque==")]
 
 
-def test_builtin_tools_stay_in_the_payload_and_are_recorded_as_untranslatable() -> None:
+def test_builtin_tools_stay_in_the_payload_and_are_offers_other_formats_leave_out() -> None:
     payload = {"contents": USER_HI, "tools": [{"googleSearch": {}}, {"codeExecution": {}},
                                               {"functionDeclarations": [{"name": "f"}]}]}
     call = gemini.parse_request(payload, model="m")
     assert [tool.name for tool in call.tools] == ["f"]
-    assert [reason.split(":")[0] for reason in call.meta[common.UNTRANSLATABLE]] == ["tools[0].googleSearch",
-                                                                                      "tools[1].codeExecution"]
+    assert call.meta[common.DROPPED_TOOLS] == ["googleSearch", "codeExecution"]
+    assert common.UNTRANSLATABLE not in call.meta
     assert DIALECT.passthrough_request(call, "gemini-2.5-pro").body == common.dumps(payload)
 
 

@@ -311,10 +311,10 @@ def test_max_tokens_key_follows_the_model(model: str, key: str) -> None:
 
 
 def test_a_thinking_budget_becomes_an_effort_and_off_sends_none() -> None:
-    assert upstream_body(call_of(Message("user", [Text("q")]), reasoning=Reasoning(budget=4000)))[
+    assert upstream_body(call_of(Message("user", [Text("q")]), reasoning=Reasoning(budget=4000)), "o3")[
         "reasoning_effort"] == "low"
     assert "reasoning_effort" not in upstream_body(call_of(Message("user", [Text("q")]),
-                                                           reasoning=Reasoning(enabled=False)))
+                                                           reasoning=Reasoning(enabled=False)), "o3")
 
 
 def test_options_go_back_in_openai_shape() -> None:
@@ -680,3 +680,12 @@ def test_the_sdk_raises_the_fail_event_as_an_api_error() -> None:
     with pytest.raises(openai.APIError, match="it broke"):
         for _ in stream:
             pass
+
+
+@pytest.mark.parametrize("model,sent", [("gpt-4.1", False), ("openai/gpt-4o-mini", False), ("gpt-5", True),
+                                        ("o4-mini", True), ("deepseek-reasoner", True), ("gpt-oss-120b", True)])
+def test_reasoning_effort_goes_only_to_models_that_can_think(model: str, sent: bool) -> None:
+    asked = Call(format="anthropic", model="x", messages=[Message("user", [Text("hi")])],
+                 reasoning=Reasoning(effort="high"))
+    body = json.loads(DIALECT.encode_request(asked, model).body)
+    assert ("reasoning_effort" in body) is sent

@@ -21,7 +21,7 @@ from core.gateway.dialects.common import (
     Start, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult, TranslationError, Usage,
     wrap_signature,
 )
-from core.gateway.dialects.common import UNTRANSLATABLE
+from core.gateway.dialects.common import DROPPED_TOOLS, UNTRANSLATABLE
 from core.gateway.dialects.responses import DIALECT, META_CUSTOM_TOOLS
 from core.gateway.errors import GatewayError
 from tests.dialects import helpers
@@ -189,8 +189,8 @@ def test_builtin_tools_and_items_are_listed_as_untranslatable() -> None:
     assert call.meta[UNTRANSLATABLE] == [
         "`input[0]`: input item `local_shell_call` only a Responses upstream understands",
         "`input[1].content[0]`: content part `input_file` only a Responses upstream understands",
-        "`tools[0]`: built-in tool `web_search` only a Responses upstream understands",
     ]
+    assert call.meta[DROPPED_TOOLS] == ["web_search"]  # an offer, left out elsewhere: no content is lost
 
 
 def test_a_plain_request_has_no_meta() -> None:
@@ -455,8 +455,12 @@ def test_stop_sequences_cannot_be_translated() -> None:
         DIALECT.encode_request(foreign_call(stop=["END"]), "gpt-5")
 
 
-def test_untranslatable_call_carries_the_reason_the_relay_refuses_it_with() -> None:
-    assert "web_search" in "; ".join(parse(tools=[{"type": "web_search"}]).meta[UNTRANSLATABLE])
+def test_codex_built_in_tools_are_offers_other_formats_leave_out() -> None:
+    call = parse(tools=[{"type": "function", "name": "shell", "parameters": {"type": "object"}},
+                        {"type": "namespace", "name": "multi_agent_v1", "tools": []},
+                        {"type": "web_search", "external_web_access": False}])
+    assert [tool.name for tool in call.tools] == ["shell"]
+    assert call.meta[DROPPED_TOOLS] == ["multi_agent_v1", "web_search"] and UNTRANSLATABLE not in call.meta
 
 
 def test_image_in_an_assistant_turn_cannot_be_translated() -> None:

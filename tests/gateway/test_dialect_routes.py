@@ -220,13 +220,23 @@ async def test_a_client_that_abandons_a_plain_request_cancels_the_upstream_call(
     assert quirky.abandoned == 1
 
 
-async def test_a_built_in_tool_is_not_silently_dropped_on_the_way_to_another_format(services, client,
-                                                                                   quirky) -> None:
+async def test_a_built_in_tool_offer_is_left_out_for_another_format_and_said_so(services, client,
+                                                                                quirky) -> None:
     await connect(services, "sk-ok")
-    tools = [{"type": "web_search_20250305", "name": "web_search", "max_uses": 2}]
+    tools = [{"type": "web_search_20250305", "name": "web_search", "max_uses": 2},
+             {"name": "read_file", "description": "Read a file", "input_schema": {"type": "object"}}]
     response = await client.post("/v1/messages", json={**ANTHROPIC_ASK, "tools": tools})
+    assert response.status_code == 200 and response.headers["x-quotagate-dropped-tools"] == "web_search"
+    assert [tool["function"]["name"] for tool in quirky.bodies[-1]["tools"]] == ["read_file"]
+
+
+async def test_a_document_the_other_format_cannot_carry_is_refused_not_dropped(services, client, quirky) -> None:
+    await connect(services, "sk-ok")
+    document = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "contract"}}
+    response = await client.post("/v1/messages", json={**ANTHROPIC_ASK, "messages": [
+        {"role": "user", "content": [document, {"type": "text", "text": "Summarise"}]}]})
     assert response.status_code == 400
-    assert "web_search" in anthropic_error(response)["message"]
+    assert "document" in anthropic_error(response)["message"]
     assert quirky.bodies == []
 
 

@@ -11,6 +11,7 @@ relay refuses to translate such a call, giving those reasons.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -18,10 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from core.gateway.dialects.common import (
-    UNTRANSLATABLE, Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish, Image, Message,
-    Part, Reasoning, ResponseFormat, SignatureDelta, SSEStreamDecoder, Start, StopReason, StreamError, Text,
-    Thinking, Tool, ToolCall, ToolChoice, ToolResult, UpstreamRequest, Usage, arguments_object, budget_for, dumps,
-    effort_for, unwrap_signature, wrap_signature,
+    DROPPED_TOOLS, UNTRANSLATABLE, Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish,
+    Image, Message, Part, Reasoning, ResponseFormat, SignatureDelta, SSEStreamDecoder, Start, StopReason,
+    StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult, UpstreamRequest, Usage, arguments_object,
+    budget_for, dumps, effort_for, unwrap_signature, wrap_signature,
 )
 from core.gateway.dialects import fields
 from core.gateway.dialects.fields import bad
@@ -169,10 +170,32 @@ def _messages(value: Any, notes: list[str]) -> list[Message]:
     for i, item in enumerate(value):
         path = f"messages[{i}]"
         role = fields.obj(item, path).get("role")
+        if role == "system":  # Claude Code's mid-conversation system beta
+            messages.append(Message("user", [Text(_system_reminder(item.get("content"), f"{path}.content"))]))
+            continue
         if role not in ("user", "assistant"):
-            raise bad(f"{path}.role", 'must be "user" or "assistant"')
+            raise bad(f"{path}.role", 'must be "user", "assistant" or "system"')
         messages.append(Message(role=role, parts=_content(item.get("content"), f"{path}.content", role, notes)))
     return messages
+
+
+def _system_reminder(content: Any, path: str) -> str:
+    """A system message inside the conversation (beta `mid-conversation-system-…`) in the form Claude Code
+    itself falls back to where the beta is refused: user text in <system-reminder> tags. Other formats have
+    no positioned system turn; an Anthropic pass-through keeps the message as it was."""
+    text = "\n".join(block.text for block in _system(content) if block.text) if content is not None else ""
+    if not text:
+        raise bad(path, "must be a non-empty string or text blocks")
+    return f"<system-reminder>\n{text}\n</system-reminder>"
+
+
+def _prompt(value: Any) -> list[Text]:
+    """The system prompt for other formats, without Claude Code's billing line: metadata for Anthropic,
+    noise (and a version leak) to anyone else."""
+    return [block for block in _system(value) if not block.text.startswith(_BILLING_HEADER)]
+
+
+_BILLING_HEADER = "x-anthropic-billing-header:"
 
 
 def _system(value: Any) -> list[Text]:
@@ -188,7 +211,7 @@ def _system(value: Any) -> list[Text]:
     return blocks
 
 
-def _tools(value: Any, notes: list[str]) -> list[Tool]:
+def _tools(value: Any, dropped: list[str]) -> list[Tool]:
     tools = []
     for i, item in enumerate(fields.array(value, "tools") if value is not None else []):
         path = f"tools[{i}]"
@@ -196,7 +219,7 @@ def _tools(value: Any, notes: list[str]) -> list[Tool]:
         if kind not in (None, "custom"):
             # Built-ins (web_search_…, bash_…, text_editor_…, code_execution_…) are run or shaped by
             # Anthropic itself: another format has nothing to call.
-            notes.append(f"`{path}` is Anthropic's built-in tool `{kind}`, which other formats cannot run")
+            dropped.append(str(item.get("name") or kind))
             continue
         tools.append(Tool(name=fields.string(item.get("name"), f"{path}.name") or "",
                           description=fields.optional(item.get("description"), str, f"{path}.description",
@@ -267,14 +290,15 @@ def parse_request(payload: dict[str, Any], *, model: str | None = None, stream: 
     if stream is None:
         stream = bool(fields.boolean(payload.get("stream"), "stream"))
     notes: list[str] = []
+    dropped: list[str] = []
     output_config = fields.obj(payload.get("output_config") or {}, "output_config")
     tool_choice, parallel = _tool_choice(payload.get("tool_choice"))
-    if payload.get("mcp_servers"):
-        notes.append("`mcp_servers` are reached by Anthropic itself; other formats cannot call them")
+    if payload.get("mcp_servers"):  # reached by Anthropic itself; other formats cannot call them
+        dropped.append("mcp_servers")
     call = Call(
         format=NAME, model=model, stream=stream, max_tokens=max_tokens,
-        messages=_messages(payload.get("messages"), notes), system=_system(payload.get("system")),
-        tools=_tools(payload.get("tools"), notes), tool_choice=tool_choice, parallel_tool_calls=parallel,
+        messages=_messages(payload.get("messages"), notes), system=_prompt(payload.get("system")),
+        tools=_tools(payload.get("tools"), dropped), tool_choice=tool_choice, parallel_tool_calls=parallel,
         temperature=_number(payload.get("temperature"), "temperature"),
         top_p=_number(payload.get("top_p"), "top_p"), top_k=fields.integer(payload.get("top_k"), "top_k"),
         stop=_stop_sequences(payload.get("stop_sequences")),
@@ -285,22 +309,46 @@ def parse_request(payload: dict[str, Any], *, model: str | None = None, stream: 
     )
     if notes:
         call.meta[UNTRANSLATABLE] = notes
+    if dropped:
+        call.meta[DROPPED_TOOLS] = dropped
     return call
 
 
 # A tool call's own signature (Gemini's thoughtSignature on a functionCall part) has no place on a
-# tool_use block: it travels in a signature-only thinking block right after its tool_use, and comes back
-# onto the tool call when the client returns that turn.
+# tool_use block: it travels in a signature-only thinking block right after its tool_use, its origin
+# tagged with the tool_use id, and comes back onto that tool call when the client returns the turn.
+# Clients reorder blocks (Claude Code puts every thinking block first), so the id, not the position, pairs
+# them; an untagged block right after a tool_use (older answers) still pairs by position.
+
+
+def _tool_origin(origin: str | None, tool_id: str) -> str:
+    """`origin@<id>` with the id in URL-safe base64, so that no '.' can break the wrapped signature."""
+    encoded = base64.urlsafe_b64encode(tool_id.encode()).decode().rstrip("=")
+    return f"{origin}@{encoded}"
+
+
+def _split_tool_origin(origin: str | None) -> tuple[str | None, str | None]:
+    if not origin or "@" not in origin:
+        return origin, None
+    origin, _, encoded = origin.partition("@")
+    try:
+        return origin, base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return origin, None
 
 
 def _reattach_tool_signatures(parts: list[Part]) -> list[Part]:
+    calls = {part.id: part for part in parts if isinstance(part, ToolCall)}
     kept: list[Part] = []
     for part in parts:
-        previous = kept[-1] if kept else None
-        if (isinstance(part, Thinking) and isinstance(previous, ToolCall) and not part.text
-                and _foreign_signature(part.signature, part.origin) and previous.signature is None):
-            previous.signature, previous.origin = part.signature, part.origin
-            continue
+        if isinstance(part, Thinking) and not part.text and _foreign_signature(part.signature, part.origin):
+            origin, tool_id = _split_tool_origin(part.origin)
+            previous = kept[-1] if kept else None
+            owner = calls.get(tool_id) if tool_id is not None else (
+                previous if isinstance(previous, ToolCall) else None)
+            if owner is not None and owner.signature is None:
+                owner.signature, owner.origin = part.signature, origin
+                continue
         kept.append(part)
     return kept
 
@@ -349,10 +397,11 @@ def _answer_blocks(part: Part) -> list[dict[str, Any]]:
     if isinstance(part, Text):
         return [{"type": "text", "text": part.text}]
     if isinstance(part, ToolCall):
-        blocks = [{"type": "tool_use", "id": part.id or f"toolu_{uuid.uuid4().hex[:24]}", "name": part.name,
-                   "input": arguments_object(part.arguments)}]
+        tool_id = part.id or f"toolu_{uuid.uuid4().hex[:24]}"
+        blocks = [{"type": "tool_use", "id": tool_id, "name": part.name, "input": arguments_object(part.arguments)}]
         if _foreign_signature(part.signature, part.origin):
-            blocks.append(_thinking_out(Thinking("", signature=part.signature, origin=part.origin)))
+            origin = _tool_origin(part.origin, tool_id)
+            blocks.append(_thinking_out(Thinking("", signature=part.signature, origin=origin)))
         return blocks
     return []
 
@@ -375,8 +424,8 @@ def _sse(name: str, data: dict[str, Any]) -> bytes:
 class _OpenBlock:
     """A block being streamed: its index on the wire and the signature gathered for it."""
 
-    def __init__(self, wire_index: int, kind: BlockKind) -> None:
-        self.wire_index, self.kind = wire_index, kind
+    def __init__(self, wire_index: int, kind: BlockKind, tool_id: str = "") -> None:
+        self.wire_index, self.kind, self.tool_id = wire_index, kind, tool_id
         self.signature, self.origin = "", NAME
 
 
@@ -429,7 +478,7 @@ class AnthropicStreamEncoder:
         return _sse("message_start", {"type": "message_start", "message": message})
 
     def _open_block(self, index: int, kind: BlockKind, content_block: dict[str, Any]) -> bytes:
-        self._open[index] = _OpenBlock(self._next_wire, kind)
+        self._open[index] = _OpenBlock(self._next_wire, kind, str(content_block.get("id") or ""))
         self._next_wire += 1
         return _sse("content_block_start", {"type": "content_block_start", "index": self._open[index].wire_index,
                                             "content_block": content_block})
@@ -469,7 +518,8 @@ class AnthropicStreamEncoder:
         if block.kind == "tool_call" and _foreign_signature(block.signature, block.origin):
             carrier = -1 - index  # an index no common block uses
             out += self._open_block(carrier, "thinking", {"type": "thinking", "thinking": "", "signature": ""})
-            self._open[carrier].signature, self._open[carrier].origin = block.signature, block.origin
+            self._open[carrier].signature = block.signature
+            self._open[carrier].origin = _tool_origin(block.origin, block.tool_id)
             out += self._block_stop(carrier)
         return out
 

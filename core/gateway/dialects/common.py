@@ -185,6 +185,9 @@ class Call:
 # Keys of `Call.meta` that the request path reads, whatever the dialect:
 UNTRANSLATABLE = "untranslatable"  # notes on what only the client's own format carries (built-in tools, …);
 #                                    the relay refuses to translate such a call and says why
+DROPPED_TOOLS = "dropped_tools"  # built-in tools the client offered that only its own format can run: on the
+#                                  way to another format they are left out (the model simply does not see
+#                                  them) and named in the answer's X-Quotagate-Dropped-Tools header
 STREAM_MEDIA_TYPE = "stream_media_type"  # the client's stream framing when it is not the dialect's usual one
 
 

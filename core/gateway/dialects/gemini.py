@@ -261,7 +261,6 @@ def json_schema(schema: Any) -> dict[str, Any]:
 
 # --- client side: parsing ------------------------------------------------------------------------------
 
-_BUILTIN_REASON = "a Gemini built-in tool has no counterpart in other formats"
 _LEVELS: dict[str, common.Effort] = {"MINIMAL": "minimal", "LOW": "low", "MEDIUM": "medium", "HIGH": "high",
                                      "XHIGH": "high"}
 _MODES = {"AUTO": "auto", "VALIDATED": "auto", "NONE": "none", "ANY": "required"}
@@ -274,6 +273,7 @@ class _Parser:
         self.payload = payload
         self.unanswered: list[ToolCall] = []
         self.untranslatable: list[str] = []
+        self.dropped_tools: list[str] = []
 
     def messages(self) -> list[Message]:
         contents = _get(self.payload, "contents")
@@ -381,8 +381,8 @@ class _Parser:
             path = f"tools[{i}]"
             fields.check(entry, dict, path, "an object")
             for key in entry:
-                if _camel(key) != "functionDeclarations":
-                    self.untranslatable.append(f"{path}.{_camel(key)}: {_BUILTIN_REASON}")
+                if _camel(key) != "functionDeclarations":  # googleSearch, codeExecution…: Gemini runs them
+                    self.dropped_tools.append(_camel(key))
             declarations = _field(entry, "functionDeclarations", list, path, "an array") or []
             tools.extend(_tool(declaration, f"{path}.functionDeclarations[{j}]")
                          for j, declaration in enumerate(declarations))
@@ -527,6 +527,8 @@ def parse_request(payload: dict[str, Any], *, model: str | None = None, stream: 
         parser.untranslatable.append("cachedContent: a Gemini context cache has no counterpart elsewhere")
     if parser.untranslatable:
         call.meta[common.UNTRANSLATABLE] = parser.untranslatable
+    if parser.dropped_tools:
+        call.meta[common.DROPPED_TOOLS] = parser.dropped_tools
     return call
 
 

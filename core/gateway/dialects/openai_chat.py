@@ -45,6 +45,9 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: 
                 429: "rate_limit_error"}
 # Models that refuse `max_tokens` and take only `max_completion_tokens`.
 _COMPLETION_TOKEN_MODELS = ("o1", "o3", "o4", "gpt-5")
+# OpenAI's non-reasoning families answer 400 to `reasoning_effort`; every other model may think, so a
+# request that asks for thinking keeps asking (OpenRouter-style ids: the part after the last '/').
+_NON_REASONING_MODELS = ("gpt-4", "gpt-3.5", "chatgpt-")
 
 
 # --- validation helpers -------------------------------------------------------------------------------
@@ -383,7 +386,8 @@ def _encode(call: Call, model: str) -> dict[str, Any]:
     if call.max_tokens is not None:
         key = "max_completion_tokens" if model.lower().startswith(_COMPLETION_TOKEN_MODELS) else "max_tokens"
         body[key] = call.max_tokens
-    if call.reasoning is not None and call.reasoning.enabled:
+    if (call.reasoning is not None and call.reasoning.enabled
+            and not model.lower().rsplit("/", 1)[-1].startswith(_NON_REASONING_MODELS)):
         body["reasoning_effort"] = effort_for(call.reasoning)
     if call.response_format is not None:
         body["response_format"] = _wire_response_format(call.response_format)

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from core.gateway.dialects.common import (
-    UNTRANSLATABLE, Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Event, Finish, Image, Message, Part,
-    Reasoning, ResponseFormat, Role, SignatureDelta, SSEStreamDecoder, Start, StopReason, StreamError, Text,
-    Thinking, Tool, ToolCall, ToolChoice, ToolResult, TranslationError, UpstreamRequest, Usage, arguments_object,
-    content_text, dumps, effort_for, unwrap_signature, wrap_signature,
+    DROPPED_TOOLS, UNTRANSLATABLE, Answer, BlockKind, BlockStart, BlockStop, Call, Delta, Event, Finish, Image,
+    Message, Part, Reasoning, ResponseFormat, Role, SignatureDelta, SSEStreamDecoder, Start, StopReason,
+    StreamError, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult, TranslationError, UpstreamRequest, Usage,
+    arguments_object, content_text, dumps, effort_for, unwrap_signature, wrap_signature,
 )
 from core.gateway import dialects
 from core.gateway.dialects import fields
@@ -58,6 +58,7 @@ class _Intake:
     messages: list[Message] = field(default_factory=list)
     custom_tools: list[str] = field(default_factory=list)
     untranslatable: list[str] = field(default_factory=list)
+    dropped_tools: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
 
     def add(self, role: Role, part: Part) -> None:
@@ -283,8 +284,8 @@ def _parse_tools(value: Any, intake: _Intake) -> list[Tool]:
         elif kind == "custom":
             tools.append(_custom_tool(tool, where))
             intake.custom(tools[-1].name)
-        elif isinstance(kind, str):
-            intake.foreign(where, f"built-in tool `{kind}`")
+        elif isinstance(kind, str):  # web_search, namespace, local_shell…: only a Responses upstream runs them
+            intake.dropped_tools.append(str(tool.get("name") or kind))
         else:
             raise bad(f"{where}.type", "must be a string")
     return tools
@@ -364,7 +365,8 @@ def _parse_call(payload: Any, model: str | None, stream: bool | None) -> Call:
         user=fields.optional(body.get("user"), str, "user", "a string"),
         payload=body,
         meta={key: value for key, value in ((META_CUSTOM_TOOLS, intake.custom_tools),
-                                            (UNTRANSLATABLE, intake.untranslatable)) if value},
+                                            (UNTRANSLATABLE, intake.untranslatable),
+                                            (DROPPED_TOOLS, intake.dropped_tools)) if value},
     )
 
 
