@@ -7,7 +7,9 @@ No peer can exhaust the gateway (`ServerLimits`, enforced by `LimitedHttpProtoco
 headers must arrive within a deadline and stay under a size and count (431 otherwise), a body that stops
 arriving ends the request (408), and past a cap on open connections the longest-idle one makes room for the
 new one (a slowloris crowd cannot lock out a real client); the soft open-file limit is raised at start.
-Each kind of refusal is logged at most once per interval, never once per socket.
+Each kind of refusal is logged at most once per interval, never once per socket. A refusal is JSON in the
+shape of the path it was sent to, as far as the path arrived: `{"error": "…"}` on management paths, the
+dialect's own error shape elsewhere (OpenAI's when no path arrived at all).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 import os
 import socket
 import time
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -99,10 +102,35 @@ class _OncePerInterval:
             log.warning(message + " (%d time(s) in the last %.0f s)", *args, count, self.interval)
 
 
-def _error_bytes(status: int, reason: str, message: str, code: str) -> bytes:
-    """A complete HTTP/1.1 answer with an OpenAI-shaped JSON error, closing the connection."""
-    body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": code,
-                                 "param": None}}).encode()
+def refusal_body(path: str | None, status: int, message: str, code: str) -> Any:
+    """The error as the app's own routes would shape it on `path`: `{"error": message}` on management
+    paths, the dialect's shape on the others (OpenAI's when the path is unknown)."""
+    # Imported here: the server module stays free of the app's modules (the app imports them long before
+    # any refusal; `GatewayServer.start` calls this once so no refusal pays for the import).
+    from core.gateway import dialects
+    from core.gateway.management.guard import is_management_path
+
+    if path is not None and is_management_path(path):
+        return {"error": message}
+    return dialects.for_path(path or "/").error_body(status, message, code)
+
+
+def request_path(target: bytes) -> str | None:
+    """The path of a request target, however much of it arrived (None when no path arrived): enough to
+    choose the error shape for a request refused before routing."""
+    try:
+        raw = httptools.parse_url(target).path or b""
+    except httptools.HttpParserInvalidURLError:  # cut short, or not a URL at all
+        raw = target.split(b"?", 1)[0]
+    path = raw.decode("latin-1")
+    if "%" in path:
+        path = urllib.parse.unquote(path)
+    return path if path.startswith("/") else None
+
+
+def _error_bytes(status: int, reason: str, message: str, code: str, path: str | None = None) -> bytes:
+    """A complete HTTP/1.1 answer with a JSON error in the shape of `path`, closing the connection."""
+    body = json.dumps(refusal_body(path, status, message, code)).encode()
     return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
             f"connection: close\r\n\r\n").encode("ascii") + body
 
@@ -173,8 +201,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._arm(self.limits.header_timeout, self._headers_too_slow)
 
     def on_url(self, url: bytes) -> None:
+        super().on_url(url)  # first, so that a refusal knows as much of the path as arrived
         self._count_header_bytes(len(url))
-        super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
@@ -248,8 +276,13 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._answered = True
         self._disarm()
         if not self.transport.is_closing():
-            self.transport.write(_error_bytes(status, reason, message, code))
+            self.transport.write(_error_bytes(status, reason, message, code, self._path()))
             self.transport.close()
+
+    def _path(self) -> str | None:
+        """The path of the request being refused (the latest one begun), as much of it as arrived."""
+        url = getattr(self, "url", b"")  # set by each `on_message_begin`
+        return request_path(url) if url else None
 
     def _arm(self, seconds: float, callback: Any) -> None:
         self._disarm()
@@ -317,6 +350,7 @@ class GatewayServer:
 
     async def start(self) -> None:
         cap = self.limits.max_connections or connection_cap(raise_open_file_limit())
+        refusal_body("/api", 400, "", "")  # imports what refusals need now, not during a flood of them
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]  # the real one when 0 asked for any free port
         config = uvicorn.Config(

@@ -111,6 +111,9 @@ class Report:
             self.rows.append(Row("stream (20 chunks) c=16: req/s", gateway=rps(desktop["stream_c16"].rps)))
             self.rows.append(Row("ready, s / RSS after load, MiB",
                                  gateway=f"{desktop['ready_s']:.3f} / {desktop['rss_after_load_mib']:.1f}"))
+        fuzz = r.get("fuzz")
+        if fuzz:
+            self._fuzz_rows(fuzz)
         tray = r.get("tray")
         if tray:
             idle, load = tray["idle"], tray["load"]
@@ -118,6 +121,15 @@ class Report:
                                  f"load {ms(load['p99_ms'])}", f"max {ms(load['max_ms'])}",
                                  f"≤ {TRAY_P99_LATE_MS} ms", load["p99_ms"] <= TRAY_P99_LATE_MS))
             self.rows.append(Row("  req/s while probing (c=16, in-process)", gateway=rps(tray["chat_c16"].rps)))
+
+    def _fuzz_rows(self, fuzz: dict[str, Any]) -> None:
+        """`--only fuzz`: the targets of tests/bench/fuzz.py, one row each (the figure in 'gateway')."""
+        from tests.bench.fuzz import targets
+
+        self.rows.append("Fuzz and faults (`quotagate serve` started at a soft file limit of "
+                         f"{fuzz['faults']['file_limit']['at_start']})")
+        for measure, value, target, passed in targets(fuzz):
+            self.rows.append(Row(measure, gateway=value, target=target, passed=passed))
 
     def _translated_rows(self, passthrough: dict[str, Any], translated: dict[str, Any]) -> None:
         """Anthropic client -> OpenAI upstream, next to the same gateway passing OpenAI through: the

@@ -31,7 +31,8 @@ async def echo(request: Request) -> JSONResponse:
 
 @pytest.fixture
 async def server():
-    app = Starlette(routes=[Route("/echo", echo, methods=["GET", "POST"])])
+    app = Starlette(routes=[Route("/echo", echo, methods=["GET", "POST"]),
+                           Route("/v1/messages", echo, methods=["POST"])])
     running = GatewayServer(app, "127.0.0.1", 0, grace_seconds=0.5, limits=LIMITS)
     await running.start()
     yield running
@@ -122,3 +123,62 @@ def test_the_soft_open_file_limit_is_raised() -> None:
         assert raised == (min(65536, hard) if hard != resource.RLIM_INFINITY else 65536)
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+# Refusals sent before routing are in the shape of the path they were sent to, like the routes' own errors.
+
+async def test_a_431_on_a_management_path_is_in_the_management_shape(server) -> None:
+    answer = await exchange(server.port, b"PUT /api/settings HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000
+                            + b"\r\n\r\n")
+    status, body = status_and_json(answer)
+    assert status == 431 and isinstance(body["error"], str) and "headers" in body["error"]
+
+
+async def test_a_431_on_an_anthropic_path_is_in_the_anthropic_shape(server) -> None:
+    headers = b"".join(b"X-H%d: v\r\n" % i for i in range(50))
+    status, body = status_and_json(await exchange(server.port, b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n"
+                                                  + headers + b"\r\n"))
+    assert status == 431 and body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+
+
+async def test_a_431_on_a_gemini_path_is_in_the_gemini_shape(server) -> None:
+    target = b"/v1beta/models/gemini-pro:generateContent"
+    answer = await exchange(server.port, b"POST " + target + b" HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000
+                            + b"\r\n\r\n")
+    status, body = status_and_json(answer)
+    assert status == 431 and body["error"]["code"] == 431 and body["error"]["status"] == "INVALID_ARGUMENT"
+
+
+async def test_a_request_line_too_long_for_the_limit_still_gets_its_path_shape(server) -> None:
+    answer = await exchange(server.port, b"GET /api/usage/logs?q=" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, body = status_and_json(answer)
+    assert status == 431 and isinstance(body["error"], str)
+
+
+async def test_malformed_http_on_a_management_path_is_in_the_management_shape(server) -> None:
+    answer = await exchange(server.port, b"GET /api/settings HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+    status, body = status_and_json(answer)
+    assert status == 400 and isinstance(body["error"], str)
+
+
+async def test_headers_too_slow_on_a_management_path_are_a_408_in_the_management_shape(server) -> None:
+    status, body = status_and_json(await exchange(server.port, b"GET /api/keys HTTP/1.1\r\nHost: x\r\nX-Slow: "))
+    assert status == 408 and isinstance(body["error"], str)
+
+
+async def test_a_stalled_body_on_an_anthropic_path_is_a_408_in_the_anthropic_shape(server) -> None:
+    answer = await exchange(server.port, b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    status, body = status_and_json(answer)
+    assert status == 408 and body["type"] == "error" and "stalled" in body["error"]["message"]
+
+
+async def test_a_websocket_upgrade_on_a_management_path_is_refused_in_the_management_shape(server) -> None:
+    answer = await exchange(server.port, b"GET /api/settings HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                                         b"Upgrade: websocket\r\n\r\n")
+    status, body = status_and_json(answer)
+    assert status == 400 and isinstance(body["error"], str)
+
+
+async def test_a_refusal_with_no_path_at_all_stays_openai_shaped(server) -> None:
+    status, body = status_and_json(await exchange(server.port, b"\x16\x03\x01 not http\r\n\r\n"))
+    assert status == 400 and body["error"]["type"] == "invalid_request_error"
