@@ -71,7 +71,9 @@ async def _gateway_error(request: Request, exc: Exception) -> Response:
 
 def client_error(request: Request, status: int, message: str, code: str,
                  headers: dict[str, str] | None = None) -> Response:
-    """An error in the shape of the dialect the client speaks on this path."""
+    """An error in the shape of the dialect the client speaks on this path (and a log line: a user
+    debugging a tool's setup needs to see what the gateway refused)."""
+    log.info("%s %s -> %d %s: %s", request.method, request.url.path, status, code, message[:500])
     body = dialects.for_path(request.url.path).error_body(status, message, code)
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -426,6 +426,8 @@ def _error_response(exchange: Exchange, failure: _Failure) -> Response:
     text = redact(failure.body.decode("utf-8", "replace"))
     payload = _json_object(text.encode())
     if failure.wire is client and payload is not None and "error" in payload:
+        log.info("%s: %s answered HTTP %d: %s", exchange.client_path, failure.upstream.provider, failure.status,
+                 text[:500])
         return JSONResponse(payload, status_code=failure.status, headers=headers)
     if failure.wire is None:
         message = f"'{exchange.route.requested}' cannot go to {failure.upstream.provider}: {text}"
@@ -433,6 +435,7 @@ def _error_response(exchange: Exchange, failure: _Failure) -> Response:
                             status_code=failure.status, headers=headers)
     words = failure.wire.error_message(payload, text.encode()).strip()[:500] or "(empty body)"
     message = f"{failure.upstream.provider} answered HTTP {failure.status}: {words}"
+    log.info("%s: %s", exchange.client_path, message)
     return JSONResponse(client.error_body(failure.status, message, f"upstream_{failure.status}"),
                         status_code=failure.status, headers=headers)
 

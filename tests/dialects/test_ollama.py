@@ -463,15 +463,16 @@ def test_encode_request_maps_the_response_format(response_format: ResponseFormat
     assert upstream_body(call)["format"] == wire
 
 
-@pytest.mark.parametrize(("reasoning", "think"), [
-    (Reasoning(), True),
-    (Reasoning(budget=2048), True),
-    (Reasoning(effort="minimal"), "low"),
-    (Reasoning(effort="medium"), "medium"),
-    (Reasoning(enabled=False), False),
+@pytest.mark.parametrize(("reasoning", "model", "think"), [
+    (Reasoning(), "qwen3:8b", True),
+    (Reasoning(budget=2048), "qwen3:8b", True),
+    (Reasoning(effort="medium"), "qwen3:8b", True),  # levels are gpt-oss's; other models take true/false
+    (Reasoning(effort="minimal"), "gpt-oss:20b", "low"),
+    (Reasoning(effort="medium"), "gpt-oss:20b", "medium"),
+    (Reasoning(enabled=False), "gpt-oss:20b", False),
 ])
-def test_encode_request_maps_reasoning_to_think(reasoning: Reasoning, think: Any) -> None:
-    assert upstream_body(call_of([Message("user", [Text("hi")])], reasoning=reasoning))["think"] == think
+def test_encode_request_maps_reasoning_to_think(reasoning: Reasoning, model: str, think: Any) -> None:
+    assert upstream_body(call_of([Message("user", [Text("hi")])], reasoning=reasoning), model)["think"] == think
 
 
 def test_encode_request_leaves_think_out_when_not_asked() -> None:

@@ -814,6 +814,9 @@ def _declaration(tool: Tool) -> dict[str, Any]:
     return declaration
 
 
+_MAX_OUTPUT_TOKENS = 65536  # the Gemini 2.5 and 3 models' output limit
+
+
 def _generation_config(call: Call) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for key, value in (("temperature", call.temperature), ("topP", call.top_p), ("topK", call.top_k),
@@ -832,8 +835,11 @@ def _generation_config(call: Call) -> dict[str, Any]:
             config["thinkingConfig"] = {"thinkingBudget": 0}
         else:
             dynamic = reasoning.budget is None and reasoning.effort is None
-            config["thinkingConfig"] = {"thinkingBudget": -1 if dynamic else common.budget_for(reasoning),
-                                        "includeThoughts": True}
+            budget = -1 if dynamic else common.budget_for(reasoning)
+            config["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": True}
+            if budget > 0 and call.max_tokens is not None:
+                # Gemini counts thoughts against maxOutputTokens: keep the client's answer allowance whole.
+                config["maxOutputTokens"] = min(call.max_tokens + budget, _MAX_OUTPUT_TOKENS)
     return config
 
 

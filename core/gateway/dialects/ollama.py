@@ -464,10 +464,11 @@ def _wire_format(response_format: ResponseFormat) -> str | dict[str, Any]:
     return "json"
 
 
-def _wire_think(reasoning: Reasoning) -> bool | str:
+def _wire_think(reasoning: Reasoning, model: str) -> bool | str:
+    """Levels only for the models that take them (gpt-oss); every other thinking model takes true/false."""
     if not reasoning.enabled:
         return False
-    return _EFFORT_THINK[reasoning.effort] if reasoning.effort else True
+    return _EFFORT_THINK[reasoning.effort] if reasoning.effort and "gpt-oss" in model.lower() else True
 
 
 # --- decoding an Ollama answer -------------------------------------------------------------------------
@@ -669,7 +670,7 @@ class OllamaDialect:
         if options:
             body["options"] = options
         if call.reasoning is not None:
-            body["think"] = _wire_think(call.reasoning)
+            body["think"] = _wire_think(call.reasoning, model)
         return UpstreamRequest(CHAT_PATH, common.dumps(body))
 
     def passthrough_request(self, call: Call, model: str) -> UpstreamRequest:
