@@ -44,7 +44,8 @@ ANTHROPIC_KEY = "sk-ant-conformance"
 
 _TOP_LEVEL = {"model", "messages", "max_tokens", "system", "stop_sequences", "stream", "temperature", "top_p",
               "top_k", "tools", "tool_choice", "metadata", "thinking", "service_tier", "container", "mcp_servers",
-              "context_management"}
+              "context_management", "output_config"}
+MID_CONVERSATION_SYSTEM = "mid-conversation-system-2026-04-07"  # the beta that admits `system` turns
 _USER_BLOCKS = {"text", "image", "document", "tool_result", "search_result"}
 _ASSISTANT_BLOCKS = {"text", "tool_use", "thinking", "redacted_thinking", "server_tool_use",
                      "web_search_tool_result"}
@@ -74,7 +75,7 @@ class AnthropicUpstream:
             self._check_headers(request)
             if not isinstance(body, dict):
                 raise Refused("The request body is not valid JSON.")
-            decision = self._check_body(body)
+            decision = self._check_body(body, request.headers.get("anthropic-beta", ""))
             if REFUSE_MARKER.encode() in raw:
                 raise Refused(REFUSAL_MESSAGE)
         except Refused as refused:
@@ -119,7 +120,7 @@ class AnthropicUpstream:
         if not request.headers.get("anthropic-version"):
             raise Refused("anthropic-version: header is required")
 
-    def _check_body(self, body: dict[str, Any]) -> Decision:
+    def _check_body(self, body: dict[str, Any], betas: str = "") -> Decision:
         unknown = sorted(set(body) - _TOP_LEVEL)
         if unknown:
             raise Refused(f"{unknown[0]}: Extra inputs are not permitted")
@@ -153,6 +154,9 @@ class AnthropicUpstream:
             if extra:
                 raise Refused(f"{where}.{min(extra)}: Extra inputs are not permitted")
             role = message.get("role")
+            if role == "system" and index > 0 and MID_CONVERSATION_SYSTEM in betas:
+                self._check_system(message.get("content"))
+                continue
             if role not in ("user", "assistant"):
                 raise Refused(f"{where}.role: Input should be 'user' or 'assistant'")
             if role == previous_role:

@@ -49,3 +49,17 @@ async def test_a_gemini_compatible_endpoint_is_reached_in_its_own_format(service
     sent = gemini_upstream.requests[-1]
     assert sent.path == "/v1beta/models/gemini-2.5-flash:generateContent"
     assert sent.headers["x-goog-api-key"] == GEMINI_KEY
+
+
+async def test_claude_codes_mid_conversation_system_turn_passes_through_to_anthropic(services, client,
+                                                                                   anthropic_upstream) -> None:
+    services.accounts.create_endpoint("claudish", "Claudish", f"{anthropic_upstream.url}/v1", api_format="anthropic",
+                                      api_key=ANTHROPIC_KEY)
+    await services.reload_gateway_config()
+    beta = "mid-conversation-system-2026-04-07"
+    messages = [{"role": "user", "content": "hi"}, {"role": "system", "content": "Agent types: general"}]
+    response = await client.post("/v1/messages", headers={"anthropic-beta": beta},
+                                 json={"model": "claudish/claude-opus-5", "max_tokens": 64, "messages": messages})
+    assert response.status_code == 200, response.text
+    sent = anthropic_upstream.requests[-1]
+    assert sent.body["messages"] == messages and beta in sent.headers["anthropic-beta"]

@@ -56,7 +56,7 @@ async def test_a_catalogue_provider_name_cannot_be_a_prefix(client) -> None:
 
 async def test_bad_endpoint_fields_are_a_400_naming_the_field(client) -> None:
     base = {"prefix": "n1", "baseUrl": "http://127.0.0.1:9/v1"}
-    for field, value in [("prefix", "has space"), ("baseUrl", "ftp://x"), ("apiType", "gemini"),
+    for field, value in [("prefix", "has space"), ("baseUrl", "ftp://x"), ("apiType", "grpc"),
                          ("headers", {"X-A": 1}), ("headers", {"Host": "x"}), ("apiKey", 5)]:
         response = await client.post("/api/provider-nodes", json={**base, field: value})
         assert response.status_code == 400, (field, value)
