@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, AsyncIterator
 
 import httpx
@@ -218,6 +219,17 @@ async def test_a_client_that_abandons_a_plain_request_cancels_the_upstream_call(
             break
         await asyncio.sleep(0.05)
     assert quirky.abandoned == 1
+
+
+async def test_quit_does_not_wait_for_a_request_whose_client_left(services, client, quirky, caplog) -> None:
+    await connect(services, "sk-hang")
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post("/v1/chat/completions", timeout=0.3,
+                          json={"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]})
+    started = time.perf_counter()
+    await services.stop()
+    assert time.perf_counter() - started < 2  # the upstream call was cancelled, nothing left to drain
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
 async def test_a_built_in_tool_offer_is_left_out_for_another_format_and_said_so(services, client,
