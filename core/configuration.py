@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 from peewee import IntegrityError
 
 from core import settings
-from core.gateway import client_keys
+from core.gateway import client_keys, combos
 from core.gateway.accounts import Account, AccountStore, CustomEndpoint
 from core.i18n import tr
 from core.net.proxies import mask_proxy, proxy_url
@@ -145,6 +145,30 @@ class Configuration:
             raise _no_endpoint(endpoint_id)
         return found
 
+    # -- combos -----------------------------------------------------------------------------------------
+    async def add_combo(self, fields: dict[str, Any]) -> combos.Combo:
+        name, strategy, targets = _combo_fields(fields)
+
+        def write() -> combos.Combo:
+            self._refuse_alias_name(name)
+            return combos.save_combo(name, strategy, targets)
+        return await self.change("adding a combo", write)
+
+    async def update_combo(self, combo_id: int, fields: dict[str, Any]) -> combos.Combo:
+        def write() -> combos.Combo:
+            current = combos.get_combo(combo_id)
+            name, strategy, targets = _combo_fields({**current.public(), **fields})
+            self._refuse_alias_name(name)
+            return combos.save_combo(name, strategy, targets, combo_id)
+        return await self.change("changing a combo", write)
+
+    async def delete_combo(self, combo_id: int) -> None:
+        await self.change("deleting a combo", lambda: combos.delete_combo(combo_id))
+
+    def _refuse_alias_name(self, name: str) -> None:
+        if name in self.accounts.aliases():
+            raise Conflict(f"“{name}” is already a model alias; a combo needs a name of its own.")
+
     # -- aliases ----------------------------------------------------------------------------------------
     async def set_alias(self, alias: Any, model: Any) -> tuple[bool, dict[str, str]]:
         """Returns whether the alias is new, and every alias after the change."""
@@ -156,6 +180,8 @@ class Configuration:
 
         def write() -> tuple[bool, dict[str, str]]:
             aliases = self.accounts.aliases()
+            if any(combo.name == alias for combo in combos.load_combos()):
+                raise Conflict(f"“{alias}” is already a combo; an alias needs a name of its own.")
             _check_alias_target(model, aliases, {n.prefix for n in self.accounts.endpoints()})
             self.accounts.set_alias(alias, model)
             return alias not in aliases, self.accounts.aliases()
@@ -365,3 +391,9 @@ def _no_account(account_id: int) -> NotFound:
 
 def _no_endpoint(endpoint_id: int) -> NotFound:
     return NotFound(tr("No custom endpoint with id {id}; GET /api/provider-nodes lists them.", id=endpoint_id))
+
+
+def _combo_fields(fields: dict[str, Any]) -> tuple[str, str, tuple[combos.Target, ...]]:
+    """A combo as the API and the windows send it: `name`, `strategy`, `models`."""
+    return (combos.combo_name(fields.get("name")), combos.strategy_name(fields.get("strategy")),
+            combos.targets_of(fields.get("models")))

@@ -109,9 +109,11 @@ async def _parse(request: Request, runtime: GatewayRuntime, dialect_name: str, *
 
 async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, **options: Any) -> Response:
     call, key_id, started = await _parse(request, runtime, dialect_name, **options)
-    route = _resolve(runtime.config.table, call.model)
+    table = runtime.config.table
+    route = _resolve(table, call.model)
     exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started,
-                        options.get("operation", "chat"))
+                        options.get("operation", "chat"), table.plan(route, runtime.stats, runtime.rng),
+                        runtime.stats)
     work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
     if call.stream:  # a streaming response notices the client leaving by itself
         return await work

@@ -42,6 +42,7 @@ from core.gateway.dialects.common import (
 from core.gateway.dialects.openai_chat import usage_chunk_filter
 from core.gateway.errors import GatewayError
 from core.gateway.routing import Route, Upstream
+from core.gateway.strategies import RoutingStats
 from core.gateway.sse import EventSplitter, LineSplitter, model_rewriter
 from core.gateway.upstream import UpstreamClients, UpstreamResponse, describe_transport_error, is_timeout
 from core.gateway.usage import UsageRecorder
@@ -76,6 +77,9 @@ class Exchange:
     client_path: str
     started: float
     operation: str = "chat"  # "embeddings": OpenAI-format pass-through only, path /embeddings
+    attempts: tuple[Upstream, ...] = ()  # the plan for this request; empty: the route's listed order
+    stats: RoutingStats | None = None  # told how each attempt went (strategies read it)
+    fallbacks: int = 0  # attempts that failed before the one answering
 
 
 @dataclass
@@ -110,8 +114,11 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
     timeouts_only = True  # every attempt timed out: 504, else 502
     last: _Failure | None = None
     route = exchange.route
-    for index, upstream in enumerate(route.upstreams):
-        has_next = index + 1 < len(route.upstreams)
+    attempts = exchange.attempts or route.upstreams
+    for index, upstream in enumerate(attempts):
+        has_next = index + 1 < len(attempts)
+        exchange.fallbacks = index
+        attempt_started = time.perf_counter()
         wire = dialects.get(upstream.wire_format)
         try:
             request = _encode(exchange, upstream, wire)
@@ -125,14 +132,17 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
                                          _upstream_headers(upstream, request, exchange.call.stream))
         except httpx.HTTPError as exc:
             failed = _stage_failure(exc, clients)
-            failures.append(f"{upstream.account_name}: {failed}")
+            failures.append(f"{_label(exchange, upstream)}: {failed}")
             timeouts_only = timeouts_only and failed.timed_out
+            _observe(exchange, upstream, False, attempt_started)
             continue
         if response.status_code >= 400:
             body = await _read_and_close(response)
-            failures.append(f"{upstream.account_name}: HTTP {response.status_code}")
+            failures.append(f"{_label(exchange, upstream)}: HTTP {response.status_code}")
             timeouts_only = False
             last = _Failure(response.status_code, body, wire, upstream, response.headers.get("retry-after"))
+            if response.status_code in FALLBACK_STATUSES:
+                _observe(exchange, upstream, False, attempt_started)
             # With several attempts every fallback-worthy failure goes on; the summary below names them all.
             if (has_next or index > 0) and response.status_code in FALLBACK_STATUSES:
                 log.info("%s/%s account %r answered %d; trying the next one", upstream.provider, upstream.model,
@@ -142,22 +152,39 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
             return _error_response(exchange, last)
         try:
             if exchange.call.stream:
-                return await _stream_response(exchange, upstream, wire, response, usage, timeouts)
-            return await _complete_response(exchange, upstream, wire, response, usage, timeouts,
-                                            clients.timeout.read)
+                answer = await _stream_response(exchange, upstream, wire, response, usage, timeouts)
+            else:
+                answer = await _complete_response(exchange, upstream, wire, response, usage, timeouts,
+                                                  clients.timeout.read)
         except _AttemptFailed as exc:
-            failures.append(f"{upstream.account_name}: {exc}")
+            failures.append(f"{_label(exchange, upstream)}: {exc}")
             timeouts_only = timeouts_only and exc.timed_out
+            _observe(exchange, upstream, False, attempt_started)
             continue
+        _observe(exchange, upstream, True, attempt_started)
+        return answer
 
     message = f"Every attempt for '{route.requested}' failed: " + "; ".join(failures) + "."
-    if last is not None and len(route.upstreams) == 1:
+    if last is not None and len(attempts) == 1:
         _record(usage, exchange, last.upstream, last.status, Usage(), error=message)
         return _error_response(exchange, last)
-    _record(usage, exchange, route.upstreams[-1] if route.upstreams else None, 502, Usage(), error=message)
+    _record(usage, exchange, attempts[-1] if attempts else None, 502, Usage(), error=message)
     status = 504 if failures and timeouts_only else 502
     headers = {"retry-after": last.retry_after} if last is not None and last.retry_after else None
     raise GatewayError(status, message, "upstream_unavailable", headers=headers)
+
+
+def _label(exchange: Exchange, upstream: Upstream) -> str:
+    """How an attempt is named in errors: its account, and for a combo also what it asked where."""
+    if exchange.route.combo is None:
+        return upstream.account_name
+    return f"{upstream.provider}/{upstream.model} ({upstream.account_name})"
+
+
+def _observe(exchange: Exchange, upstream: Upstream, ok: bool, started: float) -> None:
+    if exchange.stats is not None:
+        combo = exchange.route.combo.name if exchange.route.combo is not None else None
+        exchange.stats.record(upstream, ok, (time.perf_counter() - started) * 1000, combo)
 
 
 def _encode(exchange: Exchange, upstream: Upstream, wire: Dialect) -> UpstreamRequest:
@@ -401,6 +428,7 @@ def _header_value(text: str) -> str:
 def _client_headers(exchange: Exchange, upstream: Upstream, response: UpstreamResponse) -> dict[str, str]:
     headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
     headers.update(_identity_headers(upstream))
+    headers["x-quotagate-fallbacks"] = str(exchange.fallbacks)
     dropped = exchange.call.meta.get(DROPPED_TOOLS)
     if dropped and upstream.wire_format != exchange.client.name:
         headers["x-quotagate-dropped-tools"] = _header_value(", ".join(dropped))[:1000]

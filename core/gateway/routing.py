@@ -7,10 +7,13 @@ is a dictionary lookup with no I/O and no locks.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from core.gateway.accounts import Account, CustomEndpoint
+from core.gateway.combos import MAX_DEPTH, Combo, ComboRef
+from core.gateway.strategies import Candidate, RoutingStats, attempt_key, order, price_of
 from core.providers import catalog
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -40,11 +43,22 @@ class Upstream:
 
 
 @dataclass(frozen=True)
+class ComboNode:
+    """A combo resolved against the accounts: its strategy and, per target, the weight and either the
+    attempts it expands to or a nested combo. Ordered per request by `plan`."""
+
+    name: str
+    strategy: str
+    children: tuple[tuple[float, "tuple[Upstream, ...] | ComboNode"], ...]
+
+
+@dataclass(frozen=True)
 class Route:
     provider: str
     model: str  # the upstream's model id
     requested: str  # what the client asked for, echoed back in responses
-    upstreams: tuple[Upstream, ...]
+    upstreams: tuple[Upstream, ...]  # every attempt in listed order (a combo's plan orders them per request)
+    combo: ComboNode | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,10 @@ class ProxySettings:
 class RoutingTable:
     def __init__(self, accounts: Iterable[Account] = (), endpoints: Iterable[CustomEndpoint] = (),
                  aliases: dict[str, str] | None = None, proxies: ProxySettings | None = None,
-                 rewrite_url: Callable[[str], str] = lambda url: url) -> None:
+                 rewrite_url: Callable[[str], str] = lambda url: url, combos: Iterable[Combo] = (),
+                 price_overrides: dict[str, Any] | None = None) -> None:
+        self.combos = {combo.name: combo for combo in combos}
+        self._price_overrides = price_overrides or {}
         self._proxies = proxies or ProxySettings()
         self._rewrite_url = rewrite_url
         self.aliases = dict(aliases or {})
@@ -119,10 +136,77 @@ class RoutingTable:
                 listed.append({"id": f"{prefix}/{model_id}", "owned_by": endpoint.name, "kind": "chat"})
         for alias, target in self.aliases.items():
             listed.append({"id": alias, "owned_by": "alias", "kind": "alias", "target": target})
+        for name, combo in self.combos.items():
+            listed.append({"id": name, "owned_by": "combo", "kind": "combo", "strategy": combo.strategy})
         return listed
+
+    def plan(self, route: Route, stats: RoutingStats, rng: random.Random) -> tuple[Upstream, ...]:
+        """The attempts for one request, in order: a combo's strategy decides it each time."""
+        if route.combo is None:
+            return route.upstreams
+        seen: set[str] = set()
+        attempts = []
+        for upstream in self._flatten(route.combo, stats, rng):
+            key = attempt_key(upstream)
+            if key not in seen:  # the same account and model listed twice is tried once
+                seen.add(key)
+                attempts.append(upstream)
+        return tuple(attempts)
+
+    def _flatten(self, node: ComboNode, stats: RoutingStats, rng: random.Random) -> list[Upstream]:
+        candidates = []
+        for position, (weight, child) in enumerate(node.children):
+            attempts = tuple(self._flatten(child, stats, rng)) if isinstance(child, ComboNode) else child
+            if attempts:
+                first = attempts[0]
+                candidates.append(Candidate(position, weight, attempts,
+                                            price_of(first.provider, first.model, self._price_overrides)))
+        return [attempt for candidate in order(node.strategy, node.name, candidates, stats, rng)
+                for attempt in candidate.attempts]
+
+    def _combo_route(self, combo: Combo, requested: str, depth: int) -> Route:
+        node, failures = self._combo_node(combo, depth)
+        upstreams = tuple(self._flatten_listed(node))
+        if not upstreams:
+            raise ResolveError(400, f"Combo '{combo.name}' has no target that can be reached now: "
+                                    + "; ".join(failures) + ".", "no_active_account")
+        return Route("combo", combo.name, requested, upstreams, node)
+
+    def _combo_node(self, combo: Combo, depth: int) -> tuple[ComboNode, list[str]]:
+        children: list[tuple[float, tuple[Upstream, ...] | ComboNode]] = []
+        failures: list[str] = []
+        for target in combo.targets:
+            if isinstance(target, ComboRef):
+                nested = self.combos.get(target.name)
+                if nested is None or depth >= MAX_DEPTH:
+                    failures.append(f"{target.name}: not a combo here")
+                    continue
+                child, nested_failures = self._combo_node(nested, depth + 1)
+                children.append((target.weight, child))
+                failures.extend(nested_failures)
+                continue
+            try:
+                upstreams = self._resolve(target.model, depth + 1).upstreams
+            except ResolveError as exc:
+                failures.append(f"{target.model}: {exc.message}")
+                continue
+            if target.account_id is not None:
+                upstreams = tuple(u for u in upstreams if u.account_id == target.account_id)
+                if not upstreams:
+                    failures.append(f"{target.model}: account {target.account_id} is not active")
+                    continue
+            children.append((target.weight, upstreams))
+        return ComboNode(combo.name, combo.strategy, tuple(children)), failures
+
+    def _flatten_listed(self, node: ComboNode) -> list[Upstream]:
+        return [u for _, child in node.children
+                for u in (self._flatten_listed(child) if isinstance(child, ComboNode) else child)]
 
     def _resolve(self, requested: str, depth: int = 0) -> Route:
         name = requested.strip()
+        combo = self.combos.get(name)
+        if combo is not None and depth <= MAX_DEPTH:
+            return self._combo_route(combo, requested, depth)
         if name in self.aliases and depth < 5:
             target = self._resolve(self.aliases[name], depth + 1)
             return Route(target.provider, target.model, requested, target.upstreams)

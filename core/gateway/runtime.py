@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass
 from typing import Any
 
 from core import settings
 from core.gateway import client_keys
 from core.gateway.accounts import AccountStore
+from core.gateway.combos import load_combos
 from core.gateway.endpoint_models import EndpointModels
 from core.gateway.relay import Timeouts
 from core.gateway.routing import ProxySettings, RoutingTable
+from core.gateway.strategies import RoutingStats
 from core.gateway.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, UpstreamClients
 from core.gateway.dialects.common import Usage
 from core.gateway.usage import UsageRecorder
@@ -39,17 +42,18 @@ class GatewayConfig:
 def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfig:
     """Read accounts, endpoints, aliases, keys and settings (blocking: call it in an executor)."""
     host_map = HostMap.from_environment()
+    overrides = store.get_setting(settings.KEY_PRICE_OVERRIDES, {})
     table = RoutingTable(
         accounts.accounts(), accounts.endpoints(), accounts.aliases(),
         ProxySettings.from_setting(store.get_setting(settings.KEY_PROXY)),
-        rewrite_url=host_map.rewrite,
+        rewrite_url=host_map.rewrite, combos=load_combos(),
+        price_overrides=overrides if isinstance(overrides, dict) else {},
     )
     require = bool(store.get_setting(settings.KEY_REQUIRE_API_KEY, False)) or not settings.is_loopback_host(host)
     max_mb = settings.positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
     def seconds(key: str, default: float) -> float:
         return settings.positive_number(store.get_setting(key), default)
 
-    overrides = store.get_setting(settings.KEY_PRICE_OVERRIDES, {})
     return GatewayConfig(table, client_keys.active_key_hashes(), require, int(max_mb * 1024 * 1024),
                          overrides if isinstance(overrides, dict) else {},
                          seconds(settings.KEY_UPSTREAM_TIMEOUT, DEFAULT_READ_TIMEOUT),
@@ -64,6 +68,8 @@ class GatewayRuntime:
         self.config = config
         self.clients = UpstreamClients(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout)
         self.usage = UsageRecorder(store.writer if store else None, self._cost)
+        self.stats = RoutingStats()  # what combos' strategies have seen; kept across configuration reloads
+        self.rng = random.Random()
         self.endpoint_models = EndpointModels(self.clients)
         self._list_endpoint_models()
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from starlette.routing import Route
 
 from core.gateway.management.aliases import alias_routes
+from core.gateway.management.combos import combo_routes
 from core.gateway.management.auth import ManagementAuth, auth_routes
 from core.gateway.management.backups import backup_routes
 from core.gateway.management.common import ManagementError, error_response
@@ -41,5 +42,6 @@ def management_routes(context: "GatewayContext") -> list[Route]:
         *proxy_routes(context),  # before settings: /api/settings/proxy is more specific
         *settings_routes(context),
         *alias_routes(context),
+        *combo_routes(context),
         *usage_routes(context),
     ]
