@@ -97,6 +97,20 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 @pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC for one test (days start at UTC midnight), whatever the machine's zone."""
+    yield from local_zone(monkeypatch, "UTC")
+
+
+def local_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> Iterator[None]:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
 def chinese_ui(isolated_environment: Path) -> Iterator[None]:
     """The program speaks Chinese for one test; the next one starts in English again."""
     i18n.set_language("zh")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.gateway.dialects.common import Usage
-from core.store.models import CallLog, UsageRow
+from core.store.models import UsageRow
 from core.store.writer import BatchWriter
 
 _LATENCY_WINDOW = 2000
@@ -41,10 +42,7 @@ class UsageRecorder:
             "tokens_in": tokens.prompt, "tokens_out": tokens.completion, "tokens_cached": tokens.cached,
             "tokens_reasoning": tokens.reasoning, "latency_ms": round(latency_ms, 3),
             "ttft_ms": round(ttft_ms, 3) if ttft_ms is not None else None, "status": status, "cost": cost,
-        })
-        self._writer.submit(CallLog, {
-            "ts": now, "method": "POST", "path": path, "status": status, "provider": provider, "model": model,
-            "duration_ms": round(latency_ms, 3), "error": error,
+            "path": path, "error": error,
         })
 
     def telemetry_summary(self) -> dict[str, Any]:

@@ -12,39 +12,55 @@ from typing import Any
 
 from peewee import fn
 
-from core.store.models import UsageRow
+from core.store import rollups
+from core.store.models import UsageDay, UsageHour, UsageRow
 
 BUCKETS = {"hour": 3600, "day": 86400}
 _MAX_PAGE = 500
 
 
 def history(since: float | None = None, until: float | None = None, bucket: str = "hour") -> dict[str, Any]:
-    """Requests, tokens and cost per time bucket, plus totals per provider and per model."""
-    until = until or time.time()
-    since = since or until - 7 * 86400
+    """Requests, tokens, cost and latency per time bucket, plus totals per provider and per model.
+
+    Read from the rollups, so the cost follows the number of buckets shown, not of requests. The window is
+    widened to whole buckets (whole UTC hours, or local days), and `since`/`until` in the answer say so.
+    """
     width = BUCKETS.get(bucket)
     if width is None:
         raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
-    window = (UsageRow.ts >= since) & (UsageRow.ts < until)
-    start = ((UsageRow.ts - since) / width).cast("INTEGER")
-    series = (UsageRow.select(start.alias("slot"), *_totals()).where(window).group_by(start).order_by(start))
+    until = until or time.time()
+    since = since or until - 7 * 86400
+    first = rollups.bucket_start(since, bucket)
+    end = rollups.bucket_start(until, bucket)
+    if end < until:
+        end = rollups.next_bucket_start(end, bucket)
+    table = UsageHour if bucket == "hour" else UsageDay
+    window = (table.bucket_start >= first) & (table.bucket_start < end)
+
+    def grouped(*keys: Any) -> Any:
+        query = table.select(*keys, *_sums(table)).where(window)
+        return query.group_by(*keys).order_by(*keys) if keys else query
+
+    by_requests = lambda rows: sorted(rows, key=lambda r: -r["requests"])
     return {
-        "since": since, "until": until, "bucket": bucket,
-        "series": [{"start": since + row.slot * width, **_row_totals(row)} for row in series],
-        "byProvider": [{"provider": row.provider, **_row_totals(row)} for row in
-                       UsageRow.select(UsageRow.provider, *_totals()).where(window)
-                       .group_by(UsageRow.provider).order_by(fn.COUNT(UsageRow.id).desc())],
-        "byModel": [{"provider": row.provider, "model": row.model, **_row_totals(row)} for row in
-                    UsageRow.select(UsageRow.provider, UsageRow.model, *_totals()).where(window)
-                    .group_by(UsageRow.provider, UsageRow.model).order_by(fn.COUNT(UsageRow.id).desc())],
-        "totals": _row_totals(UsageRow.select(*_totals()).where(window).get()),
+        "since": first, "until": end, "bucket": bucket,
+        "series": [{"start": row.bucket_start, **_row_totals(row)} for row in grouped(table.bucket_start)],
+        "byProvider": by_requests([{"provider": row.provider or None, **_row_totals(row)}
+                                   for row in grouped(table.provider)]),
+        "byModel": by_requests([{"provider": row.provider or None, "model": row.model or None, **_row_totals(row)}
+                                for row in grouped(table.provider, table.model)]),
+        "totals": _row_totals(grouped().get()),
     }
 
 
 def logs(provider: str | None = None, model: str | None = None, status: str | None = None,
          search: str | None = None, since: float | None = None, until: float | None = None,
-         limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    """One page of requests, newest first. `status` is 'ok', 'error' or an exact code."""
+         limit: int = 50, offset: int = 0, before: int | None = None) -> dict[str, Any]:
+    """One page of requests, newest first. `status` is 'ok', 'error' or an exact code.
+
+    `before` pages by key: the requests older than that id (the answer's `nextBefore`), so a deep page costs
+    what the first does; `offset` still works but costs what it skips.
+    """
     query = UsageRow.select()
     if provider:
         query = query.where(UsageRow.provider == provider)
@@ -65,24 +81,35 @@ def logs(provider: str | None = None, model: str | None = None, status: str | No
         query = query.where(UsageRow.ts < until)
     limit = max(1, min(int(limit), _MAX_PAGE))
     total = query.count()
-    page = query.order_by(UsageRow.ts.desc(), UsageRow.id.desc()).limit(limit).offset(max(0, int(offset)))
-    return {"total": total, "limit": limit, "offset": offset, "items": [_log_item(row) for row in page]}
+    if before is not None:
+        query = query.where(UsageRow.id < before)
+    # ids grow with time (one writer appends in arrival order): the primary key orders newest first for free
+    page = list(query.order_by(UsageRow.id.desc()).limit(limit).offset(max(0, int(offset))))
+    return {"total": total, "limit": limit, "offset": offset, "items": [_log_item(row) for row in page],
+            "nextBefore": page[-1].id if len(page) == limit else None}
 
 
-def _totals() -> list[Any]:
-    return [
-        fn.COUNT(UsageRow.id).alias("requests"),
-        # summed as REAL: integer sums overflow (an error in SQL) once a few rows hold absurd counts
-        fn.COALESCE(fn.SUM(UsageRow.tokens_in.cast("REAL")), 0).alias("tokens_in"),
-        fn.COALESCE(fn.SUM(UsageRow.tokens_out.cast("REAL")), 0).alias("tokens_out"),
-        fn.COALESCE(fn.SUM(UsageRow.cost), 0).alias("cost"),
-        fn.COALESCE(fn.SUM(fn.IIF(UsageRow.status >= 400, 1, 0)), 0).alias("errors"),
-    ]
+def _sums(table: Any) -> list[Any]:
+    # summed as floats: integer sums overflow (an error in SQL) once a few rows hold absurd counts
+    def total(column: Any, name: str) -> Any:
+        return fn.COALESCE(fn.SUM(column.cast("REAL")), 0).alias(name)
+
+    return [total(table.requests, "requests"), total(table.errors, "errors"), total(table.tokens_in, "tokens_in"),
+            total(table.tokens_out, "tokens_out"), total(table.tokens_cached, "tokens_cached"),
+            total(table.tokens_reasoning, "tokens_reasoning"), fn.COALESCE(fn.SUM(table.cost), 0).alias("cost"),
+            total(table.latency_count, "latency_count"), fn.COALESCE(fn.SUM(table.latency_ms_sum), 0).alias("latency_sum"),
+            *(total(getattr(table, column), column) for column in rollups.LATENCY_COLUMNS)]
 
 
 def _row_totals(row: Any) -> dict[str, Any]:
-    return {"requests": row.requests, "promptTokens": int(row.tokens_in), "completionTokens": int(row.tokens_out),
-            "cost": round(_finite(row.cost) or 0.0, 6), "errors": row.errors}
+    bins = [int(getattr(row, column)) for column in rollups.LATENCY_COLUMNS]
+    latencies = int(row.latency_count)
+    return {"requests": int(row.requests), "promptTokens": int(row.tokens_in),
+            "completionTokens": int(row.tokens_out), "cachedTokens": int(row.tokens_cached),
+            "reasoningTokens": int(row.tokens_reasoning), "cost": round(_finite(row.cost) or 0.0, 6),
+            "errors": int(row.errors),
+            "latencyAvgMs": round(row.latency_sum / latencies, 1) if latencies else None,
+            "latencyP50Ms": rollups.percentile_ms(bins, 50), "latencyP95Ms": rollups.percentile_ms(bins, 95)}
 
 
 def _log_item(row: UsageRow) -> dict[str, Any]:
@@ -91,7 +118,7 @@ def _log_item(row: UsageRow) -> dict[str, Any]:
         "accountId": row.account_id, "apiKeyId": row.api_key_id, "status": row.status,
         "promptTokens": row.tokens_in, "completionTokens": row.tokens_out, "cachedTokens": row.tokens_cached,
         "reasoningTokens": row.tokens_reasoning, "latencyMs": row.latency_ms, "ttftMs": row.ttft_ms,
-        "cost": _finite(row.cost),
+        "cost": _finite(row.cost), "path": row.path, "error": row.error,
     }
 
 

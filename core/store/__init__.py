@@ -14,6 +14,7 @@ from core.secrets import SecretBox, SecretUnreadable, is_sealed, open_sealed, se
 from core.store import migrations
 from core.store.database import discard_unfinished_restore, open_database, protect_files
 from core.store.models import Setting
+from core.store.retention import Retention
 from core.store.writer import BatchWriter
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,13 @@ class Store:
     def __init__(self, path: Path, db: SqliteDatabase) -> None:
         self.path = path
         self.db = db
-        self.writer = BatchWriter(db)
+        self.retention = Retention()
+        self.writer = BatchWriter(db, maintenance=self.retention.step)
         self.box: SecretBox | None = None  # set by the running program; seals SEALED_SETTINGS
         self._reported: set[str] = set()
 
     @classmethod
-    def open(cls, folder: Path) -> "Store":
+    def open(cls, folder: Path) -> Store:
         path = paths.database_path(folder)
         discard_unfinished_restore(path)
         return cls(path, open_database(path))

@@ -8,11 +8,13 @@ migrated schema agree, and that every earlier version upgrades to the same schem
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from peewee import SqliteDatabase
 
 from core.i18n import tr
+from core.store import rollups
 
 
 class SchemaTooNewError(RuntimeError):
@@ -24,6 +26,31 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    # Data work after the statements, in the same transaction (e.g. building rollups from existing rows)
+    build: Callable[[SqliteDatabase], None] | None = None
+
+
+def _rollup_table(name: str) -> str:
+    """One rollup table (hour or day): sums per bucket and key. Unknown keys are '' or 0, never NULL."""
+    bins = ",".join(f"\n            latency_bin_{i} INTEGER NOT NULL DEFAULT 0" for i in range(12))
+    return f"""CREATE TABLE {name} (
+            id INTEGER PRIMARY KEY,
+            bucket_start INTEGER NOT NULL,
+            provider TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL DEFAULT '',
+            account_id INTEGER NOT NULL DEFAULT 0,
+            api_key_id INTEGER NOT NULL DEFAULT 0,
+            status INTEGER NOT NULL,
+            requests INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            tokens_cached INTEGER NOT NULL DEFAULT 0,
+            tokens_reasoning INTEGER NOT NULL DEFAULT 0,
+            cost REAL NOT NULL DEFAULT 0,
+            latency_count INTEGER NOT NULL DEFAULT 0,
+            latency_ms_sum REAL NOT NULL DEFAULT 0,{bins}
+        )"""
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -117,6 +144,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX call_log_ts ON call_log (ts)",
         "CREATE INDEX quota_snapshot_account_ts ON quota_snapshot (provider, account, ts)",
     )),
+    Migration(3, "hourly and daily usage rollups", (
+        _rollup_table("usage_hour"),
+        ("CREATE UNIQUE INDEX usage_hour_key ON usage_hour"
+         " (bucket_start, provider, model, account_id, api_key_id, status)"),
+        _rollup_table("usage_day"),
+        ("CREATE UNIQUE INDEX usage_day_key ON usage_day"
+         " (bucket_start, provider, model, account_id, api_key_id, status)"),
+    ), build=rollups.rebuild),
+    Migration(4, "one request log row per request", (
+        # call_log said the same as usage_row; new requests write only usage_row (call_log keeps old rows)
+        "ALTER TABLE usage_row ADD COLUMN path TEXT",
+        "ALTER TABLE usage_row ADD COLUMN error TEXT",
+    )),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -151,6 +191,8 @@ def migrate(db: SqliteDatabase, target: int | None = None) -> list[int]:
             with db.atomic():
                 for statement in migration.statements:
                     db.execute_sql(statement)
+                if migration.build is not None:
+                    migration.build(db)
                 db.execute_sql(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, time.time()),

@@ -96,6 +96,8 @@ class UsageRow(BaseModel):
     ttft_ms = FloatField(null=True)
     status = IntegerField()
     cost = FloatField(default=0)
+    path = TextField(null=True)  # the client's request path
+    error = TextField(null=True)
 
 
 class CallLog(BaseModel):
@@ -108,6 +110,49 @@ class CallLog(BaseModel):
     model = TextField(null=True)
     duration_ms = FloatField(null=True)
     error = TextField(null=True)
+
+
+class _UsageRollup(BaseModel):
+    """Sums of usage rows per time bucket and key (see `core.store.rollups`); written only by the batch writer."""
+
+    id = AutoField()
+    bucket_start = IntegerField()
+    provider = TextField(default="")  # '' = unknown
+    model = TextField(default="")
+    account_id = IntegerField(default=0)  # 0 = none; kept after the account is deleted
+    api_key_id = IntegerField(default=0)
+    status = IntegerField()
+    requests = IntegerField(default=0)
+    errors = IntegerField(default=0)
+    tokens_in = IntegerField(default=0)
+    tokens_out = IntegerField(default=0)
+    tokens_cached = IntegerField(default=0)
+    tokens_reasoning = IntegerField(default=0)
+    cost = FloatField(default=0)
+    latency_count = IntegerField(default=0)
+    latency_ms_sum = FloatField(default=0)
+    latency_bin_0 = IntegerField(default=0)
+    latency_bin_1 = IntegerField(default=0)
+    latency_bin_2 = IntegerField(default=0)
+    latency_bin_3 = IntegerField(default=0)
+    latency_bin_4 = IntegerField(default=0)
+    latency_bin_5 = IntegerField(default=0)
+    latency_bin_6 = IntegerField(default=0)
+    latency_bin_7 = IntegerField(default=0)
+    latency_bin_8 = IntegerField(default=0)
+    latency_bin_9 = IntegerField(default=0)
+    latency_bin_10 = IntegerField(default=0)
+    latency_bin_11 = IntegerField(default=0)
+
+
+class UsageHour(_UsageRollup):
+    class Meta:
+        table_name = "usage_hour"
+
+
+class UsageDay(_UsageRollup):
+    class Meta:
+        table_name = "usage_day"
 
 
 class QuotaSnapshotRow(BaseModel):
@@ -124,4 +169,4 @@ class QuotaSnapshotRow(BaseModel):
 
 
 ALL_MODELS = (Setting, ProviderAccount, ProviderNode, Combo, ApiKey, ModelAlias, UsageRow, CallLog,
-              QuotaSnapshotRow)
+              QuotaSnapshotRow, UsageHour, UsageDay)

@@ -10,10 +10,15 @@ import logging
 import math
 import queue
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from peewee import Model, SqliteDatabase
+
+from core.store import rollups
+from core.store.models import UsageRow
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +27,19 @@ _BATCH_LIMIT = 2000
 # instead of one per request, and no thread wake-up (and GIL hand-over) per row on the request path.
 _GATHER_SECONDS = 0.25
 _STOP = None
+# Upkeep (pruning the request log) runs on this thread when it has nothing to write: first a little after
+# start, then every interval; while a step still finds work, again after a short pause that lets writes in.
+_MAINTENANCE_FIRST = 30.0
+_MAINTENANCE_INTERVAL = 600.0
+_MAINTENANCE_AGAIN = 0.2
 
 
 class BatchWriter:
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: SqliteDatabase, maintenance: Callable[[SqliteDatabase], int] | None = None,
+                 maintenance_first: float = _MAINTENANCE_FIRST) -> None:
         self._db = db
+        self._maintenance = maintenance
+        self._next_upkeep = time.monotonic() + maintenance_first
         self._queue: queue.SimpleQueue[tuple[type[Model], dict[str, Any]] | None] = queue.SimpleQueue()
         self._pending = 0
         self._settled = threading.Condition()
@@ -59,7 +72,11 @@ class BatchWriter:
             stopping = False
             while not stopping:
                 batch: dict[type[Model], list[dict[str, Any]]] = defaultdict(list)
-                item = self._queue.get()
+                try:
+                    item = self._queue.get(timeout=self._upkeep_wait())
+                except queue.Empty:
+                    self._upkeep()
+                    continue
                 if item is not _STOP:
                     self._hurry.wait(_GATHER_SECONDS)
                     self._hurry.clear()
@@ -82,15 +99,23 @@ class BatchWriter:
         finally:
             self._db.close()
 
+    def _upkeep_wait(self) -> float | None:
+        return None if self._maintenance is None else max(0.0, self._next_upkeep - time.monotonic())
+
+    def _upkeep(self) -> None:
+        try:
+            more = self._maintenance(self._db) if self._maintenance else 0
+        except Exception:  # upkeep must never stop the writer; it is tried again later
+            log.exception("Store upkeep failed")
+            more = 0
+        self._next_upkeep = time.monotonic() + (_MAINTENANCE_AGAIN if more else _MAINTENANCE_INTERVAL)
+
     def _write(self, batch: dict[type[Model], list[dict[str, Any]]]) -> None:
         # Straight to sqlite3's executemany: peewee builds SQL in Python for every row, which at a few
         # thousand rows a second costs the gateway's CPU (and the GIL) more than the request path does.
         try:
             with self._db.atomic():
-                cursor = self._db.cursor()
-                for model, rows in batch.items():
-                    for names, values in _grouped(model, rows):
-                        cursor.executemany(_insert_sql(model, names), values)
+                _insert(self._db.cursor(), batch)
         except Exception:  # one bad row must not cost the others: write them one by one, drop only the bad
             self._write_one_by_one(batch)
 
@@ -100,8 +125,7 @@ class BatchWriter:
             for row in rows:
                 try:
                     with self._db.atomic():
-                        for names, values in _grouped(model, [row]):
-                            self._db.cursor().executemany(_insert_sql(model, names), values)
+                        _insert(self._db.cursor(), {model: [row]})
                 except Exception as exc:
                     dropped += 1
                     if dropped == 1:
@@ -109,6 +133,22 @@ class BatchWriter:
                                   model.__name__, type(exc).__name__, exc)
         if dropped > 1:
             log.error("%d queued rows could not be written and were dropped", dropped)
+
+
+def _insert(cursor: Any, batch: dict[type[Model], list[dict[str, Any]]]) -> None:
+    """The rows, and for usage rows their rollups, in the caller's transaction: both are written or neither."""
+    deltas: dict[str, rollups.Deltas] = {}
+    for model, rows in batch.items():
+        for names, values in _grouped(model, rows):
+            cursor.executemany(_insert_sql(model, names), values)
+            if model is UsageRow:
+                positions = [names.index(f) if f in names else None for f in rollups.ROW_FIELDS]
+                rollups.add_rows(deltas, (_rollup_fields(row, positions) for row in values))
+    rollups.write_deltas(cursor, deltas)
+
+
+def _rollup_fields(row: tuple[Any, ...], positions: list[int | None]) -> tuple[Any, ...]:
+    return tuple(None if p is None else row[p] for p in positions)
 
 
 def _grouped(model: type[Model], rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:

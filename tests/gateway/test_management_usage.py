@@ -61,3 +61,18 @@ async def test_the_telemetry_summary_has_percentiles_per_provider(services: Core
     response = await client.get("/api/telemetry/summary")
     assert response.status_code == 200
     assert response.json()["providers"]["openai"]["count"] == 2
+
+
+async def test_each_request_is_one_log_row_with_its_path(services: CoreServices, client, upstream,
+                                                        openai_via_fake) -> None:
+    await traffic(services, client, openai_via_fake, count=1)
+    items = (await client.get("/api/usage/logs")).json()["items"]
+    assert [(item["path"], item["status"]) for item in items] == [("/v1/chat/completions", 200)]
+
+
+async def test_logs_page_older_than_an_id(services: CoreServices, client, upstream, openai_via_fake) -> None:
+    await traffic(services, client, openai_via_fake, count=3)
+    first = (await client.get("/api/usage/logs", params={"limit": 2})).json()
+    rest = (await client.get("/api/usage/logs", params={"limit": 2, "before": first["nextBefore"]})).json()
+    assert len(rest["items"]) == 1 and rest["items"][0]["id"] < first["items"][-1]["id"]
+    assert (await client.get("/api/usage/logs", params={"before": "0"})).status_code == 400

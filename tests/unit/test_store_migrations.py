@@ -177,3 +177,21 @@ def test_health_reports_schema_and_journal(tmp_path: Path) -> None:
     assert health["journal_mode"] == "wal"
     assert health["size_bytes"] > 0
     store.close()
+
+
+def test_upgrading_builds_usage_rollups_from_the_rows_already_stored(tmp_path: Path, utc: None) -> None:
+    path = tmp_path / "q.sqlite"
+    db = build_at_version(path, 2)
+    for ts, status, tokens in [(3600.0, 200, 10), (3700.0, 200, 5), (7300.0, 502, 0), (90000.0, 200, 1)]:
+        db.execute_sql("INSERT INTO usage_row (ts, provider, model, status, tokens_in, latency_ms)"
+                       " VALUES (?, 'openai', 'gpt-4.1', ?, ?, 80)", (ts, status, tokens))
+    db.close()
+
+    upgraded = open_database(path)
+    hours = upgraded.execute_sql("SELECT bucket_start, status, requests, tokens_in, latency_bin_1 FROM usage_hour"
+                                 " ORDER BY bucket_start").fetchall()
+    days = upgraded.execute_sql("SELECT bucket_start, SUM(requests), SUM(errors) FROM usage_day"
+                                " GROUP BY bucket_start ORDER BY bucket_start").fetchall()
+    upgraded.close()
+    assert hours == [(3600, 200, 2, 15, 2), (7200, 502, 1, 0, 1), (90000, 200, 1, 1, 1)]
+    assert days == [(0, 3, 1), (86400, 1, 0)]

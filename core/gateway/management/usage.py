@@ -10,7 +10,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.gateway import usage_queries
-from core.gateway.management.common import ManagementError, off_loop, query_int, query_time, resource
+from core.gateway.management.common import (
+    ManagementError,
+    off_loop,
+    query_int,
+    query_time,
+    resource,
+)
 
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
@@ -18,7 +24,7 @@ if TYPE_CHECKING:
 _STATUS = re.compile(r"^(ok|error|[1-5]\d\d)$")
 
 
-def usage_routes(context: "GatewayContext") -> list[Route]:
+def usage_routes(context: GatewayContext) -> list[Route]:
     async def history(request: Request) -> Response:
         since, until = _window(request)
         bucket = request.query_params.get("bucket", "hour").strip() or "hour"
@@ -40,6 +46,7 @@ def usage_routes(context: "GatewayContext") -> list[Route]:
             since=since, until=until,
             limit=query_int(request, "limit", 50, minimum=1, maximum=500),
             offset=query_int(request, "offset", 0, minimum=0, maximum=10**9),
+            before=query_int(request, "before", 0, minimum=1, maximum=2**63 - 1) or None,
         )
         return JSONResponse(page)
 
