@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from typing import Any, Awaitable, Callable
 
@@ -25,6 +26,7 @@ from core.gateway.dialects.common import STREAM_MEDIA_TYPE, Call
 from core.gateway.errors import GatewayError
 from core.gateway.provider_count import count_with_provider
 from core.gateway.relay import Exchange, forward
+from core.gateway.resilience import Skipped, describe_wait
 from core.gateway.requests import client_key_id, read_json_object
 from core.gateway.routing import ResolveError, RoutingTable
 from core.gateway.runtime import GatewayRuntime
@@ -111,9 +113,12 @@ async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, *
     call, key_id, started = await _parse(request, runtime, dialect_name, **options)
     table = runtime.config.table
     route = _resolve(table, call.model)
+    attempts, skipped = runtime.resilience.usable(table.plan(route, runtime.stats, runtime.rng))
+    if not attempts:
+        raise _nothing_to_try(route.requested, skipped)
     exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started,
-                        options.get("operation", "chat"), table.plan(route, runtime.stats, runtime.rng),
-                        runtime.stats)
+                        options.get("operation", "chat"), tuple(attempts), runtime.stats, runtime.resilience,
+                        tuple(skipped))
     work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
     if call.stream:  # a streaming response notices the client leaving by itself
         return await work
@@ -161,6 +166,18 @@ async def _count(request: Request, runtime: GatewayRuntime, dialect_name: str, m
     if tokens is None:
         tokens = count_tokens(call)
     return JSONResponse({"input_tokens": tokens} if dialect_name == "anthropic" else {"totalTokens": tokens})
+
+
+def _nothing_to_try(requested: str, skipped: list[Skipped]) -> GatewayError:
+    """Every target is cooling down, marked or behind an open breaker: say which, and when to come back
+    (429 when they are all rate-limited, else 503)."""
+    reasons = "; ".join(f"{s.target.provider}/{s.target.model} ({s.target.account_name}): {s.reason}, "
+                        f"{describe_wait(s.seconds)}" for s in skipped)
+    waits = [s.seconds for s in skipped if s.seconds is not None]
+    headers = {"retry-after": str(max(1, math.ceil(min(waits))))} if waits else None
+    status = 429 if all(s.rate_limited for s in skipped) else 503
+    return GatewayError(status, f"No target of '{requested}' can take a request now: {reasons}.",
+                        "rate_limited" if status == 429 else "no_target_available", headers)
 
 
 def _resolve(table: RoutingTable, model: str) -> Any:

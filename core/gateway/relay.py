@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Sequence
 
 import aiohttp
 import httpx
@@ -41,6 +42,7 @@ from core.gateway.dialects.common import (
 )
 from core.gateway.dialects.openai_chat import usage_chunk_filter
 from core.gateway.errors import GatewayError
+from core.gateway.resilience import Resilience, Skipped, describe_wait
 from core.gateway.routing import Route, Upstream
 from core.gateway.strategies import RoutingStats
 from core.gateway.sse import EventSplitter, LineSplitter, model_rewriter
@@ -79,6 +81,8 @@ class Exchange:
     operation: str = "chat"  # "embeddings": OpenAI-format pass-through only, path /embeddings
     attempts: tuple[Upstream, ...] = ()  # the plan for this request; empty: the route's listed order
     stats: RoutingStats | None = None  # told how each attempt went (strategies read it)
+    resilience: Resilience | None = None  # told which failures to remember (cooldowns, marks, breakers)
+    skipped: tuple[Skipped, ...] = ()  # targets left out of the plan, named when everything else fails
     fallbacks: int = 0  # attempts that failed before the one answering
 
 
@@ -112,6 +116,8 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
                   timeouts: Timeouts = Timeouts()) -> Response:
     failures: list[str] = []
     timeouts_only = True  # every attempt timed out: 504, else 502
+    rate_limited_only = True  # every attempt answered 429: the client gets 429 and when to come back
+    back_in: float | None = None  # the earliest a rate-limited attempt may be tried again, seconds
     last: _Failure | None = None
     route = exchange.route
     attempts = exchange.attempts or route.upstreams
@@ -134,6 +140,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
             failed = _stage_failure(exc, clients)
             failures.append(f"{_label(exchange, upstream)}: {failed}")
             timeouts_only = timeouts_only and failed.timed_out
+            rate_limited_only = False
             _observe(exchange, upstream, False, attempt_started)
             continue
         if response.status_code >= 400:
@@ -142,7 +149,15 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
             timeouts_only = False
             last = _Failure(response.status_code, body, wire, upstream, response.headers.get("retry-after"))
             if response.status_code in FALLBACK_STATUSES:
-                _observe(exchange, upstream, False, attempt_started)
+                cooling = _observe(exchange, upstream, False, attempt_started, response.status_code,
+                                   last.retry_after)
+                if response.status_code == 429 and cooling is not None:
+                    back_in = cooling if back_in is None else min(back_in, cooling)
+                else:
+                    rate_limited_only = False
+            else:
+                rate_limited_only = False
+                _observe(exchange, upstream, True, attempt_started)  # it answered: the request was at fault
             # With several attempts every fallback-worthy failure goes on; the summary below names them all.
             if (has_next or index > 0) and response.status_code in FALLBACK_STATUSES:
                 log.info("%s/%s account %r answered %d; trying the next one", upstream.provider, upstream.model,
@@ -159,15 +174,21 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
         except _AttemptFailed as exc:
             failures.append(f"{_label(exchange, upstream)}: {exc}")
             timeouts_only = timeouts_only and exc.timed_out
+            rate_limited_only = False
             _observe(exchange, upstream, False, attempt_started)
             continue
         _observe(exchange, upstream, True, attempt_started)
         return answer
 
-    message = f"Every attempt for '{route.requested}' failed: " + "; ".join(failures) + "."
-    if last is not None and len(attempts) == 1:
+    message = (f"Every attempt for '{route.requested}' failed: "
+               + "; ".join(failures + _skipped_words(exchange.skipped)) + ".")
+    if last is not None and len(attempts) == 1 and not exchange.skipped:
         _record(usage, exchange, last.upstream, last.status, Usage(), error=message)
         return _error_response(exchange, last)
+    if failures and rate_limited_only:
+        _record(usage, exchange, attempts[-1], 429, Usage(), error=message)
+        wait = back_in if back_in is not None else 1.0
+        raise GatewayError(429, message, "rate_limited", headers={"retry-after": str(max(1, math.ceil(wait)))})
     _record(usage, exchange, attempts[-1] if attempts else None, 502, Usage(), error=message)
     status = 504 if failures and timeouts_only else 502
     headers = {"retry-after": last.retry_after} if last is not None and last.retry_after else None
@@ -181,10 +202,24 @@ def _label(exchange: Exchange, upstream: Upstream) -> str:
     return f"{upstream.provider}/{upstream.model} ({upstream.account_name})"
 
 
-def _observe(exchange: Exchange, upstream: Upstream, ok: bool, started: float) -> None:
+def _observe(exchange: Exchange, upstream: Upstream, ok: bool, started: float, status: int | None = None,
+             retry_after: str | None = None) -> float | None:
+    """Tell the strategies' stats and the resilience state how an attempt went; returns the cooldown a
+    failure started (seconds), if any."""
     if exchange.stats is not None:
         combo = exchange.route.combo.name if exchange.route.combo is not None else None
         exchange.stats.record(upstream, ok, (time.perf_counter() - started) * 1000, combo)
+    if exchange.resilience is None:
+        return None
+    if ok:
+        exchange.resilience.succeeded(upstream)
+        return None
+    return exchange.resilience.failed(upstream, status, retry_after)
+
+
+def _skipped_words(skipped: Sequence[Skipped]) -> list[str]:
+    return [f"{s.target.provider}/{s.target.model} ({s.target.account_name}) skipped: {s.reason}, "
+            f"{describe_wait(s.seconds)}" for s in skipped]
 
 
 def _encode(exchange: Exchange, upstream: Upstream, wire: Dialect) -> UpstreamRequest:

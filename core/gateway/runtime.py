@@ -13,6 +13,7 @@ from core.gateway.accounts import AccountStore
 from core.gateway.combos import load_combos
 from core.gateway.endpoint_models import EndpointModels
 from core.gateway.relay import Timeouts
+from core.gateway.resilience import Resilience
 from core.gateway.routing import ProxySettings, RoutingTable
 from core.gateway.strategies import RoutingStats
 from core.gateway.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, UpstreamClients
@@ -69,6 +70,7 @@ class GatewayRuntime:
         self.clients = UpstreamClients(connect_timeout=config.connect_timeout, read_timeout=config.read_timeout)
         self.usage = UsageRecorder(store.writer if store else None, self._cost)
         self.stats = RoutingStats()  # what combos' strategies have seen; kept across configuration reloads
+        self.resilience = Resilience()  # cooldowns, account marks and breakers; marks end at a reload
         self.rng = random.Random()
         self.endpoint_models = EndpointModels(self.clients)
         self._list_endpoint_models()
@@ -77,6 +79,7 @@ class GatewayRuntime:
         if (config.read_timeout, config.connect_timeout) != (self.config.read_timeout, self.config.connect_timeout):
             self.clients.set_timeouts(config.connect_timeout, config.read_timeout)
         self.config = config
+        self.resilience.forget_marks()  # a changed key or new credit deserves another try
         self._list_endpoint_models()
 
     @property

@@ -195,6 +195,7 @@ async def test_a_key_the_provider_echoes_back_is_masked(services, client, quirky
     for path, body in (("/v1/chat/completions", {"model": "openai/gpt-4.1",
                                                  "messages": [{"role": "user", "content": "hi"}]}),
                        ("/v1/messages", ANTHROPIC_ASK)):
+        services.runtime.resilience.reset()  # a 401 marks the account; this test is about the words
         response = await client.post(path, json=body)
         assert response.status_code == 401
         assert ECHOED_KEY not in response.text and "Incorrect API key provided" in response.text

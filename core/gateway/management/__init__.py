@@ -14,7 +14,9 @@ from starlette.routing import Route
 
 from core.gateway.management.aliases import alias_routes
 from core.gateway.management.combos import combo_routes
+from core.gateway.management.resilience import resilience_routes
 from core.gateway.management.auth import ManagementAuth, auth_routes
+from core.gateway.management.cli_tools import cli_tool_routes
 from core.gateway.management.backups import backup_routes
 from core.gateway.management.common import ManagementError, error_response
 from core.gateway.management.guard import ManagementGuard, is_gateway_path, is_management_path
@@ -43,5 +45,7 @@ def management_routes(context: "GatewayContext") -> list[Route]:
         *settings_routes(context),
         *alias_routes(context),
         *combo_routes(context),
+        *resilience_routes(context),
         *usage_routes(context),
+        *cli_tool_routes(context),
     ]
