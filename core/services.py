@@ -20,6 +20,7 @@ from core.gateway.accounts import AccountStore
 from core.gateway.app import build_app
 from core.gateway.context import GatewayContext
 from core.gateway.runtime import GatewayRuntime, load_config
+from core.quota.model import QuotaSnapshot
 from core.quota.runtime import QuotaRuntime
 from core.gateway.server import GatewayServer, PortInUseError
 from core.secrets import SecretBox
@@ -96,9 +97,16 @@ class CoreServices:
         if not serve:  # store work only (CLI backup commands): no listener, no quota polling
             return self._set_state(GatewayState(self.host, port, running=False))
         self.quota = await loop.run_in_executor(None, QuotaRuntime, lambda: self.store)
+        self.quota.engine.snapshots_changed.connect(self._route_by_quota)
+        self._route_by_quota(self.quota.snapshots())
         self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
         self.quota.start()  # its interval and thresholds come from the settings, headless too
         return await self._start_gateway(port)
+
+    def _route_by_quota(self, snapshots: list[QuotaSnapshot]) -> None:
+        """Accounts whose quota window is used up are skipped by the gateway until it resets."""
+        if self.runtime is not None:
+            self.runtime.quota_gate.update(snapshots)
 
     async def reload_gateway_config(self) -> None:
         """Re-read accounts, endpoints, aliases, keys and settings after a change and make every running

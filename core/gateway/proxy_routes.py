@@ -113,7 +113,9 @@ async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, *
     call, key_id, started = await _parse(request, runtime, dialect_name, **options)
     table = runtime.config.table
     route = _resolve(table, call.model)
-    attempts, skipped = runtime.resilience.usable(table.plan(route, runtime.stats, runtime.rng))
+    attempts, cooling = runtime.resilience.usable(table.plan(route, runtime.stats, runtime.rng))
+    attempts, out_of_quota = runtime.quota_gate.usable(attempts)
+    skipped = cooling + out_of_quota
     if not attempts:
         raise _nothing_to_try(route.requested, skipped)
     exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started,

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable
 
 from core.gateway.accounts import Account, CustomEndpoint
 from core.gateway.combos import MAX_DEPTH, Combo, ComboRef
+from core.gateway.quota_gate import quota_key
 from core.gateway.strategies import Candidate, RoutingStats, attempt_key, order, price_of
 from core.providers import catalog
 
@@ -40,6 +41,7 @@ class Upstream:
     provider: str
     model: str  # the upstream's model id
     wire_format: str  # a dialect name: openai, anthropic, responses, gemini, ollama
+    quota_key: str | None = None  # its quota snapshot's key where the quota glance reads this account
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ class RoutingTable:
                 continue  # a cloud account without a key cannot serve anything
             upstreams.append(Upstream(account.id, account.name, self._rewrite_url(provider.base_url), headers,
                                       self._proxies.for_account(provider.id, account.options.get("proxy")),
-                                      provider.id, model, provider.format))
+                                      provider.id, model, provider.format, quota_key(provider.id, account.api_key)))
         if not upstreams:
             raise ResolveError(400, f"No {provider.name} account has an API key. Add the key in Quotagate's "
                                     f"Providers window.", "no_active_account")

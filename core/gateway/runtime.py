@@ -13,6 +13,7 @@ from core.gateway.accounts import AccountStore
 from core.gateway.combos import load_combos
 from core.gateway.endpoint_models import EndpointModels
 from core.gateway.relay import Timeouts
+from core.gateway.quota_gate import QuotaGate
 from core.gateway.resilience import Resilience
 from core.gateway.routing import ProxySettings, RoutingTable
 from core.gateway.strategies import RoutingStats
@@ -71,6 +72,7 @@ class GatewayRuntime:
         self.usage = UsageRecorder(store.writer if store else None, self._cost)
         self.stats = RoutingStats()  # what combos' strategies have seen; kept across configuration reloads
         self.resilience = Resilience()  # cooldowns, account marks and breakers; marks end at a reload
+        self.quota_gate = QuotaGate()  # accounts whose quota window is used up, fed by the quota engine
         self.rng = random.Random()
         self.endpoint_models = EndpointModels(self.clients)
         self._list_endpoint_models()

@@ -1,0 +1,64 @@
+"""Quota-aware routing: an account whose live quota window is used up is skipped until that window resets.
+
+The quota engine already reads the quota of keys stored in Quotagate (Z.ai and Zhipu coding plans: one key
+both reads its quota and serves requests). Each new set of snapshots replaces what the gate knows; a target
+is matched to its snapshot by provider and key fingerprint, so no secret is kept here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Protocol
+
+from core.gateway.resilience import Skipped
+from core.quota.model import QuotaSnapshot, secret_fingerprint
+
+EXHAUSTED_PERCENT = 0.5  # a window with less than this left is used up in practice
+
+
+class Target(Protocol):
+    provider: str
+    model: str
+    account_id: int | None
+    account_name: str
+    quota_key: str | None
+
+
+def quota_key(provider: str, secret: str | None) -> str | None:
+    """The quota snapshot key of a stored key: `provider/fingerprint` (as the quota providers key them)."""
+    return f"{provider}/{secret_fingerprint(secret)}" if secret else None
+
+
+class QuotaGate:
+    def __init__(self, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self._exhausted: dict[str, tuple[datetime, str]] = {}  # snapshot key -> (resets at, window label)
+        self._now = now
+
+    def update(self, snapshots: Iterable[QuotaSnapshot]) -> None:
+        """The quota engine's latest snapshots (a listener of its `snapshots_changed`)."""
+        now = self._now()
+        exhausted = {}
+        for snapshot in snapshots:
+            if snapshot.stale:  # old numbers are not a reason to refuse traffic
+                continue
+            for window in snapshot.windows:
+                left = window.remaining_percent
+                if left is not None and left < EXHAUSTED_PERCENT and window.resets_at and window.resets_at > now:
+                    current = exhausted.get(snapshot.key)
+                    if current is None or window.resets_at > current[0]:
+                        exhausted[snapshot.key] = (window.resets_at, window.label)
+        self._exhausted = exhausted
+
+    def usable(self, targets: Sequence[Target]) -> tuple[list[Target], list[Skipped]]:
+        now = self._now()
+        kept: list[Target] = []
+        skipped: list[Skipped] = []
+        for target in targets:
+            found = self._exhausted.get(target.quota_key) if target.quota_key else None
+            if found is not None and found[0] > now:
+                skipped.append(Skipped(target, f"its {found[1]} quota is used up",
+                                       (found[0] - now).total_seconds(), True))
+            else:
+                kept.append(target)
+        return kept, skipped
