@@ -25,6 +25,7 @@ from desktop.icons import app_icon
 from desktop.main_window import MainWindow
 from desktop.pages.api_keys import ApiKeysPage
 from desktop.pages.backups import BackupsPage, format_size
+from desktop.pages.combos import CombosPage
 from desktop.pages.dashboard import DashboardPage
 from desktop.pages.general import GeneralPage
 from desktop.pages.providers import ProvidersPage
@@ -84,12 +85,14 @@ class DesktopApp(QObject):
         self.quota_glance.snapshots_changed.connect(self.history_page.show_accounts)
         self.quota_glance.snapshots_changed.connect(self.quota_settings_page.show_accounts)
         self.providers_page = ProvidersPage(self.services)
+        self.combos_page = CombosPage(self.services)
         self.proxies_page = ProxiesPage(self.services)
         self.api_keys_page = ApiKeysPage(self.services)
         self.dashboard_page = DashboardPage(self.services)
         self.backups_page = BackupsPage(self.services)
         for title, page in ((tr("General"), self.general_page), (tr("Quota"), self.quota_settings_page),
                             (tr("History"), self.history_page), (tr("Providers"), self.providers_page),
+                            (tr("Combos"), self.combos_page),
                             (tr("Proxies"), self.proxies_page), (tr("API keys"), self.api_keys_page),
                             (tr("Dashboard"), self.dashboard_page), (tr("Backups"), self.backups_page)):
             self.window.add_page(title, page)
@@ -126,7 +129,8 @@ class DesktopApp(QObject):
 
     async def _after_restore(self) -> None:
         """Everything on screen was read from the old store: read it again."""
-        for page in (self.providers_page, self.api_keys_page, self.dashboard_page, self.backups_page):
+        for page in (self.providers_page, self.combos_page, self.api_keys_page, self.dashboard_page,
+                     self.backups_page):
             await page.refresh()
         await self.proxies_page.load()
         await self.quota_glance.apply_settings()

@@ -47,7 +47,7 @@ def test_settings_opens_the_main_window_on_its_general_page(make_desktop, qloop,
     assert not desktop.window.isVisible()
     desktop.tray.settings_action.trigger()
     qtbot.waitUntil(desktop.window.isVisible)
-    assert desktop.window.page_titles() == ["General", "Quota", "History", "Providers", "Proxies", "API keys",
+    assert desktop.window.page_titles() == ["General", "Quota", "History", "Providers", "Combos", "Proxies", "API keys",
                                             "Dashboard", "Backups"]
     page = desktop.general_page
     assert page.folder_field.text() == str(data_dir)

@@ -490,4 +490,88 @@ MESSAGES: dict[str, str] = {
     "Gateway on {host}:{port}": "网关运行于 {host}:{port}",
     "Gateway stopped: {error}": "网关已停止：{error}",
     "Gateway stopped": "网关已停止",
+    # combos window
+    "Combos": "组合",
+    "Round-robin": "轮询",
+    "Weighted": "按权重",
+    "Random": "随机",
+    "Least used": "最少使用",
+    "Cheapest first": "最便宜优先",
+    "Power of two choices": "二选一（P2C）",
+    "Last known good": "最近成功优先",
+    "Tries the targets in the listed order; the next one takes over when one fails.":
+        "按列出的顺序尝试各目标；一个失败时由下一个接替。",
+    "Takes turns: each request starts at the next target in the list.": "轮流：每个请求从列表中的下一个目标开始。",
+    "Shares requests by weight: a target of weight 3 gets three times as many as one of 1.":
+        "按权重分配请求：权重为 3 的目标得到的请求是权重为 1 的三倍。",
+    "Starts each request at a target picked at random; the others remain fallbacks.":
+        "每个请求从随机选出的目标开始；其余目标作为后备。",
+    "Starts with the target that has served the fewest requests lately.": "从近期处理请求最少的目标开始。",
+    "Starts with the cheapest target by the price table.": "按价格表从最便宜的目标开始。",
+    "Picks two targets at random and starts with the one with lower latency and fewer errors.":
+        "随机选两个目标，从延迟更低、错误更少的那个开始。",
+    "Starts with the target that answered last (last known good).": "从上一次成功应答的目标开始（最近成功）。",
+    "combo {name}": "组合 {name}",
+    "an unnamed target": "未具名的目标",
+    " (account {account})": "（账户 {account}）",
+    "{name}: answered by {target}{account} in {ms} ms.": "{name}：由 {target}{account} 应答，用时 {ms} 毫秒。",
+    " One target failed before it.": "在此之前有 1 个目标失败。",
+    " {count} targets failed before it.": "在此之前有 {count} 个目标失败。",
+    "{name}: failed after {ms} ms (HTTP {status}).": "{name}：{ms} 毫秒后失败（HTTP {status}）。",
+    "{name}: the gateway could not be reached ({ms} ms).": "{name}：无法连接网关（{ms} 毫秒）。",
+    "A combo is a model name of your own (e.g. coding) that clients ask for like any model. The gateway sends each "
+    "request to one of its targets in the order its strategy picks, and falls back to the next when a target fails "
+    "or runs out of quota.":
+        "组合是你自定义的模型名（例如 coding），客户端像使用普通模型一样请求它。网关按其策略选定的顺序把每个请求"
+        "发给某个目标，当目标失败或额度用尽时回退到下一个。",
+    "Strategy": "策略",
+    "Targets": "目标",
+    "No combos yet. Create one to give several models or accounts one name, with fallback between them.":
+        "还没有组合。新建一个，为多个模型或账户取一个共同的名字，并在它们之间自动回退。",
+    "New combo…": "新建组合…",
+    "Delete…": "删除…",
+    "Send one short request for the selected combo through the gateway and show which target answered":
+        "通过网关为所选组合发送一个简短请求，并显示由哪个目标应答",
+    "Cancel test": "取消测试",
+    "Clients use a combo by its name as the model, in every API format the gateway speaks.":
+        "客户端在网关支持的任一 API 格式中以组合名作为模型名来使用组合。",
+    "Could not read the combos: {error}": "无法读取组合：{error}",
+    "Created {name}. Clients can ask for the model “{name}” now.": "已创建 {name}。客户端现在可以请求模型“{name}”。",
+    "Delete combo": "删除组合",
+    "Delete the combo “{name}”?": "删除组合“{name}”？",
+    "Delete": "删除",
+    "Clients asking for “{name}” will get an error afterwards.": "之后请求“{name}”的客户端将收到错误。",
+    "Could not delete {name}: {error}": "无法删除 {name}：{error}",
+    "Deleted {name}.": "已删除 {name}。",
+    "Select a combo to test.": "请选择要测试的组合。",
+    "Testing {name}… {seconds} s": "正在测试 {name}… {seconds} 秒",
+    "{name}: test cancelled after {seconds} s.": "{name}：测试在 {seconds} 秒后取消。",
+    "{name}: the test could not run ({error}).": "{name}：测试无法运行（{error}）。",
+    "The gateway asks clients for an API key (API keys page), so the Test cannot pass; try the combo from a client "
+    "that sends a key.":
+        "网关要求客户端提供 API 密钥（见“API 密钥”页），因此测试无法通过；请在会发送密钥的客户端中试用该组合。",
+    "{alias} (alias of {model})": "{alias}（{model} 的别名）",
+    "Target": "目标",
+    "Account": "账户",
+    "Weight": "权重",
+    "Used by the weighted strategy": "供“按权重”策略使用",
+    "provider/model, or pick a model or combo": "provider/model，或选择一个模型或组合",
+    "Add target": "添加目标",
+    "Up": "上移",
+    "Move the selected target up (tried earlier)": "上移所选目标（更早尝试）",
+    "Down": "下移",
+    "Move the selected target down (tried later)": "下移所选目标（更晚尝试）",
+    "its own targets": "使用其自身目标",
+    "Any account": "任意账户",
+    "account {id}": "账户 {id}",
+    "Edit combo": "编辑组合",
+    "New combo": "新建组合",
+    "e.g. coding": "例如 coding",
+    "No provider is connected yet: add an account on the Providers page, or type provider/model.":
+        "尚未连接任何服务商：请在“服务商”页添加账户，或直接输入 provider/model。",
+    "With Priority, targets are tried from the top. Pick an account to use only that one.":
+        "使用“优先级”策略时，目标从上往下尝试。选择某个账户则只使用该账户。",
+    "Clients ask for this name as the model.": "客户端以此名称作为模型名来请求。",
+    "Strategy:": "策略：",
+    "Targets:": "目标：",
 }

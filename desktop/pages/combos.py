@@ -1,0 +1,637 @@
+"""Combos: named models that route to an ordered or balanced set of targets. The list, a dialog to create and
+edit one, and a Test that sends one real request through the running gateway and says which target answered.
+The checks (names, references, cycles, weights) are the configuration service's; this page only collects the
+input, calls it off the loop, and shows its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.configuration import Configuration
+from core.gateway.accounts import Account, CustomEndpoint
+from core.gateway.combos import STRATEGIES, Combo, ComboRef, ModelTarget, load_combos
+from core.i18n import tr
+from core.providers import catalog
+from core.services import CoreServices
+from core.settings import ConfigError
+from desktop.pages.providers import _SavingDialog
+from desktop.widgets.feedback import (
+    ConfirmBox,
+    StatusLabel,
+    cell,
+    empty_state,
+    hint,
+    read_only_table,
+    select_row_with,
+    selected_data,
+    show_rows,
+    title_label,
+)
+from desktop.widgets.layouts import button_row, table_section
+from desktop.widgets.tasks import RefreshOnShowPage, off_loop
+
+log = logging.getLogger(__name__)
+
+TEST_TIMEOUT = 120.0  # seconds; a combo may go through several slow targets before one answers
+MODEL = "model"
+COMBO = "combo-ref"
+
+
+def strategy_label(strategy: str) -> str:
+    labels = {"priority": tr("Priority"), "round-robin": tr("Round-robin"), "weighted": tr("Weighted"),
+              "random": tr("Random"), "least-used": tr("Least used"), "cost-optimized": tr("Cheapest first"),
+              "p2c": tr("Power of two choices"), "lkgp": tr("Last known good")}
+    return labels.get(strategy, strategy)
+
+
+def strategy_explanation(strategy: str) -> str:
+    explanations = {
+        "priority": tr("Tries the targets in the listed order; the next one takes over when one fails."),
+        "round-robin": tr("Takes turns: each request starts at the next target in the list."),
+        "weighted": tr("Shares requests by weight: a target of weight 3 gets three times as many as one of 1."),
+        "random": tr("Starts each request at a target picked at random; the others remain fallbacks."),
+        "least-used": tr("Starts with the target that has served the fewest requests lately."),
+        "cost-optimized": tr("Starts with the cheapest target by the price table."),
+        "p2c": tr("Picks two targets at random and starts with the one with lower latency and fewer errors."),
+        "lkgp": tr("Starts with the target that answered last (last known good)."),
+    }
+    return explanations.get(strategy, "")
+
+
+def target_text(target: ModelTarget | ComboRef, accounts: dict[int, str] | None = None, weighted: bool = False) -> str:
+    """How a target reads in the list: the model or combo, the one account it is pinned to, its weight."""
+    if isinstance(target, ComboRef):
+        text = tr("combo {name}", name=target.name)
+    elif target.account_id is not None:
+        account = (accounts or {}).get(target.account_id) or tr("account {id}", id=target.account_id)
+        text = f"{target.model} ({account})"
+    else:
+        text = target.model
+    return f"{text} ×{target.weight:g}" if weighted else text
+
+
+@dataclass
+class ProbeOutcome:
+    """What one Test request through the gateway came back with."""
+
+    ok: bool
+    seconds: float
+    status: int | None = None
+    provider: str = ""
+    model: str = ""
+    account: str = ""
+    fallbacks: int = 0
+    message: str = ""
+
+
+async def send_test_request(url: str, model: str, timeout: float = TEST_TIMEOUT) -> ProbeOutcome:
+    """One real one-token chat request for `model` through the running gateway, as a client would send it."""
+    body = {"model": model, "messages": [{"role": "user", "content": "Reply with OK."}], "max_tokens": 1,
+            "stream": False}
+    started = time.perf_counter()
+    try:
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+            response = await client.post(f"{url}/v1/chat/completions", json=body)
+    except httpx.HTTPError as exc:
+        return ProbeOutcome(False, time.perf_counter() - started, message=str(exc) or type(exc).__name__)
+    seconds = time.perf_counter() - started
+    headers = response.headers
+    try:
+        fallbacks = int(headers.get("x-quotagate-fallbacks", "0"))
+    except ValueError:
+        fallbacks = 0
+    outcome = ProbeOutcome(response.is_success, seconds, response.status_code, headers.get("x-quotagate-provider", ""),
+                          headers.get("x-quotagate-model", ""), headers.get("x-quotagate-account", ""), fallbacks)
+    if not response.is_success:
+        outcome.message = _error_message(response.content) or response.reason_phrase
+    return outcome
+
+
+def _error_message(content: bytes) -> str:
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")[:1000].strip()
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or "")
+    return str(error or "")
+
+
+def describe_outcome(name: str, outcome: ProbeOutcome) -> str:
+    ms = f"{outcome.seconds * 1000:.0f}"
+    if outcome.ok:
+        target = f"{outcome.provider}/{outcome.model}" if outcome.provider else tr("an unnamed target")
+        account = tr(" (account {account})", account=outcome.account) if outcome.account else ""
+        text = tr("{name}: answered by {target}{account} in {ms} ms.", name=name, target=target, account=account,
+                  ms=ms)
+        if outcome.fallbacks == 1:
+            text += tr(" One target failed before it.")
+        elif outcome.fallbacks > 1:
+            text += tr(" {count} targets failed before it.", count=outcome.fallbacks)
+        return text
+    lead = (tr("{name}: failed after {ms} ms (HTTP {status}).", name=name, ms=ms, status=outcome.status)
+            if outcome.status is not None
+            else tr("{name}: the gateway could not be reached ({ms} ms).", name=name, ms=ms))
+    return f"{lead}\n{_reasons(outcome.message)}" if outcome.message else lead
+
+
+def _reasons(message: str) -> str:
+    """The gateway names each failed target after "failed: ", separated by "; ": one line each."""
+    _, found, rest = message.partition(" failed: ")
+    if not found or "; " not in rest and ": " not in rest:
+        return message
+    return "\n".join(f"  • {reason}" for reason in rest.rstrip(".").split("; "))
+
+
+class CombosPage(RefreshOnShowPage):
+    """Combos can also change through the management API: the page reads them again whenever it is shown."""
+
+    def __init__(self, services: CoreServices) -> None:
+        super().__init__("Combos page")
+        self.services = services
+        self.combos: list[Combo] = []
+        self.accounts: list[Account] = []
+        self.endpoints: list[CustomEndpoint] = []
+        self.aliases: dict[str, str] = {}
+        self.dialog: ComboDialog | None = None  # the open create/edit dialog (tests reach it here)
+        self.confirm_box: ConfirmBox | None = None
+        self.test_task: asyncio.Task[None] | None = None
+        self._test_started = 0.0
+        self._test_name = ""
+
+        title = title_label(tr("Combos"))
+        about = hint(tr("A combo is a model name of your own (e.g. coding) that clients ask for like any model. "
+                        "The gateway sends each request to one of its targets in the order its strategy picks, "
+                        "and falls back to the next when a target fails or runs out of quota."))
+
+        self.table = read_only_table([tr("Name"), tr("Strategy"), tr("Targets")], stretch=2)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemDoubleClicked.connect(lambda _item: self.open_dialog(self._selected()))
+        self.empty = empty_state(tr("No combos yet. Create one to give several models or accounts one name, "
+                                    "with fallback between them."))
+        self.add_button = QPushButton(tr("New combo…"))
+        self.add_button.clicked.connect(lambda: self.open_dialog())
+        self.edit_button = QPushButton(tr("Edit…"))
+        self.edit_button.clicked.connect(lambda: self.open_dialog(self._selected()))
+        self.delete_button = QPushButton(tr("Delete…"))
+        self.delete_button.clicked.connect(self.confirm_delete)
+        self.test_button = QPushButton(tr("Test"))
+        self.test_button.setToolTip(tr("Send one short request for the selected combo through the gateway and "
+                                       "show which target answered"))
+        self.test_button.clicked.connect(self.test_selected)
+        self.cancel_test_button = QPushButton(tr("Cancel test"))
+        self.cancel_test_button.clicked.connect(self.cancel_test)
+        self.cancel_test_button.hide()
+        buttons = button_row(self.add_button, self.edit_button, self.delete_button, right=self.test_button)
+        buttons.addWidget(self.cancel_test_button)
+        self.test_status = StatusLabel()
+        self.page_status = StatusLabel()
+        self.elapsed_timer = QTimer(self)
+        self.elapsed_timer.setInterval(100)
+        self.elapsed_timer.timeout.connect(self._show_elapsed)
+        box = table_section("", self.table, self.empty, buttons, self.test_status, self.page_status)
+        usage = hint(tr("Clients use a combo by its name as the model, in every API format the gateway speaks."))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(about)
+        layout.addWidget(box, 1)
+        layout.addWidget(usage)
+        self._show()
+        self.refresh_soon()
+
+    # -- data ------------------------------------------------------------------------------------
+    def can_refresh(self) -> bool:
+        return self.services.accounts is not None and self.services.store is not None
+
+    async def refresh(self) -> None:
+        store = self.services.accounts
+        if store is None:
+            return
+        try:
+            self.combos, self.accounts, self.endpoints, self.aliases = await off_loop(
+                lambda: (load_combos(), store.accounts(), store.endpoints(), store.aliases()))
+        except Exception as exc:
+            log.exception("Reading combos failed")
+            self.page_status.error(tr("Could not read the combos: {error}", error=exc))
+            return
+        self._show()
+
+    def _show(self, select: int | None = None) -> None:
+        selected = select if select is not None else selected_data(self.table)
+        rows = []
+        names = {a.id: a.name for a in self.accounts}
+        for combo in self.combos:
+            texts = [target_text(t, names, combo.strategy == "weighted") for t in combo.targets]
+            rows.append([cell(combo.name, data=combo.id), cell(strategy_label(combo.strategy)),
+                         cell(", ".join(texts), tooltip="\n".join(texts))])
+        show_rows(self.table, self.empty, rows, selected)
+        if rows and not self.table.selectionModel().selectedRows():
+            self.table.selectRow(0)
+        self._update_buttons()
+
+    def _selected(self) -> Combo | None:
+        combo_id = selected_data(self.table)
+        return next((c for c in self.combos if c.id == combo_id), None)
+
+    def _update_buttons(self) -> None:
+        has = self._selected() is not None
+        testing = self.test_task is not None and not self.test_task.done()
+        self.edit_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+        self.test_button.setEnabled(has and not testing)
+
+    def _configuration(self) -> Configuration:
+        if self.services.configuration is None:
+            raise ConfigError(tr("Quotagate is not running its store right now; try again in a moment."))
+        return self.services.configuration
+
+    # -- create, edit, delete ----------------------------------------------------------------------
+    def open_dialog(self, combo: Combo | None = None) -> ComboDialog:
+        choices = TargetChoices.gather(self.accounts, self.endpoints, self.aliases, self.combos, combo,
+                                       self._endpoint_models)
+        dialog = ComboDialog(self, combo, choices, lambda values: self._save(combo, values))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _endpoint_models(self, prefix: str) -> list[str]:
+        runtime = self.services.runtime
+        return (runtime.endpoint_models.ids(prefix) or []) if runtime is not None else []
+
+    async def _save(self, combo: Combo | None, values: dict[str, Any]) -> None:
+        """Raises ConfigError (shown in the dialog) when the configuration refuses the combo."""
+        configuration = self._configuration()
+        if combo is None:
+            saved = await configuration.add_combo(values)
+            done = tr("Created {name}. Clients can ask for the model “{name}” now.", name=saved.name)
+        else:
+            saved = await configuration.update_combo(combo.id, values)
+            done = tr("Saved {name}.", name=saved.name)
+        await self.refresh()
+        select_row_with(self.table, saved.id)
+        self.test_status.clear()
+        self.page_status.ok(done)
+
+    def confirm_delete(self) -> ConfirmBox | None:
+        combo = self._selected()
+        if combo is None:
+            return None
+        self.confirm_box = ConfirmBox(self, tr("Delete combo"), tr("Delete the combo “{name}”?", name=combo.name),
+                                      tr("Delete"), lambda: self.tasks.start(self._delete(combo)),
+                                      tr("Clients asking for “{name}” will get an error afterwards.", name=combo.name))
+        self.confirm_box.open()
+        return self.confirm_box
+
+    async def _delete(self, combo: Combo) -> None:
+        try:
+            await self._configuration().delete_combo(combo.id)
+        except ConfigError as exc:
+            self.page_status.error(tr("Could not delete {name}: {error}", name=combo.name, error=exc))
+            return
+        await self.refresh()
+        self.test_status.clear()
+        self.page_status.ok(tr("Deleted {name}.", name=combo.name))
+
+    # -- Test ------------------------------------------------------------------------------------
+    def test_selected(self) -> asyncio.Task[None] | None:
+        combo = self._selected()
+        if combo is None:
+            self.test_status.error(tr("Select a combo to test."))
+            return None
+        self.test_task = self.tasks.start(self._test(combo))
+        return self.test_task
+
+    def cancel_test(self) -> None:
+        if self.test_task is not None and not self.test_task.done():
+            self.test_task.cancel()
+
+    def _show_elapsed(self) -> None:
+        seconds = time.perf_counter() - self._test_started
+        self.test_status.busy(tr("Testing {name}… {seconds} s", name=self._test_name, seconds=f"{seconds:.1f}"))
+
+    async def _test(self, combo: Combo) -> None:
+        state = self.services.gateway_state
+        if not state.running:
+            self.test_status.error(tr("The gateway is stopped, so nothing can be tested now."))
+            return
+        self._test_started, self._test_name = time.perf_counter(), combo.name
+        self.page_status.clear()
+        self.test_button.setText(tr("Testing…"))
+        self._update_buttons()
+        self.cancel_test_button.show()
+        self._show_elapsed()
+        self.elapsed_timer.start()
+        try:
+            outcome = await send_test_request(state.url, combo.name)
+        except asyncio.CancelledError:
+            seconds = time.perf_counter() - self._test_started
+            self.test_status.info(tr("{name}: test cancelled after {seconds} s.", name=combo.name,
+                                     seconds=f"{seconds:.1f}"))
+        except Exception as exc:  # an unexpected failure still ends the busy state with words
+            log.exception("Combo test failed")
+            self.test_status.error(tr("{name}: the test could not run ({error}).", name=combo.name, error=exc))
+        else:
+            text = describe_outcome(combo.name, outcome)
+            if outcome.status == 401:
+                text += "\n" + tr("The gateway asks clients for an API key (API keys page), so the Test cannot "
+                                  "pass; try the combo from a client that sends a key.")
+            (self.test_status.ok if outcome.ok else self.test_status.error)(text)
+        finally:
+            self.elapsed_timer.stop()
+            self.cancel_test_button.hide()
+            self.test_button.setText(tr("Test"))
+            self.test_task = None
+            self._update_buttons()
+
+
+@dataclass
+class Choice:
+    label: str
+    kind: str  # MODEL or COMBO
+    value: str  # "provider/model" or a combo's name
+
+
+@dataclass
+class TargetChoices:
+    """What the dialog offers to add, and the accounts a model target may be pinned to."""
+
+    choices: list[Choice]
+    accounts: list[Account]
+
+    @classmethod
+    def gather(cls, accounts: list[Account], endpoints: list[CustomEndpoint], aliases: dict[str, str],
+               combos: list[Combo], editing: Combo | None, endpoint_models: Any) -> TargetChoices:
+        choices: list[Choice] = []
+        connected = {a.provider for a in accounts if a.active and not a.needs_key}
+        for provider in catalog.providers():
+            if provider.id in connected:
+                choices += [Choice(f"{provider.prefix}/{m.id}", MODEL, f"{provider.prefix}/{m.id}")
+                            for m in provider.models if m.kind == "chat"]
+        for endpoint in endpoints:
+            choices += [Choice(f"{endpoint.prefix}/{m}", MODEL, f"{endpoint.prefix}/{m}")
+                        for m in endpoint_models(endpoint.prefix)]
+        choices += [Choice(tr("{alias} (alias of {model})", alias=alias, model=model), MODEL, alias)
+                    for alias, model in sorted(aliases.items())]
+        choices += [Choice(tr("combo {name}", name=c.name), COMBO, c.name) for c in combos
+                    if editing is None or c.id != editing.id]
+        return cls(choices, accounts)
+
+    def accounts_for(self, model: str) -> list[Account]:
+        prefix, slash, _ = model.partition("/")
+        provider = catalog.get_provider(prefix) if slash else None
+        return [a for a in self.accounts if provider is not None and a.provider == provider.id]
+
+
+class TargetRows(QWidget):
+    """The combo's targets in order: each a model (with an account picker) or a combo, and a weight."""
+
+    COLUMNS = 3
+
+    def __init__(self, choices: TargetChoices, targets: tuple[ModelTarget | ComboRef, ...]) -> None:
+        super().__init__()
+        self.choices = choices
+        self.weights_enabled = True
+        self.table = QTableWidget(0, self.COLUMNS)
+        self.table.setHorizontalHeaderLabels([tr("Target"), tr("Account"), tr("Weight")])
+        self.table.horizontalHeaderItem(2).setToolTip(tr("Used by the weighted strategy"))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 16)
+        self.table.setMinimumHeight(200)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.picker = QComboBox()
+        self.picker.setEditable(True)
+        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.picker.lineEdit().setPlaceholderText(tr("provider/model, or pick a model or combo"))
+        for choice in choices.choices:
+            self.picker.addItem(choice.label, choice)
+        self.picker.setCurrentIndex(-1)
+        self.picker.setMinimumContentsLength(28)
+        self.add_button = QPushButton(tr("Add target"))
+        self.add_button.clicked.connect(self.add_from_picker)
+        self.picker.lineEdit().returnPressed.connect(self.add_from_picker)
+        self.up_button = QPushButton(tr("Up"))
+        self.up_button.setToolTip(tr("Move the selected target up (tried earlier)"))
+        self.up_button.clicked.connect(lambda: self.move(-1))
+        self.down_button = QPushButton(tr("Down"))
+        self.down_button.setToolTip(tr("Move the selected target down (tried later)"))
+        self.down_button.clicked.connect(lambda: self.move(1))
+        self.remove_button = QPushButton(tr("Remove"))
+        self.remove_button.clicked.connect(self.remove_selected)
+
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.picker, 1)
+        add_row.addWidget(self.add_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(add_row)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(button_row(self.up_button, self.down_button, self.remove_button))
+        for target in targets:
+            if isinstance(target, ComboRef):
+                self.add_row(COMBO, target.name, None, target.weight)
+            else:
+                self.add_row(MODEL, target.model, target.account_id, target.weight)
+        self._update_buttons()
+
+    # -- rows --------------------------------------------------------------------------------------
+    def add_from_picker(self) -> None:
+        text = self.picker.currentText().strip()
+        index = self.picker.findText(text, Qt.MatchFlag.MatchExactly)
+        choice = self.picker.itemData(index) if index >= 0 else None
+        if isinstance(choice, Choice):
+            self.add_row(choice.kind, choice.value)
+        elif text:
+            self.add_row(MODEL, text)
+        else:
+            return
+        self.picker.setCurrentIndex(-1)
+        self.picker.clearEditText()
+
+    def add_row(self, kind: str, value: str, account_id: int | None = None, weight: float = 1.0) -> int:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        self._fill_row(row, kind, value, account_id, weight)
+        self.table.selectRow(row)
+        return row
+
+    def _fill_row(self, row: int, kind: str, value: str, account_id: int | None, weight: float) -> None:
+        label = tr("combo {name}", name=value) if kind == COMBO else value
+        item = QTableWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, (kind, value))
+        item.setToolTip(label)
+        self.table.setItem(row, 0, item)
+        account = QComboBox()
+        if kind == COMBO:
+            account.addItem(tr("its own targets"), None)
+            account.setEnabled(False)
+        else:
+            account.addItem(tr("Any account"), None)
+            for candidate in self.choices.accounts_for(value):
+                account.addItem(candidate.name, candidate.id)
+            if account_id is not None:
+                index = account.findData(account_id)
+                if index < 0:  # an account that is gone: keep it, the configuration says what is wrong
+                    account.addItem(tr("account {id}", id=account_id), account_id)
+                    index = account.count() - 1
+                account.setCurrentIndex(index)
+            account.setEnabled(account.count() > 1)
+        self.table.setCellWidget(row, 1, account)
+        spin = QDoubleSpinBox()
+        spin.setRange(0, 1_000_000)
+        spin.setDecimals(2)
+        spin.setValue(weight)
+        spin.setMinimumWidth(90)
+        spin.setEnabled(self.weights_enabled)
+        self.table.setCellWidget(row, 2, spin)
+
+    def _row_values(self, row: int) -> tuple[str, str, int | None, float]:
+        kind, value = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+        account = self.table.cellWidget(row, 1)
+        weight = self.table.cellWidget(row, 2)
+        return kind, value, account.currentData(), weight.value()
+
+    def selected_row(self) -> int:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else -1
+
+    def move(self, step: int) -> None:
+        row = self.selected_row()
+        other = row + step
+        if row < 0 or not 0 <= other < self.table.rowCount():
+            return
+        here, there = self._row_values(row), self._row_values(other)
+        self._fill_row(row, *there)
+        self._fill_row(other, *here)
+        self.table.selectRow(other)
+
+    def remove_selected(self) -> None:
+        row = self.selected_row()
+        if row >= 0:
+            self.table.removeRow(row)
+            if self.table.rowCount():
+                self.table.selectRow(min(row, self.table.rowCount() - 1))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        row = self.selected_row()
+        self.up_button.setEnabled(row > 0)
+        self.down_button.setEnabled(0 <= row < self.table.rowCount() - 1)
+        self.remove_button.setEnabled(row >= 0)
+
+    def set_weights_enabled(self, enabled: bool) -> None:
+        """Weights only matter to the weighted strategy; they are kept, greyed out, for the others."""
+        self.weights_enabled = enabled
+        for row in range(self.table.rowCount()):
+            self.table.cellWidget(row, 2).setEnabled(enabled)
+
+    def labels(self) -> list[str]:
+        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]
+
+    def models(self) -> list[dict[str, Any]]:
+        """The rows in the API's shape; the configuration service checks them."""
+        models: list[dict[str, Any]] = []
+        for row in range(self.table.rowCount()):
+            kind, value, account_id, weight = self._row_values(row)
+            if kind == COMBO:
+                models.append({"kind": COMBO, "comboName": value, "weight": weight})
+                continue
+            provider, slash, model = value.partition("/")
+            target: dict[str, Any] = ({"kind": MODEL, "provider": provider, "model": model} if slash
+                                      else {"kind": MODEL, "model": value})
+            target["weight"] = weight
+            if account_id is not None:
+                target["connectionId"] = account_id
+            models.append(target)
+        return models
+
+
+class ComboDialog(_SavingDialog):
+    def __init__(self, parent: QWidget, combo: Combo | None, choices: TargetChoices, save: Any) -> None:
+        super().__init__(parent, tr("Edit combo") if combo else tr("New combo"), save)
+        self.combo = combo
+        self.setMinimumWidth(640)
+        self.resize(680, 560)
+        self.name_field = QLineEdit(combo.name if combo else "")
+        self.name_field.setPlaceholderText(tr("e.g. coding"))
+        self.strategy_field = QComboBox()
+        for strategy in STRATEGIES:
+            self.strategy_field.addItem(strategy_label(strategy), strategy)
+            self.strategy_field.setItemData(self.strategy_field.count() - 1, strategy_explanation(strategy),
+                                            Qt.ItemDataRole.ToolTipRole)
+        if combo is not None:
+            self.strategy_field.setCurrentIndex(max(0, self.strategy_field.findData(combo.strategy)))
+        self.strategy_hint = hint("")
+        self.strategy_field.currentIndexChanged.connect(self._explain_strategy)
+        self._explain_strategy()
+        self.targets = TargetRows(choices, combo.targets if combo else ())
+        self._explain_strategy()
+        if not choices.choices:
+            note = hint(tr("No provider is connected yet: add an account on the Providers page, or type "
+                           "provider/model."))
+        else:
+            note = hint(tr("With Priority, targets are tried from the top. Pick an account to use only that one."))
+
+        form = QFormLayout()
+        form.addRow(tr("Name:"), self.name_field)
+        form.addRow("", hint(tr("Clients ask for this name as the model.")))
+        form.addRow(tr("Strategy:"), self.strategy_field)
+        form.addRow("", self.strategy_hint)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        targets_label = QLabel(tr("Targets:"))
+        layout.addWidget(targets_label)
+        layout.addWidget(self.targets, 1)
+        layout.addWidget(note)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.name_field.setFocus()
+
+    def _explain_strategy(self) -> None:
+        strategy = self.strategy_field.currentData() or ""
+        self.strategy_hint.setText(strategy_explanation(strategy))
+        if hasattr(self, "targets"):
+            self.targets.set_weights_enabled(strategy == "weighted")
+
+    def set_strategy(self, strategy: str) -> None:
+        self.strategy_field.setCurrentIndex(self.strategy_field.findData(strategy))
+
+    def values(self) -> dict[str, Any]:
+        return {"name": self.name_field.text(), "strategy": self.strategy_field.currentData(),
+                "models": self.targets.models()}
+
