@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable, Sequence
 
 import aiohttp
@@ -84,6 +84,7 @@ class Exchange:
     resilience: Resilience | None = None  # told which failures to remember (cooldowns, marks, breakers)
     skipped: tuple[Skipped, ...] = ()  # targets left out of the plan, named when everything else fails
     fallbacks: int = 0  # attempts that failed before the one answering
+    failures: list[str] = field(default_factory=list)  # why each of them failed (X-Quotagate-Failures)
 
 
 @dataclass
@@ -114,7 +115,7 @@ def _stage_failure(exc: httpx.HTTPError, clients: UpstreamClients) -> _AttemptFa
 
 async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageRecorder,
                   timeouts: Timeouts = Timeouts()) -> Response:
-    failures: list[str] = []
+    failures = exchange.failures
     timeouts_only = True  # every attempt timed out: 504, else 502
     rate_limited_only = True  # every attempt answered 429: the client gets 429 and when to come back
     back_in: float | None = None  # the earliest a rate-limited attempt may be tried again, seconds
@@ -464,6 +465,8 @@ def _client_headers(exchange: Exchange, upstream: Upstream, response: UpstreamRe
     headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
     headers.update(_identity_headers(upstream))
     headers["x-quotagate-fallbacks"] = str(exchange.fallbacks)
+    if exchange.failures:
+        headers["x-quotagate-failures"] = _header_value("; ".join(exchange.failures))[:2000]
     dropped = exchange.call.meta.get(DROPPED_TOOLS)
     if dropped and upstream.wire_format != exchange.client.name:
         headers["x-quotagate-dropped-tools"] = _header_value(", ".join(dropped))[:1000]

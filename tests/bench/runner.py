@@ -34,6 +34,7 @@ from tests.bench.report import Report
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY_MODEL = "bench/fake-model"  # the custom endpoint `bench` that setup_store creates
+COMBO_MODEL = "bench-combo"  # setup_store's priority combo: bench/fake-model first
 DIRECT_MODEL = "fake-model"
 CHAT_PATH = "/v1/chat/completions"
 MESSAGES_PATH = "/v1/messages"  # the translated scenario: an Anthropic client in front of an OpenAI upstream
@@ -216,6 +217,9 @@ class Bench:
                 runs["ttfb_c1"] = self.first_byte(label, target_port, model, 1)
                 runs["ttfb_c16"] = self.first_byte(label, target_port, model, 16)
                 section[label] = runs
+            # A priority combo whose first target answers, next to the direct route to that target.
+            self.warm(port, COMBO_MODEL)
+            section["combo_chat_c1"] = self.throughput("combo", port, COMBO_MODEL, False, 1)
             # Translated: an Anthropic client (/v1/messages) in front of the same OpenAI-format upstream.
             self.warm(port, GATEWAY_MODEL, "anthropic")
             section["translated"] = {

@@ -1,4 +1,5 @@
-"""Prepare a data folder for the benchmark: a custom endpoint `bench/…` pointing at the fake upstream.
+"""Prepare a data folder for the benchmark: a custom endpoint `bench/…` pointing at the fake upstream, and a
+priority combo `bench-combo` whose first target is that endpoint.
 
 Run with QUOTAGATE_KEYRING=off (the bench does) so the master key goes to a file in the folder, never to
 the user's keyring:
@@ -11,11 +12,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.gateway import combos
 from core.gateway.accounts import AccountStore
 from core.secrets import SecretBox
 from core.store import Store
 
 PREFIX = "bench"
+COMBO = "bench-combo"
 
 
 def prepare(folder: Path, upstream_url: str) -> None:
@@ -24,7 +27,9 @@ def prepare(folder: Path, upstream_url: str) -> None:
         accounts = AccountStore(SecretBox.for_data_folder(folder))
         if not any(endpoint.prefix == PREFIX for endpoint in accounts.endpoints()):
             accounts.create_endpoint(PREFIX, "Benchmark fake upstream", f"{upstream_url}/v1", "openai", {},
-                                 "sk-bench-not-a-real-key")
+                                     "sk-bench-not-a-real-key")
+        if not any(combo.name == COMBO for combo in combos.load_combos()):
+            combos.save_combo(COMBO, "priority", combos.targets_of([f"{PREFIX}/fake-model", "openai/gpt-4.1"]))
     finally:
         store.close()
 

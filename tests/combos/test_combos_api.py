@@ -89,6 +89,7 @@ async def test_a_combo_falls_back_to_its_next_target_and_says_so(services, clien
     assert response.status_code == 200 and response.json()["model"] == "coding"
     assert response.headers["x-quotagate-account"] == "account-1"
     assert response.headers["x-quotagate-model"] == "gpt-4.1-mini" and response.headers["x-quotagate-fallbacks"] == "1"
+    assert response.headers["x-quotagate-failures"] == "openai/gpt-4.1 (account-0): HTTP 503"
     assert [r.body["model"] for r in upstream.requests] == ["gpt-4.1", "gpt-4.1-mini"]
 
 
