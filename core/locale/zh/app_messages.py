@@ -158,4 +158,47 @@ MESSAGES: dict[str, str] = {
     '{field} must be an object such as {example}.': '{field} 必须是类似 {example} 的对象。',
     '{field}: {name} is not a host name or an origin such as https://tool.example.': '{field}：{name} 不是主机名，也不是类似 https://tool.example 的来源。',
     '{field} must be an object with `global` and `providers`.': '{field} 必须是包含 `global` 和 `providers` 的对象。',
+    # coding tools connected to the gateway (core/cli_tools, /api/cli-tools)
+    'Its settings folder exists, but `{command}` is not on PATH.':
+        '它的设置文件夹存在，但 PATH 中没有 `{command}`。',
+    '`{command}` is not on PATH and it has no settings folder.':
+        'PATH 中没有 `{command}`，也没有它的设置文件夹。',
+    '{path} cannot be read: {error}':
+        '无法读取 {path}：{error}',
+    '{path} is not valid {format} (line {line}: {error}); it was not changed. Fix the file, then try again.':
+        '{path} 不是有效的 {format}（第 {line} 行：{error}）；未做任何更改。请修正该文件后重试。',
+    'There is no tool “{tool}”; known tools: {tools}.':
+        '没有工具“{tool}”；已知的工具：{tools}。',
+    'This gateway requires a client key: create one in Settings › API keys and send it as `apiKey`.':
+        '此网关要求客户端密钥：请在 设置 › API 密钥 中创建一个，并以 `apiKey` 发送。',
+    '{name} was not connected by Quotagate, so there is nothing of ours to undo; its settings in {path} were set by hand.':
+        '{name} 不是由 Quotagate 连接的，因此没有可撤销的内容；{path} 中的设置是手动设置的。',
+    'Cursor: Settings › Models › API Keys: turn on “Override OpenAI Base URL”, then add the model under Models.':
+        'Cursor：设置 › Models › API Keys：打开“Override OpenAI Base URL”，然后在 Models 中添加模型。',
+    'Cline: Settings › API Provider › OpenAI Compatible.':
+        'Cline：设置 › API Provider › OpenAI Compatible。',
+    'Continue: add this to ~/.continue/config.yaml.':
+        'Continue：将以下内容添加到 ~/.continue/config.yaml。',
+    'Zed: merge this into settings.json; enter the key when Zed asks for it ({key}).':
+        'Zed：将以下内容合并到 settings.json；Zed 询问密钥时输入它（{key}）。',
+    '{path} changed since Quotagate connected it and can no longer be undone automatically; remove the Quotagate settings from it yourself.':
+        '{path} 在 Quotagate 连接后已被更改，无法再自动撤销；请自行从中删除 Quotagate 的设置。',
+    '{path} is a symbolic link; Quotagate does not write through links. Change the file it points to yourself, or replace the link with a regular file.':
+        '{path} 是符号链接；Quotagate 不会通过链接写入。请自行修改它指向的文件，或用普通文件替换该链接。',
+    '{path} is read-only; make it writable, then try again.':
+        '{path} 是只读的；请使其可写后重试。',
+    'The folder {folder} is not writable, so {path} cannot be changed safely.':
+        '文件夹 {folder} 不可写，因此无法安全地更改 {path}。',
+    '{path} changed while Quotagate was updating it; nothing was written. Try again.':
+        '{path} 在 Quotagate 更新期间被更改；未写入任何内容。请重试。',
+    '{path} is a folder, not a settings file.':
+        '{path} 是文件夹，不是设置文件。',
+    '{path} could not be written: {error}':
+        '无法写入 {path}：{error}',
+    '{path} is not UTF-8 text; Quotagate leaves it alone.':
+        '{path} 不是 UTF-8 文本；Quotagate 不会改动它。',
+    "{path} cannot take Quotagate's settings ({error}); it was not changed.":
+        '{path} 无法写入 Quotagate 的设置（{error}）；未做任何更改。',
+    '`apiKey` is not an active client key of this gateway; create one in Settings › API keys.':
+        '`apiKey` 不是此网关的有效客户端密钥；请在 设置 › API 密钥 中创建一个。',
 }
