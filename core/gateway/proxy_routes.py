@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import time
 from typing import Any, Awaitable, Callable
@@ -22,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.gateway import dialects
+from core.gateway.answer_cache import request_key
 from core.gateway.dialects.common import STREAM_MEDIA_TYPE, Call
 from core.gateway.errors import GatewayError
 from core.gateway.provider_count import count_with_provider
@@ -111,20 +113,34 @@ async def _parse(request: Request, runtime: GatewayRuntime, dialect_name: str, *
 
 async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, **options: Any) -> Response:
     call, key_id, started = await _parse(request, runtime, dialect_name, **options)
+    operation = options.get("operation", "chat")
     table = runtime.config.table
     route = _resolve(table, call.model)
-    attempts, cooling = runtime.resilience.usable(table.plan(route, runtime.stats, runtime.rng))
-    attempts, out_of_quota = runtime.quota_gate.usable(attempts)
-    skipped = cooling + out_of_quota
-    if not attempts:
-        raise _nothing_to_try(route.requested, skipped)
-    exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started,
-                        options.get("operation", "chat"), tuple(attempts), runtime.stats, runtime.resilience,
-                        tuple(skipped))
-    work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
-    if call.stream:  # a streaming response notices the client leaving by itself
-        return await work
-    return await _unless_client_leaves(request, work)
+
+    async def answer() -> Response:
+        attempts, cooling = runtime.resilience.usable(table.plan(route, runtime.stats, runtime.rng))
+        attempts, out_of_quota = runtime.quota_gate.usable(attempts)
+        skipped = cooling + out_of_quota
+        if not attempts:
+            raise _nothing_to_try(route.requested, skipped)
+        exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started, operation,
+                            tuple(attempts), runtime.stats, runtime.resilience, tuple(skipped))
+        work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
+        if call.stream:  # a streaming response notices the client leaving by itself
+            return await work
+        return await _unless_client_leaves(request, work)
+
+    if call.stream:  # streams are neither cached nor replayed: each is relayed as it happens
+        return await answer()
+    key = request_key(key_id, dialect_name, call.model, call.payload)
+    produce = answer
+    if (operation == "chat" and call.temperature == 0
+            and request.headers.get("x-quotagate-no-cache", "").lower() != "true"):
+        produce = functools.partial(runtime.answers.cached, key, answer)
+    retry_key = request.headers.get("idempotency-key") or request.headers.get("x-request-id")
+    if retry_key:
+        return await runtime.answers.once(f"{key_id}:{retry_key[:200]}", produce)
+    return await produce()
 
 
 async def _unless_client_leaves(request: Request, work: Awaitable[Response]) -> Response:

@@ -10,6 +10,7 @@ from typing import Any
 from core import settings
 from core.gateway import client_keys
 from core.gateway.accounts import AccountStore
+from core.gateway.answer_cache import AnswerCache
 from core.gateway.combos import load_combos
 from core.gateway.endpoint_models import EndpointModels
 from core.gateway.relay import Timeouts
@@ -73,6 +74,7 @@ class GatewayRuntime:
         self.stats = RoutingStats()  # what combos' strategies have seen; kept across configuration reloads
         self.resilience = Resilience()  # cooldowns, account marks and breakers; marks end at a reload
         self.quota_gate = QuotaGate()  # accounts whose quota window is used up, fed by the quota engine
+        self.answers = AnswerCache()  # the exact cache and idempotent retries
         self.rng = random.Random()
         self.endpoint_models = EndpointModels(self.clients)
         self._list_endpoint_models()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from starlette.routing import Route
 
 from core.gateway.management.aliases import alias_routes
+from core.gateway.management.cache import cache_routes
 from core.gateway.management.combos import combo_routes
 from core.gateway.management.resilience import resilience_routes
 from core.gateway.management.auth import ManagementAuth, auth_routes
@@ -45,6 +46,7 @@ def management_routes(context: "GatewayContext") -> list[Route]:
         *settings_routes(context),
         *alias_routes(context),
         *combo_routes(context),
+        *cache_routes(context),
         *resilience_routes(context),
         *usage_routes(context),
         *cli_tool_routes(context),
