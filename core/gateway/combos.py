@@ -18,7 +18,8 @@ from core.store.models import Combo as ComboRow
 MAX_DEPTH = 3  # combo-refs one under another: a combo → combo → combo → combo, no deeper
 MAX_TARGETS = 64
 # Each strategy is a function in `strategies`; these are the names the API accepts.
-STRATEGIES = ("priority", "round-robin", "weighted", "random", "least-used", "cost-optimized", "p2c", "lkgp")
+STRATEGIES = ("priority", "round-robin", "weighted", "random", "least-used", "cost-optimized", "p2c", "lkgp",
+              "headroom", "reset-aware")
 _LEGACY_STRATEGIES = {"fallback": "priority"}  # the name the store's first schema defaulted to
 
 

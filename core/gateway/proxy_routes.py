@@ -118,7 +118,8 @@ async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, *
     route = _resolve(table, call.model)
 
     async def answer() -> Response:
-        attempts, cooling = runtime.resilience.usable(table.plan(route, runtime.stats, runtime.rng))
+        plan = table.plan(route, runtime.stats, runtime.rng, runtime.quota_gate.headroom)
+        attempts, cooling = runtime.resilience.usable(plan)
         attempts, out_of_quota = runtime.quota_gate.usable(attempts)
         skipped = cooling + out_of_quota
         if not attempts:

@@ -33,22 +33,36 @@ def quota_key(provider: str, secret: str | None) -> str | None:
 class QuotaGate:
     def __init__(self, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self._exhausted: dict[str, tuple[datetime, str]] = {}  # snapshot key -> (resets at, window label)
+        self._left: dict[str, tuple[float, datetime | None]] = {}  # -> (tightest % left, its reset)
         self._now = now
 
     def update(self, snapshots: Iterable[QuotaSnapshot]) -> None:
         """The quota engine's latest snapshots (a listener of its `snapshots_changed`)."""
         now = self._now()
         exhausted = {}
+        left_of: dict[str, tuple[float, datetime | None]] = {}
         for snapshot in snapshots:
             if snapshot.stale:  # old numbers are not a reason to refuse traffic
                 continue
             for window in snapshot.windows:
                 left = window.remaining_percent
+                if left is not None and (snapshot.key not in left_of or left < left_of[snapshot.key][0]):
+                    left_of[snapshot.key] = (left, window.resets_at)
                 if left is not None and left < EXHAUSTED_PERCENT and window.resets_at and window.resets_at > now:
                     current = exhausted.get(snapshot.key)
                     if current is None or window.resets_at > current[0]:
                         exhausted[snapshot.key] = (window.resets_at, window.label)
         self._exhausted = exhausted
+        self._left = left_of
+
+    def headroom(self, key: str | None) -> tuple[float, float | None] | None:
+        """(% left in the tightest window, seconds until it resets) for a quota key, None when unknown:
+        what the `headroom` and `reset-aware` strategies order by."""
+        found = self._left.get(key) if key else None
+        if found is None:
+            return None
+        left, resets_at = found
+        return left, (resets_at - self._now()).total_seconds() if resets_at else None
 
     def usable(self, targets: Sequence[Target]) -> tuple[list[Target], list[Skipped]]:
         now = self._now()

@@ -291,8 +291,9 @@ async def _stream_response(exchange: Exchange, upstream: Upstream, wire: Dialect
     chunks = response.aiter_bytes().__aiter__()
     try:  # wait for the first bytes here, while falling back to the next attempt is still possible
         first = await asyncio.wait_for(chunks.__anext__(), timeouts.first_byte)
-    except StopAsyncIteration:
-        first = b""
+    except StopAsyncIteration:  # a 200 with nothing in it: no answer, and nothing sent yet
+        await response.aclose()
+        raise _AttemptFailed("answered an empty stream") from None
     except asyncio.TimeoutError:
         await response.aclose()
         raise _AttemptFailed(f"no first byte of the stream within {timeouts.first_byte:g} s", True) from None

@@ -142,27 +142,34 @@ class RoutingTable:
             listed.append({"id": name, "owned_by": "combo", "kind": "combo", "strategy": combo.strategy})
         return listed
 
-    def plan(self, route: Route, stats: RoutingStats, rng: random.Random) -> tuple[Upstream, ...]:
-        """The attempts for one request, in order: a combo's strategy decides it each time."""
+    def plan(self, route: Route, stats: RoutingStats, rng: random.Random,
+             quota: Callable[[str | None], tuple[float, float | None] | None] = lambda key: None
+             ) -> tuple[Upstream, ...]:
+        """The attempts for one request, in order: a combo's strategy decides it each time (`quota` gives
+        a target's % left and seconds to its reset, for the quota-minded strategies)."""
         if route.combo is None:
             return route.upstreams
         seen: set[str] = set()
         attempts = []
-        for upstream in self._flatten(route.combo, stats, rng):
+        for upstream in self._flatten(route.combo, stats, rng, quota):
             key = attempt_key(upstream)
             if key not in seen:  # the same account and model listed twice is tried once
                 seen.add(key)
                 attempts.append(upstream)
         return tuple(attempts)
 
-    def _flatten(self, node: ComboNode, stats: RoutingStats, rng: random.Random) -> list[Upstream]:
+    def _flatten(self, node: ComboNode, stats: RoutingStats, rng: random.Random,
+                 quota: Callable[[str | None], tuple[float, float | None] | None]) -> list[Upstream]:
         candidates = []
         for position, (weight, child) in enumerate(node.children):
-            attempts = tuple(self._flatten(child, stats, rng)) if isinstance(child, ComboNode) else child
+            attempts = tuple(self._flatten(child, stats, rng, quota)) if isinstance(child, ComboNode) else child
             if attempts:
                 first = attempts[0]
+                known = [q for q in (quota(a.quota_key) for a in attempts) if q is not None]
+                best = max(known, key=lambda q: q[0]) if known else None
                 candidates.append(Candidate(position, weight, attempts,
-                                            price_of(first.provider, first.model, self._price_overrides)))
+                                            price_of(first.provider, first.model, self._price_overrides),
+                                            best[0] if best else None, best[1] if best else None))
         return [attempt for candidate in order(node.strategy, node.name, candidates, stats, rng)
                 for attempt in candidate.attempts]
 

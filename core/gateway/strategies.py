@@ -39,6 +39,8 @@ class Candidate:
     weight: float
     attempts: tuple[Attempt, ...]
     price: float | None = None  # USD per 1M input + output tokens of its first attempt, None if unknown
+    headroom: float | None = None  # % left in its tightest quota window (subscriptions, coding plans)
+    resets_in: float | None = None  # seconds until that window resets
 
 
 @dataclass
@@ -141,9 +143,29 @@ def _last_known_good(combo: str, candidates: list[Candidate], stats: RoutingStat
     return list(candidates) if winner is None else [winner] + [c for c in candidates if c is not winner]
 
 
+def _headroom(combo: str, candidates: list[Candidate], stats: RoutingStats, rng: random.Random) -> list[Candidate]:
+    """Most quota left first; targets whose quota is unknown (pay-per-token keys) after them."""
+    return sorted(candidates, key=lambda c: (c.headroom is None, -(c.headroom or 0.0)))
+
+
+RESET_AWARE_MIN_LEFT = 5.0  # % a window needs left to be spent first: no point racing a window to empty
+
+
+def _reset_aware(combo: str, candidates: list[Candidate], stats: RoutingStats,
+                 rng: random.Random) -> list[Candidate]:
+    """Spend first what is about to be renewed anyway: the window that resets soonest, while it still has
+    quota; then the rest by the listed order."""
+    def key(c: Candidate) -> tuple[int, float]:
+        if c.headroom is not None and c.resets_in is not None and c.headroom >= RESET_AWARE_MIN_LEFT:
+            return (0, c.resets_in)
+        return (1, float(c.position))
+    return sorted(candidates, key=key)
+
+
 ORDERS: dict[str, Order] = {
     "priority": _priority, "round-robin": _round_robin, "weighted": _weighted, "random": _random,
     "least-used": _least_used, "cost-optimized": _cost_optimized, "p2c": _p2c, "lkgp": _last_known_good,
+    "headroom": _headroom, "reset-aware": _reset_aware,
 }
 
 

@@ -63,7 +63,8 @@ COMBO = "combo-ref"
 def strategy_label(strategy: str) -> str:
     labels = {"priority": tr("Priority"), "round-robin": tr("Round-robin"), "weighted": tr("Weighted"),
               "random": tr("Random"), "least-used": tr("Least used"), "cost-optimized": tr("Cheapest first"),
-              "p2c": tr("Power of two choices"), "lkgp": tr("Last known good")}
+              "p2c": tr("Power of two choices"), "lkgp": tr("Last known good"), "headroom": tr("Most quota left"),
+              "reset-aware": tr("Soonest reset first")}
     return labels.get(strategy, strategy)
 
 
@@ -77,6 +78,8 @@ def strategy_explanation(strategy: str) -> str:
         "cost-optimized": tr("Starts with the cheapest target by the price table."),
         "p2c": tr("Picks two targets at random and starts with the one with lower latency and fewer errors."),
         "lkgp": tr("Starts with the target that answered last (last known good)."),
+        "headroom": tr("Starts with the subscription or plan that has the most quota left in its tightest window."),
+        "reset-aware": tr("Spends first the quota that resets soonest, while it still has some left."),
     }
     return explanations.get(strategy, "")
 

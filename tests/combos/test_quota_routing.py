@@ -56,11 +56,12 @@ class CodingPlan(FakeUpstream):
     """Z.ai as both of its APIs: chat, and the coding plan's quota of each key (used up for `sk-ok-a`)."""
 
     resets_in = timedelta(minutes=10)
+    used = {"sk-ok-a": 100}  # % used per key; 30 for any other
 
     async def quota(self, request: Request) -> JSONResponse:
         key = request.headers.get("authorization", "").removeprefix("Bearer ")
         resets = int((datetime.now(timezone.utc) + self.resets_in).timestamp() * 1000)
-        used = 100 if key == "sk-ok-a" else 30
+        used = self.used.get(key, 30)
         return JSONResponse({"code": 200, "msg": "Operation successful", "success": True, "data": {"limits": [
             {"type": "TOKENS_LIMIT", "unit": 3, "number": 5, "percentage": used, "nextResetTime": resets}]}})
 
@@ -99,3 +100,19 @@ async def test_every_key_used_up_is_a_429_until_the_first_reset(zai, services, c
     response = await client.post("/v1/chat/completions", json=CHAT)
     assert response.status_code == 429 and 500 <= int(response.headers["retry-after"]) <= 600
     assert "quota is used up" in response.json()["error"]["message"] and zai.requests == []
+
+
+async def test_a_headroom_combo_starts_with_the_plan_that_has_most_quota_left(zai, services, client) -> None:
+    zai.used = {"sk-ok-a": 70, "sk-ok": 20}
+    await connect(services)
+    await client.post("/api/combos", json={"name": "plans", "strategy": "headroom",
+                                           "models": ["glm/glm-4.6"]})
+    response = await client.post("/v1/chat/completions", json={**CHAT, "model": "plans"})
+    assert response.headers["x-quotagate-account"] == "plan-a"  # one target, accounts in priority order
+    accounts = services.accounts.accounts()
+    await client.put("/api/combos/1", json={"models": [
+        {"kind": "model", "provider": "glm", "model": "glm-4.6", "connectionId": accounts[0].id},
+        {"kind": "model", "provider": "glm", "model": "glm-4.6", "connectionId": accounts[1].id}]})
+    response = await client.post("/v1/chat/completions", json={**CHAT, "model": "plans"})
+    assert response.headers["x-quotagate-account"] == "plan-b"  # 80 % left beats 30 % left
+

@@ -105,3 +105,19 @@ def test_last_known_good_goes_first_until_another_answers() -> None:
 def test_every_strategy_keeps_every_target_exactly_once(strategy: str) -> None:
     listed = order(strategy, "c", candidates("a", "b", "c", "d"), RoutingStats(), random.Random(2))
     assert sorted(first_names(listed)) == ["a", "b", "c", "d"]
+
+
+def with_quota(name: str, position: int, left: float | None, resets_in: float | None) -> Candidate:
+    return Candidate(position, 1.0, (Attempt("p", name),), None, left, resets_in)
+
+
+def test_headroom_spends_the_fullest_quota_first_and_unknown_quota_last() -> None:
+    listed = [with_quota("payg", 0, None, None), with_quota("low", 1, 12.0, 3600), with_quota("full", 2, 90.0, 60)]
+    assert first_names(order("headroom", "c", listed, RoutingStats(), random.Random(1))) == ["full", "low", "payg"]
+
+
+def test_reset_aware_spends_the_window_that_resets_soonest_while_it_has_quota() -> None:
+    listed = [with_quota("payg", 0, None, None), with_quota("later", 1, 80.0, 7200),
+              with_quota("soon", 2, 30.0, 600), with_quota("soon-but-empty", 3, 1.0, 60)]
+    assert first_names(order("reset-aware", "c", listed, RoutingStats(), random.Random(1))) == \
+        ["soon", "later", "payg", "soon-but-empty"]

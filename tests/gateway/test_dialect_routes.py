@@ -23,7 +23,8 @@ ECHOED_KEY = "sk-echo-1234567890abcdefghij"
 
 class QuirkyOpenAI:
     """An OpenAI-format provider whose behaviour is chosen by the key: sk-retry answers 429 with
-    Retry-After, sk-echo a 401 that echoes the key, sk-stall sends headers but no first byte for 5 s, sk-hang
+    Retry-After, sk-echo a 401 that echoes the key, sk-stall sends headers but no first byte for 5 s, sk-empty
+    streams nothing, sk-hang
     answers after 5 s (and counts callers that hang up before)."""
 
     def __init__(self) -> None:
@@ -50,6 +51,8 @@ class QuirkyOpenAI:
                 if await request.is_disconnected():
                     self.abandoned += 1
                     return Response(status_code=499)
+        if key == "sk-empty" and body.get("stream"):
+            return Response(b"", media_type="text/event-stream")
         if body.get("stream"):
             return StreamingResponse(self._stream(body["model"], stall=key == "sk-stall"),
                                      media_type="text/event-stream")
@@ -208,6 +211,14 @@ async def test_a_stream_whose_first_byte_stalls_falls_back_to_the_next_account(s
                                                                "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 200 and "streamed" in response.text
     assert response.headers["x-quotagate-account"] == "account-1"
+
+
+async def test_an_empty_stream_falls_back_to_the_next_account(services, client, quirky) -> None:
+    await connect(services, "sk-empty", "sk-ok")
+    response = await client.post("/v1/chat/completions", json={"model": "openai/gpt-4.1", "stream": True,
+                                                               "messages": [{"role": "user", "content": "hi"}]})
+    assert response.status_code == 200 and "streamed" in response.text
+    assert response.headers["x-quotagate-failures"] == "account-0: answered an empty stream"
 
 
 async def test_a_client_that_abandons_a_plain_request_cancels_the_upstream_call(services, client, quirky) -> None:

@@ -498,6 +498,10 @@ MESSAGES: dict[str, str] = {
     "Least used": "最少使用",
     "Cheapest first": "最便宜优先",
     "Power of two choices": "二选一（P2C）",
+    "Most quota left": "剩余额度最多优先",
+    "Soonest reset first": "最早重置优先",
+    "Starts with the subscription or plan that has the most quota left in its tightest window.": "先用最紧窗口中剩余额度最多的订阅或套餐。",
+    "Spends first the quota that resets soonest, while it still has some left.": "先用最快重置且仍有剩余的额度。",
     "Last known good": "最近成功优先",
     "Tries the targets in the listed order; the next one takes over when one fails.":
         "按列出的顺序尝试各目标；一个失败时由下一个接替。",
