@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, TypeVar
 from peewee import IntegrityError
 
 from core import settings
-from core.gateway import client_keys, combos
+from core.gateway import client_keys, combos, key_limits
 from core.gateway.accounts import Account, AccountStore, CustomEndpoint
 from core.i18n import tr
 from core.net.proxies import mask_proxy, proxy_url
@@ -228,9 +228,20 @@ class Configuration:
         return await self.change("changing proxy settings", write)
 
     # -- client API keys --------------------------------------------------------------------------------
-    async def create_key(self, name: Any) -> client_keys.CreatedKey:
+    async def create_key(self, name: Any, limits: Any = None) -> client_keys.CreatedKey:
         name = _text(name, "name", 100) if name not in (None, "") else "unnamed"
-        return await self.change("creating an API key", lambda: client_keys.create_key(name))
+        checked = key_limits.parse_limits(limits)
+        return await self.change("creating an API key", lambda: client_keys.create_key(name, checked))
+
+    async def update_key(self, key_id: int, name: Any = None, limits: Any = None) -> None:
+        """A key's name and limits (models, requests per minute, daily and monthly USD budgets)."""
+        name = _text(name, "name", 100) if name not in (None, "") else None
+        checked = key_limits.parse_limits(limits) if limits is not None else None
+
+        def write() -> None:
+            if not client_keys.update_key(key_id, name, checked):
+                raise NotFound(tr("No active API key with id {id}; GET /api/keys lists them.", id=key_id))
+        await self.change("changing an API key", write)
 
     async def revoke_key(self, key_id: int) -> None:
         def write() -> None:

@@ -114,6 +114,7 @@ async def _parse(request: Request, runtime: GatewayRuntime, dialect_name: str, *
 async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, **options: Any) -> Response:
     call, key_id, started = await _parse(request, runtime, dialect_name, **options)
     operation = options.get("operation", "chat")
+    runtime.limiter.check(key_id, call.model)
     table = runtime.config.table
     route = _resolve(table, call.model)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from core import settings
@@ -13,6 +14,7 @@ from core.gateway.accounts import AccountStore
 from core.gateway.answer_cache import AnswerCache
 from core.gateway.combos import load_combos
 from core.gateway.endpoint_models import EndpointModels
+from core.gateway.key_limits import KeyLimiter, KeyLimits, day_start, month_start
 from core.gateway.relay import Timeouts
 from core.gateway.quota_gate import QuotaGate
 from core.gateway.resilience import Resilience
@@ -40,6 +42,8 @@ class GatewayConfig:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     timeouts: Timeouts = Timeouts()
+    key_limits: dict[int, KeyLimits] = field(default_factory=dict)
+    key_spend: list[tuple[int, float, float]] = field(default_factory=list)  # (key, USD today, this month)
 
 
 def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfig:
@@ -54,6 +58,8 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
     )
     require = bool(store.get_setting(settings.KEY_REQUIRE_API_KEY, False)) or not settings.is_loopback_host(host)
     max_mb = settings.positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
+    now = time.time()
+
     def seconds(key: str, default: float) -> float:
         return settings.positive_number(store.get_setting(key), default)
 
@@ -62,7 +68,8 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
                          seconds(settings.KEY_UPSTREAM_TIMEOUT, DEFAULT_READ_TIMEOUT),
                          seconds(settings.KEY_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT),
                          Timeouts(seconds(settings.KEY_FIRST_BYTE_TIMEOUT, Timeouts.first_byte),
-                                  seconds(settings.KEY_ANSWER_TIMEOUT, Timeouts.answer)))
+                                  seconds(settings.KEY_ANSWER_TIMEOUT, Timeouts.answer)),
+                         client_keys.key_limits(), client_keys.spent_since(day_start(now), month_start(now)))
 
 
 
@@ -75,6 +82,9 @@ class GatewayRuntime:
         self.resilience = Resilience()  # cooldowns, account marks and breakers; marks end at a reload
         self.quota_gate = QuotaGate()  # accounts whose quota window is used up, fed by the quota engine
         self.answers = AnswerCache()  # the exact cache and idempotent retries
+        self.limiter = KeyLimiter()  # models, rate and budgets per client key
+        self.limiter.use(config.key_limits, config.key_spend)
+        self.usage.spent = self.limiter.spend
         self.rng = random.Random()
         self.endpoint_models = EndpointModels(self.clients)
         self._list_endpoint_models()
@@ -83,6 +93,7 @@ class GatewayRuntime:
         if (config.read_timeout, config.connect_timeout) != (self.config.read_timeout, self.config.connect_timeout):
             self.clients.set_timeouts(config.connect_timeout, config.read_timeout)
         self.config = config
+        self.limiter.use(config.key_limits, config.key_spend)
         self.resilience.forget_marks()  # a changed key or new credit deserves another try
         self._list_endpoint_models()
 

@@ -23,6 +23,7 @@ class UsageRecorder:
         self._writer = writer
         self._cost = cost
         self._latencies: dict[str, deque[float]] = {}
+        self.spent: Callable[[int | None, float], None] | None = None  # each request's cost, per client key
 
     def use_writer(self, writer: BatchWriter) -> None:
         """After a restore, new rows go to the new store."""
@@ -33,6 +34,8 @@ class UsageRecorder:
                ttft_ms: float | None = None, error: str | None = None) -> None:
         now = time.time()
         cost = self._cost(provider, model, tokens) if provider and model and status < 400 else 0.0
+        if cost and self.spent is not None:
+            self.spent(api_key_id, cost)
         if provider:
             self._latencies.setdefault(provider, deque(maxlen=_LATENCY_WINDOW)).append(latency_ms)
         if self._writer is None:

@@ -157,6 +157,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE usage_row ADD COLUMN path TEXT",
         "ALTER TABLE usage_row ADD COLUMN error TEXT",
     )),
+    Migration(5, "limits per client key", (
+        "ALTER TABLE api_key ADD COLUMN limits TEXT NOT NULL DEFAULT '{}'",
+    )),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

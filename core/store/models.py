@@ -74,6 +74,7 @@ class ApiKey(BaseModel):
     created_at = FloatField()
     last_used_at = FloatField(null=True)
     revoked_at = FloatField(null=True)
+    limits = TextField(default="{}")  # JSON of core.gateway.key_limits.KeyLimits.public()
 
 
 class ModelAlias(BaseModel):

@@ -26,7 +26,7 @@ def key_routes(context: "GatewayContext") -> list[Route]:
 
     async def create_key(request: Request) -> Response:
         body = await read_object(request, allow_empty=True)
-        created = await configuration(context).create_key(body.get("name"))
+        created = await configuration(context).create_key(body.get("name"), body.get("limits"))
         log.info("Client API key %d created (%s)", created.id, created.name)
         return JSONResponse({"key": created.key, "id": created.id, "name": created.name}, status_code=201)
 
@@ -36,7 +36,15 @@ def key_routes(context: "GatewayContext") -> list[Route]:
         log.info("Client API key %d revoked", key_id)
         return JSONResponse({"message": "Key revoked", "id": key_id})
 
+    async def update_key(request: Request) -> Response:
+        key_id = request.path_params["id"]
+        body = await read_object(request)
+        await configuration(context).update_key(key_id, body.get("name"), body.get("limits"))
+        log.info("Client API key %d changed (%s)", key_id, ", ".join(sorted(body)) or "nothing")
+        keys = await off_loop(client_keys.list_keys)
+        return JSONResponse({"key": next(k for k in keys if k["id"] == key_id)})
+
     return [
         resource("/api/keys", GET=list_keys, POST=create_key),
-        resource("/api/keys/{id:id}", DELETE=revoke_key),
+        resource("/api/keys/{id:id}", PUT=update_key, PATCH=update_key, DELETE=revoke_key),
     ]
