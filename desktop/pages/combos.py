@@ -219,14 +219,69 @@ class CombosPage(RefreshOnShowPage):
         box = table_section("", self.table, self.empty, buttons, self.test_status, self.page_status)
         usage = hint(tr("Clients use a combo by its name as the model, in every API format the gateway speaks."))
 
+        # What the gateway remembers about failing targets, live: they are skipped until they come back.
+        self.health_table = read_only_table([tr("Target"), tr("State"), tr("Why"), tr("Back in")], stretch=2)
+        self.health_empty = empty_state(tr("Every target is available: none is cooling down, set aside or "
+                                           "behind an open circuit."))
+        self.reset_button = QPushButton(tr("Reset"))
+        self.reset_button.setToolTip(tr("Forget cooldowns, set-aside accounts and open circuits: every target is "
+                                        "tried again from the next request"))
+        self.reset_button.clicked.connect(self.reset_health)
+        health = table_section(tr("Target health"), self.health_table, self.health_empty,
+                               button_row(right=self.reset_button))
+        self.health_timer = QTimer(self)
+        self.health_timer.setInterval(1000)
+        self.health_timer.timeout.connect(self.show_health)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(title)
         layout.addWidget(about)
-        layout.addWidget(box, 1)
+        layout.addWidget(box, 2)
         layout.addWidget(usage)
+        layout.addWidget(health, 1)
         self._show()
+        self.show_health()
         self.refresh_soon()
+
+    # -- target health ---------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        self.show_health()
+        self.health_timer.start()
+
+    def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.health_timer.stop()
+        super().hideEvent(event)
+
+    def show_health(self) -> None:
+        runtime = self.services.runtime
+        state = runtime.resilience.state() if runtime is not None else {"cooldowns": [], "marks": [],
+                                                                           "breakers": []}
+        names = {a.id: a.name for a in self.accounts}
+        rows = []
+        for item in state["cooldowns"]:
+            target = f"{item['provider']}/{item['model']} ({names.get(item['accountId'], item['accountId'])})"
+            rows.append([cell(target), cell(tr("Cooling down")), cell(item["reason"]),
+                         cell(tr("{seconds} s", seconds=f"{item['seconds']:.0f}"), align_right=True)])
+        for item in state["marks"]:
+            rows.append([cell(f"{item['provider']} ({item['account']})"), cell(tr("Set aside")),
+                         cell(item["reason"]), cell(tr("when its key changes"), align_right=True)])
+        for item in state["breakers"]:
+            if item["state"] != "closed":
+                back = tr("{seconds} s", seconds=f"{item['seconds']:.0f}") if item["state"] == "open" else "—"
+                rows.append([cell(item["provider"]), cell(tr("Circuit open") if item["state"] == "open"
+                                                          else tr("Being probed")),
+                             cell(tr("{count} failures in a row", count=item["failures"])),
+                             cell(back, align_right=True)])
+        show_rows(self.health_table, self.health_empty, rows, None)
+        self.reset_button.setEnabled(bool(rows))
+
+    def reset_health(self) -> None:
+        if self.services.runtime is not None:
+            self.services.runtime.resilience.reset()
+        self.show_health()
+        self.page_status.ok(tr("Every target will be tried again from the next request."))
 
     # -- data ------------------------------------------------------------------------------------
     def can_refresh(self) -> bool:

@@ -240,3 +240,20 @@ def test_a_slow_test_shows_the_elapsed_time_and_can_be_cancelled(openai_via_fake
     run(qloop, test_then_cancel())
     assert re.fullmatch(r"coding: test cancelled after 0\.\d s\.", page.test_status.text())
     assert page.test_button.isEnabled() and page.test_button.text() == "Test"
+
+
+def test_target_health_shows_what_the_gateway_sets_aside_and_reset_clears_it(qloop, desktop, page,
+                                                                             upstream, openai_via_fake) -> None:
+    connect(qloop, desktop, openai_via_fake, "sk-status-429", "sk-status-401")
+
+    async def ask() -> None:  # the gateway runs on this loop: ask asynchronously
+        async with httpx.AsyncClient(base_url=desktop.services.gateway_state.url, timeout=10) as client:
+            await client.post("/v1/chat/completions", json={"model": "openai/gpt-4.1",
+                                                            "messages": [{"role": "user", "content": "hi"}]})
+    run(qloop, ask())
+    page.show_health()
+    rows = texts(page.health_table)
+    assert [row[1] for row in rows] == ["Cooling down", "Set aside"]
+    assert "openai/gpt-4.1 (account-0)" in rows[0][0] and "401" in rows[1][2]
+    page.reset_button.click()
+    assert texts(page.health_table) == [] and page.health_empty.isVisibleTo(page)
