@@ -7,17 +7,23 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPushButton,
+    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -26,9 +32,13 @@ from PySide6.QtWidgets import (
 from core import settings
 from core.gateway import client_keys
 from core.gateway.client_keys import CreatedKey
+from core.gateway.combos import load_combos
+from core.gateway.key_limits import MAX_RPM, MAX_USD
 from core.settings import ConfigError
 from core.i18n import tr
 from core.services import CoreServices
+from desktop.pages.combos import Choice, TargetChoices
+from desktop.pages.providers import _SavingDialog
 from desktop.widgets import format as fmt
 from desktop.widgets.feedback import (
     MUTED_COLOR,
@@ -49,10 +59,51 @@ from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)
 
+SHOWN_MODELS = 3  # the Limits column names this many models, then "+N"
+
+
 def keys_note() -> str:
     return tr("While the gateway listens on this computer only (127.0.0.1), API keys are optional: programs on "
               "this computer can use it without one. When it listens on another address, every request must "
               "carry a key. Create one key per tool, so you can revoke each on its own.")
+
+
+def _dollars(value: float) -> str:
+    """$5, $2.50, $1,000: a budget reads without needless cents."""
+    return f"${value:,.2f}".removesuffix(".00")
+
+
+def limits_summary(limits: dict[str, Any] | None) -> str:
+    """A key's limits in one table cell: "coding, openai/* · 60/min · $5/day"; "—" when it has none."""
+    limits = limits or {}
+    parts = []
+    models = list(limits.get("models") or [])
+    if models:
+        text = ", ".join(models[:SHOWN_MODELS])
+        if len(models) > SHOWN_MODELS:
+            text = tr("{models} +{more}", models=text, more=len(models) - SHOWN_MODELS)
+        parts.append(text)
+    if limits.get("rpm") is not None:
+        parts.append(tr("{rpm}/min", rpm=f"{limits['rpm']:,}"))
+    if limits.get("dailyUsd") is not None:
+        parts.append(tr("{usd}/day", usd=_dollars(limits["dailyUsd"])))
+    if limits.get("monthlyUsd") is not None:
+        parts.append(tr("{usd}/month", usd=_dollars(limits["monthlyUsd"])))
+    return " · ".join(parts) if parts else "—"
+
+
+def limits_details(limits: dict[str, Any] | None) -> str:
+    """The Limits cell's tooltip: every model, then each limit in words, one per line."""
+    limits = limits or {}
+    models = list(limits.get("models") or [])
+    lines = [tr("Models: {models}", models=", ".join(models)) if models else tr("Models: any")]
+    if limits.get("rpm") is not None:
+        lines.append(tr("At most {rpm} requests per minute", rpm=f"{limits['rpm']:,}"))
+    if limits.get("dailyUsd") is not None:
+        lines.append(tr("Daily budget: {usd}", usd=_dollars(limits["dailyUsd"])))
+    if limits.get("monthlyUsd") is not None:
+        lines.append(tr("Monthly budget: {usd}", usd=_dollars(limits["monthlyUsd"])))
+    return "\n".join(lines)
 
 
 class ApiKeysPage(RefreshOnShowPage):
@@ -62,7 +113,9 @@ class ApiKeysPage(RefreshOnShowPage):
         super().__init__("API keys page")
         self.services = services
         self.keys: list[dict[str, Any]] = []
+        self.choices: list[Choice] = []  # what a key's allowed models can be picked from
         self.dialog: CreateKeyDialog | None = None
+        self.limits_dialog: LimitsDialog | None = None
         self.confirm_box: ConfirmBox | None = None
 
         self.mode_label = QLabel()
@@ -78,15 +131,21 @@ class ApiKeysPage(RefreshOnShowPage):
         access_box = QGroupBox(tr("Access"))
         access_box.setLayout(access_layout)
 
-        self.table = read_only_table([tr("Name"), tr("Key"), tr("Created"), tr("Last used"), tr("Status")])
+        self.table = read_only_table([tr("Name"), tr("Key"), tr("Created"), tr("Last used"), tr("Status"),
+                                      tr("Limits")], stretch=5)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemDoubleClicked.connect(lambda _item: self.open_limits_dialog())
         self.empty = empty_state(tr("No API keys yet. Create one for each tool that talks to the gateway "
                                     "(Cursor, Cline, scripts…)."))
         self.create_button = QPushButton(tr("Create key…"))
         self.create_button.clicked.connect(self.open_create_dialog)
         self.revoke_button = QPushButton(tr("Revoke…"))
         self.revoke_button.clicked.connect(self.confirm_revoke)
-        buttons = button_row(self.create_button, self.revoke_button)
+        self.limits_button = QPushButton(tr("Limits…"))
+        self.limits_button.setToolTip(tr("Choose which models the selected key may use, how many requests per "
+                                         "minute it may send and how much it may spend"))
+        self.limits_button.clicked.connect(lambda: self.open_limits_dialog())
+        buttons = button_row(self.create_button, self.limits_button, self.revoke_button)
         self.feedback = StatusLabel()
         keys_box = table_section(
             tr("Keys"), self.table, self.empty, buttons, self.feedback,
@@ -115,8 +174,25 @@ class ApiKeysPage(RefreshOnShowPage):
             log.exception("Reading API keys failed")
             self.feedback.error(tr("Could not read the API keys: {error}", error=exc))
             return
+        try:
+            self.choices = await off_loop(self._routable_models)
+        except Exception:  # the limits dialog still takes typed names and patterns
+            log.exception("Reading the routable models failed")
         self._show_keys()
         self._show_mode(required)
+
+    def _routable_models(self) -> list[Choice]:
+        """Connected providers' models, custom endpoints' models, aliases and combos (as the combos page
+        offers them)."""
+        store = self.services.accounts
+        if store is None:
+            return []
+        runtime = self.services.runtime
+
+        def endpoint_models(prefix: str) -> list[str]:
+            return (runtime.endpoint_models.ids(prefix) or []) if runtime is not None else []
+        return TargetChoices.gather(store.accounts(), store.endpoints(), store.aliases(), load_combos(), None,
+                                    endpoint_models).choices
 
     def active_keys(self) -> list[dict[str, Any]]:
         return [key for key in self.keys if not key["revoked"]]
@@ -135,6 +211,7 @@ class ApiKeysPage(RefreshOnShowPage):
                 cell(fmt.ago(key["lastUsedAt"]), color=muted,
                      tooltip=fmt.timestamp(key["lastUsedAt"]) if key["lastUsedAt"] else ""),
                 cell(tr("Revoked") if key["revoked"] else tr("Active"), color=muted),
+                cell(limits_summary(key.get("limits")), color=muted, tooltip=limits_details(key.get("limits"))),
             ])
         for row in rows:
             row[1].setFont(monospace_font())
@@ -166,6 +243,11 @@ class ApiKeysPage(RefreshOnShowPage):
         key_id = selected_data(self.table)
         key = next((k for k in self.keys if k["id"] == key_id), None)
         self.revoke_button.setEnabled(key is not None and not key["revoked"])
+        self.limits_button.setEnabled(key is not None and not key["revoked"])
+
+    def _selected_active(self) -> dict[str, Any] | None:
+        key_id = selected_data(self.table)
+        return next((k for k in self.keys if k["id"] == key_id and not k["revoked"]), None)
 
     # -- require on loopback -----------------------------------------------------------------------
     def _on_require_toggled(self, checked: bool) -> None:
@@ -200,10 +282,29 @@ class ApiKeysPage(RefreshOnShowPage):
         select_row_with(self.table, created.id)
         return created
 
+    # -- limits ------------------------------------------------------------------------------------
+    def open_limits_dialog(self) -> LimitsDialog | None:
+        key = self._selected_active()
+        if key is None:
+            return None
+        dialog = LimitsDialog(self, key, self.choices, lambda values: self._save_limits(key, values))
+        self.limits_dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def _save_limits(self, key: dict[str, Any], limits: dict[str, Any]) -> None:
+        """Raises ConfigError (shown in the dialog) when the configuration refuses the limits."""
+        if self.services.configuration is None:
+            raise ConfigError(tr("Quotagate is not running its store right now; try again in a moment."))
+        await self.services.configuration.update_key(key["id"], limits=limits)
+        await self.refresh()
+        select_row_with(self.table, key["id"])
+        self.feedback.ok(tr("Saved the limits of “{name}”. The gateway applies them from the next request.",
+                            name=key["name"]))
+
     # -- revoke ------------------------------------------------------------------------------------
     def confirm_revoke(self) -> ConfirmBox | None:
-        key_id = selected_data(self.table)
-        key = next((k for k in self.keys if k["id"] == key_id and not k["revoked"]), None)
+        key = self._selected_active()
         if key is None:
             return None
         self.confirm_box = ConfirmBox(self, tr("Revoke API key"),
@@ -313,3 +414,135 @@ class CreateKeyDialog(QDialog):
     def _forget_key(self, _result: int) -> None:
         self.key_field.clear()
         self.created = None
+
+
+class LimitsDialog(_SavingDialog):
+    """A key's allowed models, requests per minute and daily and monthly budgets. Each may be left out; the
+    configuration service checks them, and the dialog keeps the input until it accepts."""
+
+    def __init__(self, parent: QWidget, key: dict[str, Any], choices: list[Choice], save: Any) -> None:
+        super().__init__(parent, tr("Limits of “{name}”", name=key["name"]), save)
+        self.key = key
+        self.setMinimumWidth(560)
+        self.resize(600, 520)
+        limits = key.get("limits") or {}
+
+        # Allowed models
+        self.picker = QComboBox()
+        self.picker.setEditable(True)
+        self.picker.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.picker.lineEdit().setPlaceholderText(tr("provider/model, a pattern such as openai/*, or pick one"))
+        for choice in choices:
+            self.picker.addItem(choice.label, choice.value)
+        self.picker.setCurrentIndex(-1)
+        self.picker.setMinimumContentsLength(28)
+        self.add_button = QPushButton(tr("Add"))
+        self.add_button.clicked.connect(self.add_from_picker)
+        self.picker.installEventFilter(self)  # the combo box has the focus and hands keys to its line edit
+        self.picker.lineEdit().installEventFilter(self)
+        self.models_list = QListWidget()
+        self.models_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.models_list.setMinimumHeight(140)
+        self.models_list.itemSelectionChanged.connect(self._update_buttons)
+        self.remove_button = QPushButton(tr("Remove"))
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.models_note = hint("")
+        for model in limits.get("models") or []:
+            self.models_list.addItem(model)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.picker, 1)
+        add_row.addWidget(self.add_button)
+        models_layout = QVBoxLayout()
+        models_layout.addLayout(add_row)
+        models_layout.addWidget(self.models_list, 1)
+        models_layout.addLayout(button_row(self.remove_button))
+        models_layout.addWidget(self.models_note)
+        models_box = QGroupBox(tr("Allowed models"))
+        models_box.setLayout(models_layout)
+
+        # Rate and budgets: the lowest value of each spin box reads "No limit"
+        self.rpm_field = QSpinBox()
+        self.rpm_field.setRange(0, MAX_RPM)
+        self.rpm_field.setSpecialValueText(tr("No limit"))
+        self.rpm_field.setSuffix(tr(" per minute"))
+        self.rpm_field.setGroupSeparatorShown(True)
+        self.rpm_field.setValue(limits.get("rpm") or 0)
+        self.daily_field = self._usd_field(limits.get("dailyUsd"))
+        self.monthly_field = self._usd_field(limits.get("monthlyUsd"))
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)  # numbers need no full width
+        form.addRow(tr("Requests:"), self.rpm_field)
+        form.addRow(tr("Daily budget:"), self.daily_field)
+        form.addRow(tr("Monthly budget:"), self.monthly_field)
+        other_layout = QVBoxLayout()
+        other_layout.addLayout(form)
+        other_layout.addWidget(hint(tr("Budgets count the estimated cost of this key's requests (by the price table) "
+                                       "and start again each day and each month. A request over a limit is refused "
+                                       "with the time the limit resets.")))
+        other_box = QGroupBox(tr("Rate and budget"))
+        other_box.setLayout(other_layout)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(models_box, 1)
+        layout.addWidget(other_box)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self._update_buttons()
+        self.picker.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter in the model field adds the model, and is consumed there: it must not also press Save."""
+        if (watched in (self.picker, self.picker.lineEdit()) and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            self.add_from_picker()
+            return True
+        return super().eventFilter(watched, event)
+
+    @staticmethod
+    def _usd_field(value: float | None) -> QDoubleSpinBox:
+        field = QDoubleSpinBox()
+        field.setRange(0, MAX_USD)
+        field.setDecimals(2)
+        field.setPrefix("$")
+        field.setSpecialValueText(tr("No limit"))
+        field.setGroupSeparatorShown(True)
+        field.setValue(value or 0)
+        return field
+
+    # -- models ------------------------------------------------------------------------------------
+    def add_from_picker(self) -> None:
+        text = self.picker.currentText().strip()
+        index = self.picker.findText(text, Qt.MatchFlag.MatchExactly)
+        value = self.picker.itemData(index) if index >= 0 else text
+        if not value:
+            return
+        self.add_model(value)
+        self.picker.setCurrentIndex(-1)
+        self.picker.clearEditText()
+
+    def add_model(self, model: str) -> None:
+        found = self.models_list.findItems(model, Qt.MatchFlag.MatchExactly)
+        if not found:
+            self.models_list.addItem(model)
+            found = self.models_list.findItems(model, Qt.MatchFlag.MatchExactly)
+        self.models_list.setCurrentItem(found[0])
+        self._update_buttons()
+
+    def remove_selected(self) -> None:
+        for item in self.models_list.selectedItems():
+            self.models_list.takeItem(self.models_list.row(item))
+        self._update_buttons()
+
+    def models(self) -> list[str]:
+        return [self.models_list.item(row).text() for row in range(self.models_list.count())]
+
+    def _update_buttons(self) -> None:
+        self.remove_button.setEnabled(bool(self.models_list.selectedItems()))
+        self.models_note.setText(
+            tr("This key may use only these models (a * matches any text, as in openai/*).")
+            if self.models_list.count() else tr("No models listed: this key may use every model."))
+
+    def values(self) -> dict[str, Any]:
+        """The limits in the API's shape; a spin box at its lowest ("No limit") leaves that limit out."""
+        return {"models": self.models(), "rpm": self.rpm_field.value() or None,
+                "dailyUsd": self.daily_field.value() or None, "monthlyUsd": self.monthly_field.value() or None}

@@ -365,6 +365,39 @@ MESSAGES: dict[str, str] = {
     "Copy this key now: you won't see it again. Quotagate keeps only a fingerprint of it; if you lose it, revoke it "
     "and create a new one.":
         "请立即复制此密钥：它不会再次显示。Quotagate 只保存它的指纹；如果丢失，请吊销它并创建新的密钥。",
+    # API keys page: limits
+    "{models} +{more}": "{models} 等另 {more} 个",
+    "{rpm}/min": "{rpm}/分钟",
+    "{usd}/day": "{usd}/天",
+    "{usd}/month": "{usd}/月",
+    "Models: {models}": "模型：{models}",
+    "Models: any": "模型：不限",
+    "At most {rpm} requests per minute": "每分钟最多 {rpm} 个请求",
+    "Daily budget: {usd}": "每日预算：{usd}",
+    "Monthly budget: {usd}": "每月预算：{usd}",
+    "Limits": "限制",
+    "Limits…": "限制…",
+    "Choose which models the selected key may use, how many requests per minute it may send and how much it may "
+    "spend":
+        "选择所选密钥可使用哪些模型、每分钟可发送多少请求以及最多可花费多少",
+    "Saved the limits of “{name}”. The gateway applies them from the next request.":
+        "已保存“{name}”的限制。网关从下一个请求起应用它们。",
+    "Limits of “{name}”": "“{name}”的限制",
+    "provider/model, a pattern such as openai/*, or pick one": "服务商/模型、通配模式（如 openai/*），或从列表中选择",
+    "Add": "添加",
+    "Allowed models": "允许的模型",
+    "No limit": "不限制",
+    " per minute": " 次/分钟",
+    "Requests:": "请求数：",
+    "Daily budget:": "每日预算：",
+    "Monthly budget:": "每月预算：",
+    "Budgets count the estimated cost of this key's requests (by the price table) and start again each day and each "
+    "month. A request over a limit is refused with the time the limit resets.":
+        "预算按价格表估算此密钥请求的费用，每天、每月重新计算。超出限制的请求会被拒绝，并告知限制何时重置。",
+    "Rate and budget": "速率与预算",
+    "This key may use only these models (a * matches any text, as in openai/*).":
+        "此密钥只能使用这些模型（* 匹配任意文本，例如 openai/*）。",
+    "No models listed: this key may use every model.": "未列出模型：此密钥可以使用所有模型。",
     # Dashboard page
     "Updating…": "正在更新…",
     "Updated {time}": "更新于 {time}",
