@@ -20,7 +20,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fakes.openai_tools_upstream import (
+    RecordingUpstream,
     REFUSAL_MESSAGE,
     REFUSE_MARKER,
     SPLIT_PAUSE,
@@ -38,7 +39,6 @@ from tests.fakes.openai_tools_upstream import (
     json_pieces,
     text_pieces,
 )
-from tests.fakes.openai_upstream import Received
 
 ANTHROPIC_KEY = "sk-ant-conformance"
 
@@ -54,23 +54,14 @@ _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 
 
 @dataclass
-class AnthropicUpstream:
+class AnthropicUpstream(RecordingUpstream):
     key: str = ANTHROPIC_KEY
-    requests: list[Received] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)
-    issued_call_ids: list[str] = field(default_factory=list)
-    _counter: int = 0
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/messages", self.messages, methods=["POST"])])
 
     async def messages(self, request: Request) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        self.requests.append(Received(request.url.path, dict(request.headers), body))
+        raw, body = await self.receive(request)
         try:
             self._check_headers(request)
             if not isinstance(body, dict):

@@ -21,7 +21,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fakes.openai_tools_upstream import (
+    RecordingUpstream,
     REFUSAL_MESSAGE,
     REFUSE_MARKER,
     SPLIT_PAUSE,
@@ -38,7 +39,6 @@ from tests.fakes.openai_tools_upstream import (
     decide,
     text_pieces,
 )
-from tests.fakes.openai_upstream import Received
 
 GEMINI_KEY = "gemini-conformance-key"
 THOUGHT_SIGNATURE = "c2lnbmF0dXJlLWZyb20tZ2VtaW5p"  # opaque base64, as Gemini sends
@@ -81,23 +81,14 @@ def _known(value: dict[str, Any], allowed: set[str], where: str) -> dict[str, An
 
 
 @dataclass
-class GeminiUpstream:
+class GeminiUpstream(RecordingUpstream):
     key: str = GEMINI_KEY
-    requests: list[Received] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)
-    _counter: int = 0
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1beta/models/{target:path}", self.model_action, methods=["POST"])])
 
     async def model_action(self, request: Request) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        self.requests.append(Received(request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-                                      dict(request.headers), body))
+        raw, body = await self.receive(request, with_query=True)
         try:
             self._check_auth(request)
             match = _ACTION.match(request.path_params["target"])

@@ -89,23 +89,35 @@ def json_pieces(arguments: dict[str, Any]) -> list[str]:
 
 
 @dataclass
-class OpenAIToolsUpstream:
-    key: str = OPENAI_KEY
+class RecordingUpstream:
+    """What the strict fakes share: every request recorded as it came (path, headers, parsed body or None),
+    the refusals they answered, and the tool-call ids they issued."""
+
     requests: list[Received] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     issued_call_ids: list[str] = field(default_factory=list)
     _counter: int = 0
 
-    def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
-
-    async def chat(self, request: Request) -> Response:
+    async def receive(self, request: Request, with_query: bool = False) -> tuple[bytes, Any]:
         raw = await request.body()
         try:
             body = json.loads(raw)
         except ValueError:
             body = None
-        self.requests.append(Received(request.url.path, dict(request.headers), body))
+        path = request.url.path + (f"?{request.url.query}" if with_query and request.url.query else "")
+        self.requests.append(Received(path, dict(request.headers), body))
+        return raw, body
+
+
+@dataclass
+class OpenAIToolsUpstream(RecordingUpstream):
+    key: str = OPENAI_KEY
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[Route("/v1/chat/completions", self.chat, methods=["POST"])])
+
+    async def chat(self, request: Request) -> Response:
+        raw, body = await self.receive(request)
         try:
             self._check_auth(request)
             if not isinstance(body, dict):
