@@ -38,7 +38,7 @@ from core.settings import ConfigError
 from core.i18n import tr
 from core.services import CoreServices
 from desktop.pages.combos import Choice, TargetChoices
-from desktop.pages.providers import _SavingDialog
+from desktop.widgets.saving_dialog import SavingDialog
 from desktop.widgets import format as fmt
 from desktop.widgets.feedback import (
     MUTED_COLOR,
@@ -416,7 +416,7 @@ class CreateKeyDialog(QDialog):
         self.created = None
 
 
-class LimitsDialog(_SavingDialog):
+class LimitsDialog(SavingDialog):
     """A key's allowed models, requests per minute and daily and monthly budgets. Each may be left out; the
     configuration service checks them, and the dialog keeps the input until it accepts."""
 

@@ -37,7 +37,7 @@ from core.i18n import tr
 from core.providers import catalog
 from core.services import CoreServices
 from core.settings import ConfigError
-from desktop.pages.providers import _SavingDialog
+from desktop.widgets.saving_dialog import SavingDialog
 from desktop.widgets.feedback import (
     ConfirmBox,
     StatusLabel,
@@ -639,7 +639,7 @@ class TargetRows(QWidget):
         return models
 
 
-class ComboDialog(_SavingDialog):
+class ComboDialog(SavingDialog):
     def __init__(self, parent: QWidget, combo: Combo | None, choices: TargetChoices, save: Any) -> None:
         super().__init__(parent, tr("Edit combo") if combo else tr("New combo"), save)
         self.combo = combo

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QSize, Qt
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -63,6 +62,7 @@ from desktop.widgets.feedback import (
     title_label,
 )
 from desktop.widgets.layouts import button_row, table_section
+from desktop.widgets.saving_dialog import Saver, SavingDialog
 from desktop.widgets.proxy_field import ProxyField
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
@@ -90,7 +90,6 @@ def wire_format_name(wire_format: str) -> str:
 def model_kind(kind: str) -> str:
     return {"chat": tr("chat"), "embedding": tr("embed")}.get(kind, kind)
 
-Saver = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _dot(color: str | None) -> QIcon:
@@ -766,56 +765,7 @@ class ProvidersPage(RefreshOnShowPage):
         self._page_status().ok(done)
 
 
-class _SavingDialog(QDialog):
-    """A dialog whose Save runs async: it stays open, with the input, until the store accepted it."""
-
-    def __init__(self, parent: QWidget, title: str, save: Saver) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self._save = save
-        self.save_task: asyncio.Task[None] | None = None
-        self.error = StatusLabel()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-
-    def values(self) -> dict[str, Any]:
-        """The input as typed; the configuration service checks it. ValueError for what cannot even be read."""
-        raise NotImplementedError
-
-    def submit(self) -> asyncio.Task[None] | None:
-        try:
-            values = self.values()
-        except ValueError as exc:  # ConfigError is one: the proxy field applies the core's proxy rule
-            self.error.error(str(exc))
-            return None
-        self.save_task = asyncio.ensure_future(self._run_save(values))
-        return self.save_task
-
-    async def _run_save(self, values: dict[str, Any]) -> None:
-        self.buttons.setEnabled(False)
-        self.error.busy(tr("Saving…"))
-        try:
-            await self._save(values)
-        except ConfigError as exc:  # the configuration's refusal says what to fix
-            self.error.error(tr("Not saved: {error}.", error=str(exc).rstrip(".")))
-        except Exception as exc:
-            log.exception("Saving failed")
-            self.error.error(tr("Not saved: {error}", error=exc))
-        else:
-            self.error.clear()
-            self.accept()
-        finally:
-            self.buttons.setEnabled(True)
-            self.save_task = None
-
-    def reject(self) -> None:
-        if self.save_task is None:  # never abandon a save half-way
-            super().reject()
-
-
-class AccountDialog(_SavingDialog):
+class AccountDialog(SavingDialog):
     def __init__(self, parent: QWidget, provider: Provider, account: Account | None, models: list[str],
                  next_priority: int, default_name: str, save: Saver) -> None:
         title = (tr("Edit {provider} account", provider=provider.name) if account
@@ -950,7 +900,7 @@ class HeaderRows(QWidget):
         return headers
 
 
-class EndpointDialog(_SavingDialog):
+class EndpointDialog(SavingDialog):
     def __init__(self, parent: QWidget, endpoint: CustomEndpoint | None, save: Saver) -> None:
         super().__init__(parent, tr("Edit custom endpoint") if endpoint else tr("Add custom endpoint"), save)
         self.endpoint = endpoint
