@@ -34,11 +34,10 @@ from core.gateway import client_keys
 from core.gateway.client_keys import CreatedKey
 from core.gateway.combos import load_combos
 from core.gateway.key_limits import MAX_RPM, MAX_USD
-from core.settings import ConfigError
 from core.i18n import tr
 from core.services import CoreServices
+from core.settings import ConfigError
 from desktop.pages.combos import Choice, TargetChoices
-from desktop.widgets.saving_dialog import SavingDialog
 from desktop.widgets import format as fmt
 from desktop.widgets.feedback import (
     MUTED_COLOR,
@@ -55,6 +54,7 @@ from desktop.widgets.feedback import (
     show_rows,
 )
 from desktop.widgets.layouts import button_row, dialog_step, table_section
+from desktop.widgets.saving_dialog import SavingDialog
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)

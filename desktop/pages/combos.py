@@ -37,7 +37,6 @@ from core.i18n import tr
 from core.providers import catalog
 from core.services import CoreServices
 from core.settings import ConfigError
-from desktop.widgets.saving_dialog import SavingDialog
 from desktop.widgets.feedback import (
     ConfirmBox,
     StatusLabel,
@@ -51,6 +50,7 @@ from desktop.widgets.feedback import (
     title_label,
 )
 from desktop.widgets.layouts import button_row, table_section
+from desktop.widgets.saving_dialog import SavingDialog
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 log = logging.getLogger(__name__)
