@@ -76,3 +76,9 @@ async def test_logs_page_older_than_an_id(services: CoreServices, client, upstre
     rest = (await client.get("/api/usage/logs", params={"limit": 2, "before": first["nextBefore"]})).json()
     assert len(rest["items"]) == 1 and rest["items"][0]["id"] < first["items"][-1]["id"]
     assert (await client.get("/api/usage/logs", params={"before": "0"})).status_code == 400
+
+
+async def test_a_time_bound_past_the_year_9999_is_a_400_not_a_crash(client) -> None:
+    for query in ("until=99999999999999999999", "since=99999999999999999999", "until=1e300"):
+        response = await client.get(f"/api/usage/history?{query}")
+        assert response.status_code == 400 and "9999" in response.json()["error"]

@@ -206,13 +206,18 @@ def query_time(request: Request, name: str) -> float | None:
         value = float(raw)
     except ValueError:
         try:
-            return datetime.fromisoformat(raw).timestamp()
+            value = datetime.fromisoformat(raw).timestamp()
         except (ValueError, OverflowError, OSError):  # not a date, or one no clock can count to
             raise ManagementError(400, f"`{name}` must be Unix seconds or an ISO 8601 date such as "
                                        f"2025-01-31T12:00:00Z, not {raw[:40]!r}.") from None
-    if not math.isfinite(value) or value < 0:
-        raise ManagementError(400, f"`{name}` must be a non-negative number of Unix seconds.")
+    # Past the year 9999 local-time calendars (the usage buckets) overflow: such a bound means nothing anyway.
+    if not math.isfinite(value) or not 0 <= value <= _LAST_SECOND:
+        raise ManagementError(400, f"`{name}` must be Unix seconds between 0 and {_LAST_SECOND:.0f} "
+                                   f"(the end of the year 9999).")
     return value
+
+
+_LAST_SECOND = 253402300799.0
 
 
 def query_int(request: Request, name: str, default: int, *, minimum: int, maximum: int) -> int:
