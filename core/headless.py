@@ -25,6 +25,15 @@ def run_headless(folder: Path, host: str = settings.DEFAULT_HOST, port: int | No
 
 
 async def _serve_until_signalled(services: CoreServices) -> int:
+    # Handlers first: a SIGTERM that arrives while the services start (a supervisor's quick stop, a test
+    # that stops as soon as /healthz answers) must still end in a clean shutdown, not a killed process.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: fall back to plain handlers
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     try:
         state = await services.start()
     except (SchemaTooNewError, DatabaseError, OSError) as exc:
@@ -38,13 +47,6 @@ async def _serve_until_signalled(services: CoreServices) -> int:
     print(tr("Quotagate {version}: gateway on {url} (data in {folder}). Press Ctrl+C to stop.",
              version=__version__, url=state.url, folder=services.data_folder), flush=True)
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # Windows: fall back to plain handlers
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
     await stop.wait()
     print(tr("Stopping: finishing requests in flight…"), flush=True)
     await services.stop()
