@@ -147,19 +147,19 @@ class Configuration:
 
     # -- combos -----------------------------------------------------------------------------------------
     async def add_combo(self, fields: dict[str, Any]) -> combos.Combo:
-        name, strategy, targets = _combo_fields(fields)
+        name, strategy, targets, options = _combo_fields(fields)
 
         def write() -> combos.Combo:
             self._refuse_alias_name(name)
-            return combos.save_combo(name, strategy, targets)
+            return combos.save_combo(name, strategy, targets, options=options)
         return await self.change("adding a combo", write)
 
     async def update_combo(self, combo_id: int, fields: dict[str, Any]) -> combos.Combo:
         def write() -> combos.Combo:
             current = combos.get_combo(combo_id)
-            name, strategy, targets = _combo_fields({**current.public(), **fields})
+            name, strategy, targets, options = _combo_fields({**current.public(), **fields})
             self._refuse_alias_name(name)
-            return combos.save_combo(name, strategy, targets, combo_id)
+            return combos.save_combo(name, strategy, targets, combo_id, options)
         return await self.change("changing a combo", write)
 
     async def delete_combo(self, combo_id: int) -> None:
@@ -404,7 +404,8 @@ def _no_endpoint(endpoint_id: int) -> NotFound:
     return NotFound(tr("No custom endpoint with id {id}; GET /api/provider-nodes lists them.", id=endpoint_id))
 
 
-def _combo_fields(fields: dict[str, Any]) -> tuple[str, str, tuple[combos.Target, ...]]:
-    """A combo as the API and the windows send it: `name`, `strategy`, `models`."""
+def _combo_fields(fields: dict[str, Any]) -> tuple[str, str, tuple[combos.Target, ...], combos.ComboOptions]:
+    """A combo as the API and the windows send it: `name`, `strategy`, `models`, `accountSelection`,
+    `quotaThreshold`."""
     return (combos.combo_name(fields.get("name")), combos.strategy_name(fields.get("strategy")),
-            combos.targets_of(fields.get("models")))
+            combos.targets_of(fields.get("models")), combos.options_of(fields))

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from core.settings import ConfigError, NotFound
+from core.settings import ACCOUNT_SELECTIONS, ConfigError, NotFound
 from core.store.models import Combo as ComboRow
 
 MAX_DEPTH = 3  # combo-refs one under another: a combo → combo → combo → combo, no deeper
@@ -48,15 +48,25 @@ Target = ModelTarget | ComboRef
 
 
 @dataclass(frozen=True)
+class ComboOptions:
+    account_selection: str | None = None  # None: the gateway's default (settings.KEY_ACCOUNT_SELECTION)
+    quota_threshold: float = 0.0  # % left under which a subscription or coding-plan account is skipped
+
+    def public(self) -> dict[str, Any]:
+        return {"accountSelection": self.account_selection, "quotaThreshold": self.quota_threshold}
+
+
+@dataclass(frozen=True)
 class Combo:
     id: int
     name: str
     strategy: str
     targets: tuple[Target, ...]
+    options: ComboOptions = ComboOptions()
 
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "strategy": self.strategy,
-                "models": [target.public() for target in self.targets]}
+                "models": [target.public() for target in self.targets], **self.options.public()}
 
 
 # --- reading the API's shapes -------------------------------------------------------------------------
@@ -79,6 +89,30 @@ def strategy_name(value: Any) -> str:
     if value not in STRATEGIES:
         raise ConfigError(f"`strategy` must be one of {', '.join(STRATEGIES)}.")
     return value
+
+
+def account_selection(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if value not in ACCOUNT_SELECTIONS:
+        raise ConfigError(f"`accountSelection` must be one of {', '.join(ACCOUNT_SELECTIONS)} (or null for the "
+                          "gateway's default).")
+    return value
+
+
+def quota_threshold(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise ConfigError("`quotaThreshold` must be a percentage from 0 to 100: accounts with less quota left "
+                          "than this are skipped until their window resets.")
+    return float(value)
+
+
+def options_of(fields: dict[str, Any]) -> ComboOptions:
+    """`accountSelection` and `quotaThreshold` as the API sends them."""
+    return ComboOptions(account_selection(fields.get("accountSelection")),
+                        quota_threshold(fields.get("quotaThreshold")))
 
 
 def targets_of(value: Any) -> tuple[Target, ...]:
@@ -172,13 +206,16 @@ def get_combo(combo_id: int) -> Combo:
     return _from_row(row)
 
 
-def save_combo(name: str, strategy: str, targets: tuple[Target, ...], combo_id: int | None = None) -> Combo:
+def save_combo(name: str, strategy: str, targets: tuple[Target, ...], combo_id: int | None = None,
+               options: ComboOptions = ComboOptions()) -> Combo:
     """Insert or update, then check the whole set (references, cycles, depth) inside the same transaction."""
     now = time.time()
     stored = json.dumps([target.public() for target in targets])
+    extra = json.dumps(options.public())
     if combo_id is None:
-        combo_id = ComboRow.create(name=name, strategy=strategy, targets=stored, created_at=now, updated_at=now).id
-    elif not ComboRow.update(name=name, strategy=strategy, targets=stored, updated_at=now) \
+        combo_id = ComboRow.create(name=name, strategy=strategy, targets=stored, options=extra,
+                                   created_at=now, updated_at=now).id
+    elif not ComboRow.update(name=name, strategy=strategy, targets=stored, options=extra, updated_at=now) \
             .where(ComboRow.id == combo_id).execute():
         raise NotFound(f"No combo with id {combo_id}; GET /api/combos lists them.")
     check_references({combo.name: combo for combo in load_combos()})
@@ -195,4 +232,6 @@ def delete_combo(combo_id: int) -> None:
 
 
 def _from_row(row: ComboRow) -> Combo:
-    return Combo(row.id, row.name, strategy_name(row.strategy), targets_of(json.loads(row.targets)))
+    extra = json.loads(row.options or "{}")
+    return Combo(row.id, row.name, strategy_name(row.strategy), targets_of(json.loads(row.targets)),
+                 options_of(extra if isinstance(extra, dict) else {}))

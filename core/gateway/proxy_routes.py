@@ -120,7 +120,8 @@ async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, *
     async def answer() -> Response:
         plan = table.plan(route, runtime.stats, runtime.rng, runtime.quota_gate.headroom)
         attempts, cooling = runtime.resilience.usable(plan)
-        attempts, out_of_quota = runtime.quota_gate.usable(attempts)
+        attempts, out_of_quota = runtime.quota_gate.usable(
+            attempts, route.combo.quota_threshold if route.combo is not None else 0.0)
         skipped = cooling + out_of_quota
         if not attempts:
             raise _nothing_to_try(route.requested, skipped)

@@ -64,15 +64,23 @@ class QuotaGate:
         left, resets_at = found
         return left, (resets_at - self._now()).total_seconds() if resets_at else None
 
-    def usable(self, targets: Sequence[Target]) -> tuple[list[Target], list[Skipped]]:
+    def usable(self, targets: Sequence[Target], threshold: float = 0.0) -> tuple[list[Target], list[Skipped]]:
+        """The targets that may be tried now; the others with why and for how long. `threshold` (a combo's
+        % left) also skips accounts with less than that left, until their tightest window resets."""
         now = self._now()
         kept: list[Target] = []
         skipped: list[Skipped] = []
         for target in targets:
-            found = self._exhausted.get(target.quota_key) if target.quota_key else None
+            key = target.quota_key
+            found = self._exhausted.get(key) if key else None
             if found is not None and found[0] > now:
                 skipped.append(Skipped(target, f"its {found[1]} quota is used up",
                                        (found[0] - now).total_seconds(), True))
-            else:
-                kept.append(target)
+                continue
+            low = self._left.get(key) if key and threshold > 0 else None
+            if low is not None and low[0] < threshold and low[1] is not None and low[1] > now:
+                skipped.append(Skipped(target, f"only {low[0]:g}% of its quota is left (this combo keeps "
+                                               f"{threshold:g}% in reserve)", (low[1] - now).total_seconds(), True))
+                continue
+            kept.append(target)
         return kept, skipped

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from core.gateway.accounts import Account, CustomEndpoint
 from core.gateway.combos import MAX_DEPTH, Combo, ComboRef
 from core.gateway.quota_gate import quota_key
-from core.gateway.strategies import Candidate, RoutingStats, attempt_key, order, price_of
+from core.gateway.strategies import Candidate, Headroom, RoutingStats, attempt_key, order, order_accounts, price_of
 from core.providers import catalog
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -52,6 +52,8 @@ class ComboNode:
     name: str
     strategy: str
     children: tuple[tuple[float, "tuple[Upstream, ...] | ComboNode"], ...]
+    account_selection: str | None = None  # None: the table's default
+    quota_threshold: float = 0.0  # % left under which an account is skipped (the quota gate applies it)
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,9 @@ class RoutingTable:
     def __init__(self, accounts: Iterable[Account] = (), endpoints: Iterable[CustomEndpoint] = (),
                  aliases: dict[str, str] | None = None, proxies: ProxySettings | None = None,
                  rewrite_url: Callable[[str], str] = lambda url: url, combos: Iterable[Combo] = (),
-                 price_overrides: dict[str, Any] | None = None) -> None:
+                 price_overrides: dict[str, Any] | None = None, account_selection: str = "fill-first") -> None:
         self.combos = {combo.name: combo for combo in combos}
+        self.account_selection = account_selection
         self._price_overrides = price_overrides or {}
         self._proxies = proxies or ProxySettings()
         self._rewrite_url = rewrite_url
@@ -143,12 +146,14 @@ class RoutingTable:
         return listed
 
     def plan(self, route: Route, stats: RoutingStats, rng: random.Random,
-             quota: Callable[[str | None], tuple[float, float | None] | None] = lambda key: None
-             ) -> tuple[Upstream, ...]:
+             quota: Headroom = lambda key: None) -> tuple[Upstream, ...]:
         """The attempts for one request, in order: a combo's strategy decides it each time (`quota` gives
-        a target's % left and seconds to its reset, for the quota-minded strategies)."""
+        a target's % left and seconds to its reset, for the quota-minded strategies); the accounts behind one
+        target take turns by the account selection."""
         if route.combo is None:
-            return route.upstreams
+            if len(route.upstreams) < 2 or self.account_selection == "fill-first":
+                return route.upstreams
+            return order_accounts(self.account_selection, route.upstreams, stats, quota)
         seen: set[str] = set()
         attempts = []
         for upstream in self._flatten(route.combo, stats, rng, quota):
@@ -158,11 +163,14 @@ class RoutingTable:
                 attempts.append(upstream)
         return tuple(attempts)
 
-    def _flatten(self, node: ComboNode, stats: RoutingStats, rng: random.Random,
-                 quota: Callable[[str | None], tuple[float, float | None] | None]) -> list[Upstream]:
+    def _flatten(self, node: ComboNode, stats: RoutingStats, rng: random.Random, quota: Headroom) -> list[Upstream]:
         candidates = []
+        selection = node.account_selection or self.account_selection
         for position, (weight, child) in enumerate(node.children):
-            attempts = tuple(self._flatten(child, stats, rng, quota)) if isinstance(child, ComboNode) else child
+            if isinstance(child, ComboNode):
+                attempts = tuple(self._flatten(child, stats, rng, quota))
+            else:
+                attempts = order_accounts(selection, child, stats, quota)
             if attempts:
                 first = attempts[0]
                 known = [q for q in (quota(a.quota_key) for a in attempts) if q is not None]
@@ -205,7 +213,8 @@ class RoutingTable:
                     failures.append(f"{target.model}: account {target.account_id} is not active")
                     continue
             children.append((target.weight, upstreams))
-        return ComboNode(combo.name, combo.strategy, tuple(children)), failures
+        return ComboNode(combo.name, combo.strategy, tuple(children), combo.options.account_selection,
+                         combo.options.quota_threshold), failures
 
     def _flatten_listed(self, node: ComboNode) -> list[Upstream]:
         return [u for _, child in node.children

@@ -55,6 +55,7 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
         ProxySettings.from_setting(store.get_setting(settings.KEY_PROXY)),
         rewrite_url=host_map.rewrite, combos=load_combos(),
         price_overrides=overrides if isinstance(overrides, dict) else {},
+        account_selection=_account_selection(store.get_setting(settings.KEY_ACCOUNT_SELECTION)),
     )
     require = bool(store.get_setting(settings.KEY_REQUIRE_API_KEY, False)) or not settings.is_loopback_host(host)
     max_mb = settings.positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
@@ -71,6 +72,9 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
                                   seconds(settings.KEY_ANSWER_TIMEOUT, Timeouts.answer)),
                          client_keys.key_limits(), client_keys.spent_since(day_start(now), month_start(now)))
 
+
+def _account_selection(value: Any) -> str:
+    return value if settings.usable(settings.KEY_ACCOUNT_SELECTION, value) and value else "fill-first"
 
 
 class GatewayRuntime:

@@ -76,7 +76,11 @@ class RoutingStats:
         return value
 
     def requests(self, candidate: Candidate) -> int:
-        return sum(self._seen[k].requests for k in map(attempt_key, candidate.attempts) if k in self._seen)
+        return sum(self.requests_of(attempt) for attempt in candidate.attempts)
+
+    def requests_of(self, attempt: Attempt) -> int:
+        seen = self._seen.get(attempt_key(attempt))
+        return seen.requests if seen is not None else 0
 
     def score(self, candidate: Candidate) -> float:
         """Lower is better: the recent latency of its best attempt, inflated by its recent errors."""
@@ -172,6 +176,33 @@ ORDERS: dict[str, Order] = {
 def order(strategy: str, combo: str, candidates: Sequence[Candidate], stats: RoutingStats,
           rng: random.Random) -> list[Candidate]:
     return ORDERS[strategy](combo, list(candidates), stats, rng) if candidates else []
+
+
+class QuotaAttempt(Attempt, Protocol):
+    quota_key: str | None
+
+
+Headroom = Callable[[str | None], "tuple[float, float | None] | None"]  # quota key -> (% left, s to reset)
+
+
+def order_accounts(selection: str, attempts: tuple[QuotaAttempt, ...], stats: RoutingStats,
+                   quota: Headroom) -> tuple[QuotaAttempt, ...]:
+    """The accounts of one provider behind one target, in the order `selection` (settings.ACCOUNT_SELECTIONS)
+    gives them; fill-first keeps the listed (priority) order."""
+    if len(attempts) < 2 or selection == "fill-first":
+        return attempts
+    if selection == "round-robin":
+        first = attempts[0]
+        start = stats.turn(f"accounts:{first.provider}/{first.model}") % len(attempts)
+        return attempts[start:] + attempts[:start]
+    if selection == "least-used":
+        return tuple(sorted(attempts, key=stats.requests_of))  # stable: ties keep the priority order
+    if selection == "headroom":
+        def left(attempt: QuotaAttempt) -> tuple[bool, float]:
+            known = quota(attempt.quota_key)
+            return (known is None, -known[0] if known else 0.0)
+        return tuple(sorted(attempts, key=left))
+    raise ValueError(f"unknown account selection {selection!r}")
 
 
 def price_of(provider: str, model: str, overrides: dict | None = None) -> float | None:

@@ -160,6 +160,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "limits per client key", (
         "ALTER TABLE api_key ADD COLUMN limits TEXT NOT NULL DEFAULT '{}'",
     )),
+    Migration(6, "combo options: account selection and quota threshold", (
+        "ALTER TABLE combo ADD COLUMN options TEXT NOT NULL DEFAULT '{}'",
+    )),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

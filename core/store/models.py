@@ -62,6 +62,7 @@ class Combo(BaseModel):
     name = TextField(unique=True)
     strategy = TextField(default="fallback")
     targets = TextField(default="[]")
+    options = TextField(default="{}")  # JSON: accountSelection, quotaThreshold
     created_at = FloatField()
     updated_at = FloatField()
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,10 +33,11 @@ from PySide6.QtWidgets import (
 
 from core.configuration import Configuration
 from core.gateway.accounts import Account, CustomEndpoint
-from core.gateway.combos import STRATEGIES, Combo, ComboRef, ModelTarget, load_combos
+from core.gateway.combos import STRATEGIES, Combo, ComboOptions, ComboRef, ModelTarget, load_combos
 from core.i18n import tr
 from core.providers import catalog
 from core.services import CoreServices
+from core.settings import ACCOUNT_SELECTIONS
 from core.settings import ConfigError
 from desktop.widgets.feedback import (
     ConfirmBox,
@@ -82,6 +84,12 @@ def strategy_explanation(strategy: str) -> str:
         "reset-aware": tr("Spends first the quota that resets soonest, while it still has some left."),
     }
     return explanations.get(strategy, "")
+
+
+def account_selection_label(selection: str | None) -> str:
+    labels = {None: tr("Gateway default"), "fill-first": tr("Fill first (by priority)"),
+              "round-robin": tr("Take turns"), "least-used": tr("Least used"), "headroom": tr("Most quota left")}
+    return labels.get(selection, selection or "")
 
 
 def target_text(target: ModelTarget | ComboRef, accounts: dict[int, str] | None = None, weighted: bool = False) -> str:
@@ -659,6 +667,16 @@ class ComboDialog(SavingDialog):
         self._explain_strategy()
         self.targets = TargetRows(choices, combo.targets if combo else ())
         self._explain_strategy()
+        options = combo.options if combo else ComboOptions()
+        self.selection_field = QComboBox()
+        for selection in (None, *ACCOUNT_SELECTIONS):
+            self.selection_field.addItem(account_selection_label(selection), selection)
+        self.selection_field.setCurrentIndex(max(0, self.selection_field.findData(options.account_selection)))
+        self.threshold_field = QSpinBox()
+        self.threshold_field.setRange(0, 100)
+        self.threshold_field.setSuffix(" %")
+        self.threshold_field.setSpecialValueText(tr("Off"))
+        self.threshold_field.setValue(round(options.quota_threshold))
         if not choices.choices:
             note = hint(tr("No provider is connected yet: add an account on the Providers page, or type "
                            "provider/model."))
@@ -670,6 +688,11 @@ class ComboDialog(SavingDialog):
         form.addRow("", hint(tr("Clients ask for this name as the model.")))
         form.addRow(tr("Strategy:"), self.strategy_field)
         form.addRow("", self.strategy_hint)
+        form.addRow(tr("Accounts of one provider:"), self.selection_field)
+        form.addRow("", hint(tr("How several accounts behind one target share the requests.")))
+        form.addRow(tr("Quota reserve:"), self.threshold_field)
+        form.addRow("", hint(tr("Skip a subscription or coding plan with less quota left than this until its "
+                                "window resets (used up is always skipped).")))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         targets_label = QLabel(tr("Targets:"))
@@ -691,5 +714,6 @@ class ComboDialog(SavingDialog):
 
     def values(self) -> dict[str, Any]:
         return {"name": self.name_field.text(), "strategy": self.strategy_field.currentData(),
-                "models": self.targets.models()}
+                "models": self.targets.models(), "accountSelection": self.selection_field.currentData(),
+                "quotaThreshold": self.threshold_field.value()}
 

@@ -257,3 +257,18 @@ def test_target_health_shows_what_the_gateway_sets_aside_and_reset_clears_it(qlo
     assert "openai/gpt-4.1 (account-0)" in rows[0][0] and "401" in rows[1][2]
     page.reset_button.click()
     assert texts(page.health_table) == [] and page.health_empty.isVisibleTo(page)
+
+
+def test_account_selection_and_quota_reserve_are_set_in_the_dialog_and_kept(openai_via_fake, desktop, page, qloop,
+                                                                           qtbot) -> None:
+    connect(qloop, desktop, openai_via_fake, "sk-ok")
+    create(qloop, qtbot, page, "pool", "openai/gpt-4.1")
+    dialog = page.open_dialog(page.combos[0])
+    assert dialog.selection_field.currentText() == "Gateway default" and dialog.threshold_field.text() == "Off"
+    dialog.selection_field.setCurrentIndex(dialog.selection_field.findData("round-robin"))
+    dialog.threshold_field.setValue(20)
+    save(qloop, qtbot, dialog)
+    [combo] = load_combos()
+    assert (combo.options.account_selection, combo.options.quota_threshold) == ("round-robin", 20.0)
+    again = page.open_dialog(page.combos[0])
+    assert again.selection_field.currentData() == "round-robin" and again.threshold_field.value() == 20

@@ -22,7 +22,8 @@ def combo_routes(context: "GatewayContext") -> list[Route]:
     async def list_combos(request: Request) -> Response:
         found = await off_loop(combos.load_combos)
         return JSONResponse({"combos": [combo.public() for combo in found], "total": len(found),
-                             "strategies": list(combos.STRATEGIES)})
+                             "strategies": list(combos.STRATEGIES),
+                             "accountSelections": list(combos.ACCOUNT_SELECTIONS)})
 
     async def create_combo(request: Request) -> Response:
         combo = await configuration(context).add_combo(await read_object(request))

@@ -33,6 +33,7 @@ WRITABLE: dict[str, tuple[str, Any]] = {
     "upstreamAnswerTimeoutS": (settings.KEY_ANSWER_TIMEOUT, Timeouts.answer),
     "priceOverrides": (settings.KEY_PRICE_OVERRIDES, {}),
     "allowedHosts": (settings.KEY_ALLOWED_HOSTS, []),
+    "accountSelection": (settings.KEY_ACCOUNT_SELECTION, "fill-first"),
 }
 READ_ONLY = frozenset({"port", "host", "version", "dataDir", "apiKeysEnforced", "requireLogin"})
 

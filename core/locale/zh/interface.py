@@ -626,4 +626,12 @@ MESSAGES: dict[str, str] = {
     "Clients ask for this name as the model.": "客户端以此名称作为模型名来请求。",
     "Strategy:": "策略：",
     "Targets:": "目标：",
+    "Accounts of one provider:": "同一提供商的多个账户：",
+    "How several accounts behind one target share the requests.": "一个目标背后有多个账户时，请求如何在它们之间分配。",
+    "Quota reserve:": "配额保留：",
+    "Skip a subscription or coding plan with less quota left than this until its window resets (used up is always skipped).":
+        "订阅或编程套餐的剩余配额低于此值时跳过它，直到其窗口重置（用尽的总会被跳过）。",
+    "Gateway default": "网关默认",
+    "Fill first (by priority)": "先用满（按优先级）",
+    "Take turns": "轮流使用",
 }
