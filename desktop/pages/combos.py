@@ -10,10 +10,11 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -39,6 +40,7 @@ from core.providers import catalog
 from core.services import CoreServices
 from core.settings import ACCOUNT_SELECTIONS
 from core.settings import ConfigError
+from desktop.pages.aliases import AliasesSection
 from desktop.widgets.feedback import (
     ConfirmBox,
     StatusLabel,
@@ -248,6 +250,8 @@ class CombosPage(RefreshOnShowPage):
         layout.addWidget(box, 2)
         layout.addWidget(usage)
         layout.addWidget(health, 1)
+        self.aliases_section = AliasesSection(self._configuration, self.tasks, self.refresh)
+        layout.addWidget(self.aliases_section, 1)
         self._show()
         self.show_health()
         self.refresh_soon()
@@ -320,6 +324,8 @@ class CombosPage(RefreshOnShowPage):
         if rows and not self.table.selectionModel().selectedRows():
             self.table.selectRow(0)
         self._update_buttons()
+        choices = TargetChoices.gather(self.accounts, self.endpoints, {}, [], None, self._endpoint_models)
+        self.aliases_section.show_aliases(self.aliases, [c.value for c in choices.choices])
 
     def _selected(self) -> Combo | None:
         combo_id = selected_data(self.table)
@@ -474,6 +480,35 @@ class TargetChoices:
         return [a for a in self.accounts if provider is not None and a.provider == provider.id]
 
 
+class _ReorderableTable(QTableWidget):
+    """Rows move by drag and drop. Qt's own InternalMove moves cells, not rows, and leaves the cell widgets
+    (account, weight) behind, so a drop is turned into a whole-row move instead."""
+
+    def __init__(self, rows: int, columns: int, move_row: Callable[[int, int], None]) -> None:
+        super().__init__(rows, columns)
+        self._move_row = move_row
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDropIndicatorShown(True)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.source() is not self:  # only rows dragged from this table
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.IgnoreAction)  # nothing for Qt to do: the rows are refilled
+        event.accept()
+        self.drop_selected_at(round(event.position().y()))
+
+    def drop_selected_at(self, y: int) -> None:
+        """The selected row goes where it was dropped (below the last row: to the end)."""
+        rows = self.selectionModel().selectedRows()
+        if rows:
+            to = self.rowAt(y)
+            self._move_row(rows[0].row(), self.rowCount() - 1 if to < 0 else to)
+
+
 class TargetRows(QWidget):
     """The combo's targets in order: each a model (with an account picker) or a combo, and a weight."""
 
@@ -483,7 +518,7 @@ class TargetRows(QWidget):
         super().__init__()
         self.choices = choices
         self.weights_enabled = True
-        self.table = QTableWidget(0, self.COLUMNS)
+        self.table = _ReorderableTable(0, self.COLUMNS, self.move_row)
         self.table.setHorizontalHeaderLabels([tr("Target"), tr("Account"), tr("Weight")])
         self.table.horizontalHeaderItem(2).setToolTip(tr("Used by the weighted strategy"))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -598,13 +633,18 @@ class TargetRows(QWidget):
 
     def move(self, step: int) -> None:
         row = self.selected_row()
-        other = row + step
-        if row < 0 or not 0 <= other < self.table.rowCount():
+        if row >= 0:
+            self.move_row(row, row + step)
+
+    def move_row(self, row: int, to: int) -> None:
+        """Put the target at `row` at position `to` (the Up/Down buttons and drag and drop)."""
+        if not 0 <= row < self.table.rowCount() or not 0 <= to < self.table.rowCount() or row == to:
             return
-        here, there = self._row_values(row), self._row_values(other)
-        self._fill_row(row, *there)
-        self._fill_row(other, *here)
-        self.table.selectRow(other)
+        values = [self._row_values(r) for r in range(self.table.rowCount())]
+        values.insert(to, values.pop(row))
+        for index, value in enumerate(values):
+            self._fill_row(index, *value)
+        self.table.selectRow(to)
 
     def remove_selected(self) -> None:
         row = self.selected_row()

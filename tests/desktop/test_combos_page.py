@@ -272,3 +272,86 @@ def test_account_selection_and_quota_reserve_are_set_in_the_dialog_and_kept(open
     assert (combo.options.account_selection, combo.options.quota_threshold) == ("round-robin", 20.0)
     again = page.open_dialog(page.combos[0])
     assert again.selection_field.currentData() == "round-robin" and again.threshold_field.value() == 20
+
+
+# --- aliases, the one-target case, edited on the same page -----------------------------------------------
+
+
+def test_an_alias_created_on_the_page_is_listed_and_served(openai_via_fake, upstream, desktop, page, qloop,
+                                                           qtbot) -> None:
+    connect(qloop, desktop, openai_via_fake, "sk-ok")
+    section = page.aliases_section
+    assert section.empty.isVisible() or section.table.rowCount() == 0
+    dialog = section.open_dialog()
+    assert "openai/gpt-4.1" in [dialog.model_field.itemText(i) for i in range(dialog.model_field.count())]
+    dialog.name_field.setText("fast")
+    dialog.model_field.setEditText("openai/gpt-4.1-mini")
+    save(qloop, qtbot, dialog)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert texts(section.table) == [["fast", "openai/gpt-4.1-mini"]]
+    assert desktop.services.accounts.aliases() == {"fast": "openai/gpt-4.1-mini"}
+    response = run(qloop, chat(desktop.services.gateway_state.url, "fast"))
+    assert response.status_code == 200 and upstream.requests[-1].body["model"] == "gpt-4.1-mini"
+
+
+def test_editing_an_alias_changes_its_model_and_keeps_its_name(openai_via_fake, desktop, page, qloop, qtbot) -> None:
+    connect(qloop, desktop, openai_via_fake, "sk-ok")
+    run(qloop, desktop.services.configuration.set_alias("fast", "openai/gpt-4.1"))
+    run(qloop, page.refresh())
+    section = page.aliases_section
+    section.table.selectRow(0)
+    dialog = section.open_dialog(section.selected())
+    assert dialog.name_field.isReadOnly() and dialog.model_field.currentText() == "openai/gpt-4.1"
+    dialog.model_field.setEditText("openai/o3")
+    save(qloop, qtbot, dialog)
+    assert desktop.services.accounts.aliases() == {"fast": "openai/o3"}
+    assert texts(section.table) == [["fast", "openai/o3"]]
+
+
+def test_an_alias_the_service_refuses_keeps_the_dialog_open_with_the_reason(openai_via_fake, desktop, page, qloop,
+                                                                            qtbot) -> None:
+    connect(qloop, desktop, openai_via_fake, "sk-ok")
+    create(qloop, qtbot, page, "coding", "openai/gpt-4.1")
+    dialog = page.aliases_section.open_dialog()
+    dialog.name_field.setText("coding")
+    dialog.model_field.setEditText("openai/gpt-4.1")
+    save(qloop, qtbot, dialog)
+    assert dialog.result() != QDialog.DialogCode.Accepted and "already a combo" in dialog.error.text()
+    assert desktop.services.accounts.aliases() == {}
+
+
+def test_deleting_an_alias_asks_first(openai_via_fake, desktop, page, qloop, qtbot) -> None:
+    connect(qloop, desktop, openai_via_fake, "sk-ok")
+    run(qloop, desktop.services.configuration.set_alias("fast", "openai/gpt-4.1"))
+    run(qloop, page.refresh())
+    section = page.aliases_section
+    section.table.selectRow(0)
+    box = section.confirm_delete()
+    assert desktop.services.accounts.aliases() == {"fast": "openai/gpt-4.1"}  # nothing yet
+    box.confirm_button.click()
+    run(qloop, page.settle())
+    assert desktop.services.accounts.aliases() == {} and section.table.rowCount() == 0
+    assert section.status.text() == "Deleted fast."
+
+
+def test_targets_are_reordered_by_dragging_a_row_with_its_account_and_weight(openai_via_fake, desktop, page, qloop,
+                                                                            qtbot) -> None:
+    connect(qloop, desktop, openai_via_fake, "sk-ok", "sk-ok")
+    dialog = page.open_dialog()
+    dialog.name_field.setText("coding")
+    dialog.set_strategy("weighted")
+    for target in ("openai/gpt-4.1", "openai/gpt-4.1-mini", "openai/o3"):
+        pick(dialog, target)
+    table = dialog.targets.table
+    table.cellWidget(0, 1).setCurrentIndex(2)  # gpt-4.1 pinned to account-1
+    table.cellWidget(0, 2).setValue(4)
+    assert table.dragEnabled() and table.dragDropMode() == table.DragDropMode.InternalMove
+    table.selectRow(0)
+    table.drop_selected_at(table.visualRect(table.model().index(2, 0)).center().y())  # onto the last row
+    assert dialog.targets.labels() == ["openai/gpt-4.1-mini", "openai/o3", "openai/gpt-4.1"]
+    assert table.cellWidget(2, 1).currentText() == "account-1" and table.cellWidget(2, 2).value() == 4
+    table.selectRow(2)
+    table.drop_selected_at(-1)  # above the rows: nothing there, goes to the end (it already is)
+    table.selectRow(1)
+    table.drop_selected_at(table.visualRect(table.model().index(0, 0)).center().y())
+    assert dialog.targets.labels() == ["openai/o3", "openai/gpt-4.1-mini", "openai/gpt-4.1"]
