@@ -32,6 +32,7 @@ from desktop.pages.providers import ProvidersPage
 from desktop.pages.proxies import ProxiesPage
 from desktop.pages.quota_history import QuotaHistoryPage
 from desktop.pages.quota_settings import QuotaSettingsPage
+from desktop.pages.tools import ToolsPage
 from desktop.quota_glance import QuotaGlance
 from desktop.single_instance import SingleInstance
 from desktop.tray import TrayController
@@ -88,12 +89,14 @@ class DesktopApp(QObject):
         self.combos_page = CombosPage(self.services)
         self.proxies_page = ProxiesPage(self.services)
         self.api_keys_page = ApiKeysPage(self.services)
+        self.tools_page = ToolsPage(self.services)
         self.dashboard_page = DashboardPage(self.services)
         self.backups_page = BackupsPage(self.services)
         for title, page in ((tr("General"), self.general_page), (tr("Quota"), self.quota_settings_page),
                             (tr("History"), self.history_page), (tr("Providers"), self.providers_page),
                             (tr("Combos"), self.combos_page),
                             (tr("Proxies"), self.proxies_page), (tr("API keys"), self.api_keys_page),
+                            (tr("Tools"), self.tools_page),
                             (tr("Dashboard"), self.dashboard_page), (tr("Backups"), self.backups_page)):
             self.window.add_page(title, page)
         self.services.store_replaced.connect(lambda _store: asyncio.ensure_future(self._after_restore()))

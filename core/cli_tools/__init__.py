@@ -2,8 +2,9 @@
 
 Each tool is a module that names its settings files and the values it needs (`claude_code`, `codex`,
 `opencode`, `gemini_cli`); `files` changes those files safely and keeps what undo needs in the data folder
-(`<data>/cli-tools/`); `snippets` covers the editors whose settings live in their own UI. The functions
-here block on disk: call them off the event loop."""
+(`<data>/cli-tools/`), under the locks of `locking`; `snippets` covers the editors whose settings live in their
+own UI; `trial` sends one request as a connected tool would. The functions here block on disk: the window and
+the management API call them through `service.ToolsService`, which runs them off the event loop."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.cli_tools.files import ToolFileError
 from core.cli_tools.gemini_cli import GeminiCli
 from core.cli_tools.opencode import OpenCode
 from core.cli_tools.snippets import snippets
+from core.gateway import client_keys
 from core.i18n import tr
 
 __all__ = [
@@ -63,8 +65,11 @@ def connect(tool_id: str, gateway: Gateway, choice: Choice, data_folder: Path) -
     """Write the tool's settings so it uses the gateway; its state afterwards."""
     chosen = tool(tool_id)
     if gateway.requires_key and not choice.api_key:
-        raise ToolFileError(tr("This gateway requires a client key: create one in Settings › API keys and send "
-                               "it as `apiKey`."), status=400)
+        raise ToolFileError(tr("This gateway requires a client key: create one in Settings › API keys and enter "
+                               "it (as `apiKey` through the API)."), status=400)
+    if gateway.requires_key and client_keys.hash_key(choice.api_key or "") not in gateway.key_hashes:
+        raise ToolFileError(tr("That client key (`apiKey`) is not an active key of this gateway; create one in "
+                               "Settings › API keys."), status=400)
     files.apply(tool_id, chosen.edits(gateway, choice), records_dir(data_folder))
     return state(tool_id, gateway, data_folder)
 

@@ -14,6 +14,7 @@ from core.cli_tools.formats import MISSING, Format, FormatError
 from core.i18n import tr
 
 PLACEHOLDER_KEY = "quotagate"  # a loopback gateway that requires no key accepts any; tools insist on one
+TRIAL_MAX_TOKENS = 64  # a "Try it" answer needs a few words, not a bill
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Gateway:
     base_url: str  # http://127.0.0.1:20128, no trailing slash
     requires_key: bool = False
     models: tuple[str, ...] = field(default_factory=tuple)  # routable chat models and combos
+    key_hashes: frozenset[str] = frozenset()  # SHA-256 of the active client keys (see client_keys.hash_key)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,10 @@ class Tool:
 
     def pointing_at(self) -> tuple[str | None, str | None]:
         """(base URL, model) the tool's settings name now; (None, None) when they name none."""
+        raise NotImplementedError
+
+    def trial(self, prompt: str) -> Trial:
+        """The request the tool would send for `prompt` with its settings as they are now."""
         raise NotImplementedError
 
     # --- shared ---------------------------------------------------------------------------------
@@ -122,6 +128,22 @@ class Tool:
                                    "Fix the file, then try again.", path=path, format=fmt.name, line=exc.line,
                                    error=exc)) from None
         return None if value is MISSING else value
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One request exactly as a tool would make it: its dialect, URL, auth header and model name."""
+
+    dialect: str  # "anthropic", "responses", "openai" (Chat Completions) or "gemini"
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    model: str
+
+
+def no_model(name: str, path: Path) -> ToolFileError:
+    return ToolFileError(tr("{name} has no model set in {path}, so it would ask for its own default model, which "
+                            "the gateway may not know. Choose a model and connect again.", name=name, path=path))
 
 
 def same_gateway(url: str | None, base_url: str) -> bool:

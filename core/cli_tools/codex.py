@@ -5,9 +5,10 @@ Bearer token; without one no key is configured (a loopback gateway needs none)."
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from core.cli_tools.base import Choice, Gateway, Tool, env_path, home
+from core.cli_tools.base import TRIAL_MAX_TOKENS, Choice, Gateway, Tool, Trial, env_path, home, no_model
 from core.cli_tools.files import Edit
 from core.cli_tools.formats import TomlFormat
 
@@ -44,3 +45,19 @@ class Codex(Tool):
         base_url = self.read_value(path, FORMAT, ("model_providers", selected, "base_url"))
         model = self.read_value(path, FORMAT, ("model",))
         return (base_url if isinstance(base_url, str) else None), (model if isinstance(model, str) else None)
+
+    def trial(self, prompt: str) -> Trial:
+        path = self.config_path()
+        base_url, model = self.pointing_at()
+        if not model:
+            raise no_model(self.name, path)
+        provider = self.read_value(path, FORMAT, ("model_providers", self.read_value(path, FORMAT,
+                                                                                     ("model_provider",))))
+        provider = provider if isinstance(provider, dict) else {}
+        # Codex sends the provider's bearer token, else the value of the variable its `env_key` names
+        token = provider.get("experimental_bearer_token") or os.environ.get(str(provider.get("env_key") or ""))
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        body = {"model": model, "instructions": "You are Codex, a coding agent.", "stream": True, "store": False,
+                "max_output_tokens": TRIAL_MAX_TOKENS,
+                "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": prompt}]}]}
+        return Trial("responses", f"{(base_url or '').rstrip('/')}/responses", headers, body, model)

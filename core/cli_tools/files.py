@@ -5,7 +5,7 @@ value set and what it replaced. Disconnecting restores those bytes when the file
 Quotagate left it; when the user edited it since, only Quotagate's own values are taken out again (a value
 the user had before is put back, one the user changed since is left alone). Every check is made before any
 file is written, so a refusal touches nothing; each write is a temporary file renamed over the old one, with
-the old one's mode."""
+the old one's mode. Each read-modify-write holds the tool's lock (`locking`), so two writers never interleave."""
 
 from __future__ import annotations
 
@@ -13,18 +13,18 @@ import base64
 import json
 import os
 import tempfile
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core import paths
+from core.cli_tools import locking
 from core.cli_tools.formats import FORMATS, MISSING, Format, FormatError
 from core.i18n import tr
 
 NEW_FILE_MODE = 0o600  # a tool's settings may now hold a gateway key
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
 
 
 class ToolFileError(Exception):
@@ -44,10 +44,14 @@ class Edit:
     changes: list[tuple[tuple[str, ...], Any]]
 
 
-def tool_lock(tool: str) -> threading.Lock:
-    """One change at a time per tool, whoever asks (the window and the API share the process)."""
-    with _locks_guard:
-        return _locks.setdefault(tool, threading.Lock())
+@contextmanager
+def changing(records_dir: Path, tool: str) -> Iterator[None]:
+    """One read-modify-write of a tool's files at a time, across threads and processes (see `locking`)."""
+    try:
+        with locking.tool_lock(records_dir, tool):
+            yield
+    except locking.LockTimeout as exc:
+        raise ToolFileError(str(exc)) from None
 
 
 def record_path(records_dir: Path, tool: str) -> Path:
@@ -66,7 +70,7 @@ def load_record(records_dir: Path, tool: str) -> dict[str, Any] | None:
 
 def apply(tool: str, edits: list[Edit], records_dir: Path) -> None:
     """Set every change of `edits`, or refuse (ToolFileError) having written nothing."""
-    with tool_lock(tool):
+    with changing(records_dir, tool):
         previous = load_record(records_dir, tool) or {"files": []}
         old_files = {entry["path"]: entry for entry in previous["files"]}
         plans: list[tuple[Path, bytes | None, bytes]] = []
@@ -119,7 +123,7 @@ def _first_missing(fmt: Format, text: str, key: tuple[str, ...]) -> tuple[str, .
 
 def undo(tool: str, records_dir: Path) -> bool:
     """Take Quotagate's values out of the tool's files again. False when there was nothing to undo."""
-    with tool_lock(tool):
+    with changing(records_dir, tool):
         record = load_record(records_dir, tool)
         if record is None:
             return False

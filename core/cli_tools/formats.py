@@ -137,7 +137,7 @@ def _toml_value(value: Any, inline: bool = False) -> Any:
     return value
 
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+_ENV_LINE = re.compile(r"^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")  # prefix, key, value
 
 
 class DotenvFormat:
@@ -155,14 +155,14 @@ class DotenvFormat:
         found = None
         for index, line in enumerate(text.splitlines(keepends=True)):
             match = _ENV_LINE.match(line.rstrip("\r\n"))
-            if match and match.group(1) == key:
+            if match and match.group(2) == key:
                 found = (index, match)  # the last one wins, as dotenv loaders read it
         return found
 
     def get(self, text: str, path: Path_) -> Any:
         self.check(text)
         found = self._find(text, path[0])
-        return MISSING if found is None else _unquote(found[1].group(2))
+        return MISSING if found is None else _unquote(found[1].group(3))
 
     def set(self, text: str, path: Path_, value: Any) -> str:
         self.check(text)
@@ -173,9 +173,9 @@ class DotenvFormat:
             if text and not text.endswith("\n"):
                 text += "\n"
             return text + line + "\n"
-        index = found[0]
+        index, match = found
         ending = lines[index][len(lines[index].rstrip("\r\n")):]
-        lines[index] = line + ending
+        lines[index] = match.group(1) + line + ending  # an `export ` the user wrote stays
         return "".join(lines)
 
     def remove(self, text: str, path: Path_) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.cli_tools.base import Choice, Gateway, Tool, env_path, home
+from core.cli_tools.base import TRIAL_MAX_TOKENS, Choice, Gateway, Tool, Trial, env_path, home, no_model
 from core.cli_tools.files import Edit
 from core.cli_tools.formats import DotenvFormat, JsonFormat
 
@@ -42,3 +42,15 @@ class GeminiCli(Tool):
     def pointing_at(self) -> tuple[str | None, str | None]:
         return (self.read_value(self.config_path(), ENV_FORMAT, ("GOOGLE_GEMINI_BASE_URL",)),
                 self.read_value(self.config_path(), ENV_FORMAT, ("GEMINI_MODEL",)))
+
+    def trial(self, prompt: str) -> Trial:
+        path = self.config_path()
+        base_url, model = self.pointing_at()
+        if not model:
+            raise no_model(self.name, path)
+        key = self.read_value(path, ENV_FORMAT, ("GEMINI_API_KEY",))
+        headers = {"x-goog-api-key": key} if key else {}  # how the GenAI SDK sends an API key
+        body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}],
+                "generationConfig": {"maxOutputTokens": TRIAL_MAX_TOKENS}}
+        url = f"{(base_url or '').rstrip('/')}/v1beta/models/{model}:streamGenerateContent?alt=sse"
+        return Trial("gemini", url, headers, body, model)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.cli_tools.base import Choice, Gateway, Tool, env_path, xdg_config_home
+from core.cli_tools.base import TRIAL_MAX_TOKENS, Choice, Gateway, Tool, Trial, env_path, no_model, xdg_config_home
 from core.cli_tools.files import Edit
 from core.cli_tools.formats import JsonFormat
 
@@ -63,3 +63,18 @@ class OpenCode(Tool):
         if model and model.startswith(f"{PROVIDER_ID}/"):
             model = model.split("/", 1)[1]
         return (base_url if isinstance(base_url, str) else None), model
+
+    def trial(self, prompt: str) -> Trial:
+        path = self.config_path()
+        chosen = self.read_value(path, FORMAT, ("model",))
+        if not isinstance(chosen, str) or "/" not in chosen:
+            raise no_model(self.name, path)
+        provider_id, model = chosen.split("/", 1)  # OpenCode names models "<provider>/<model id>"
+        entry = self.read_value(path, FORMAT, ("provider", provider_id))
+        options = entry.get("options") if isinstance(entry, dict) else None
+        options = options if isinstance(options, dict) else {}
+        headers = {"authorization": f"Bearer {options['apiKey']}"} if options.get("apiKey") else {}
+        body = {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": TRIAL_MAX_TOKENS,
+                "stream": True, "stream_options": {"include_usage": True}}
+        return Trial("openai", f"{str(options.get('baseURL', '')).rstrip('/')}/chat/completions", headers, body,
+                     model)

@@ -390,3 +390,33 @@ def test_reconnecting_after_a_user_edit_keeps_that_edit_on_disconnect(home: Path
     expected = json.loads(samples.CLAUDE_SETTINGS)
     expected["model"] = "sonnet"
     assert json.loads(path.read_text()) == expected
+
+
+def test_xdg_config_home_is_honoured(home: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg"))
+    state = cli_tools.connect("opencode", GATEWAY, Choice(), data)
+    assert state["configPath"] == str(home / "xdg" / "opencode" / "opencode.json") and state["connected"]
+    assert not (home / ".config" / "opencode").exists()
+
+
+@pytest.mark.parametrize("tool,header,value", [("claude", "authorization", "Bearer qg-k"),
+                                               ("codex", "authorization", "Bearer qg-k"),
+                                               ("opencode", "authorization", "Bearer qg-k"),
+                                               ("gemini", "x-goog-api-key", "qg-k")])
+def test_try_it_sends_the_key_the_way_the_tool_does(home: Path, data: Path, tool: str, header: str,
+                                                    value: str) -> None:
+    cli_tools.connect(tool, GATEWAY, Choice(model="fast", api_key="qg-k"), data)
+    trial = cli_tools.TOOLS[tool].trial("hi")
+    assert trial.headers[header] == value and trial.model == "fast"
+    assert trial.url.startswith(GATEWAY.base_url)
+
+
+def test_gemini_after_a_user_edit_only_our_lines_go(home: Path, data: Path) -> None:
+    env, settings = home / ".gemini" / ".env", home / ".gemini" / "settings.json"
+    write(env, samples.GEMINI_ENV)
+    write(settings, samples.GEMINI_SETTINGS)
+    cli_tools.connect("gemini", GATEWAY, Choice(model="fast"), data)
+    env.write_text(env.read_text() + "DEBUG=1\n", encoding="utf-8")
+    cli_tools.disconnect("gemini", GATEWAY, data)
+    assert env.read_text() == samples.GEMINI_ENV + "DEBUG=1\n"  # their model line is back, ours are gone
+    assert settings.read_text() == samples.GEMINI_SETTINGS

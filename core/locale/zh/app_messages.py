@@ -169,8 +169,8 @@ MESSAGES: dict[str, str] = {
         '{path} 不是有效的 {format}（第 {line} 行：{error}）；未做任何更改。请修正该文件后重试。',
     'There is no tool “{tool}”; known tools: {tools}.':
         '没有工具“{tool}”；已知的工具：{tools}。',
-    'This gateway requires a client key: create one in Settings › API keys and send it as `apiKey`.':
-        '此网关要求客户端密钥：请在 设置 › API 密钥 中创建一个，并以 `apiKey` 发送。',
+    'This gateway requires a client key: create one in Settings › API keys and enter it (as `apiKey` through the API).':
+        '此网关要求客户端密钥：请在 设置 › API 密钥 中创建一个并填入（通过 API 时以 `apiKey` 发送）。',
     '{name} was not connected by Quotagate, so there is nothing of ours to undo; its settings in {path} were set by hand.':
         '{name} 不是由 Quotagate 连接的，因此没有可撤销的内容；{path} 中的设置是手动设置的。',
     'Cursor: Settings › Models › API Keys: turn on “Override OpenAI Base URL”, then add the model under Models.':
@@ -199,6 +199,21 @@ MESSAGES: dict[str, str] = {
         '{path} 不是 UTF-8 文本；Quotagate 不会改动它。',
     "{path} cannot take Quotagate's settings ({error}); it was not changed.":
         '{path} 无法写入 Quotagate 的设置（{error}）；未做任何更改。',
-    '`apiKey` is not an active client key of this gateway; create one in Settings › API keys.':
-        '`apiKey` 不是此网关的有效客户端密钥；请在 设置 › API 密钥 中创建一个。',
+    'That client key (`apiKey`) is not an active key of this gateway; create one in Settings › API keys.':
+        '该客户端密钥（`apiKey`）不是此网关的有效密钥；请在 设置 › API 密钥 中创建一个。',
+    # coding tools: locks, Try it (core/cli_tools)
+    '{name} has no model set in {path}, so it would ask for its own default model, which the gateway may not know. Choose a model and connect again.':
+        '{name} 在 {path} 中没有设置模型，因此它会请求自己的默认模型，而网关可能不认识该模型。请选择一个模型后重新连接。',
+    "Another Quotagate process is changing this tool's settings; try again in a moment.":
+        '另一个 Quotagate 进程正在更改此工具的设置；请稍后重试。',
+    'The gateway is not running yet; try again in a moment.':
+        '网关尚未运行；请稍后重试。',
+    '{name} does not point at this gateway ({url}); connect it first.':
+        '{name} 没有指向此网关（{url}）；请先连接它。',
+    'No answer within {seconds} s.':
+        '{seconds} 秒内没有回答。',
+    'The gateway could not be reached at {url}: {error}':
+        '无法通过 {url} 访问网关：{error}',
+    'The gateway answered, but the answer had no text.':
+        '网关已回答，但回答中没有文本。',
 }
