@@ -40,9 +40,15 @@ from desktop.widgets.tasks import PageTasks, off_loop
 
 log = logging.getLogger(__name__)
 
+PANEL_LINK = "open-quota-panel"
+
+
 def no_tray_notice() -> str:
+    """Said once, in the window: why there is no tray icon, with a link that opens the quota panel as a
+    small always-on-top window instead."""
     return tr("Your desktop has no system tray, so Quotagate shows this window instead. The gateway keeps "
-              "running while it is open; closing the window quits Quotagate.")
+              "running while it is open; closing the window quits Quotagate.") + \
+        f' <a href="{PANEL_LINK}">{tr("Show the quota panel in a small window that stays on top")}</a>'
 
 
 class DesktopApp(QObject):
@@ -76,6 +82,7 @@ class DesktopApp(QObject):
         if self.tray is not None:
             self.tray.retranslate()
         self.quota_glance = QuotaGlance(self.services, self.tray)
+        self.quota_glance.panel.settings_requested.connect(self.show_settings)
         await self.quota_glance.apply_settings()
         self.general_page = GeneralPage(state, self.services.data_folder, self.services.change_port,
                                         self._save_start_at_login)
@@ -109,6 +116,8 @@ class DesktopApp(QObject):
             # Without a tray, notifications appear in the window's notice bar.
             self.quota_glance.notified.connect(lambda title, message: self.window.show_notice(f"{title} {message}"))
             self.window.show_notice(no_tray_notice())
+            self.window.notice.linkActivated.connect(self._on_notice_link)
+            self.quota_glance.panel.visibility_changed.connect(self._on_panel_window_shown)
             self.window.bring_to_front()
         # Everything built so far (Qt wrappers, modules, the catalogue) lives as long as the app: keep it out
         # of the collector's full passes, which otherwise stall the shared loop ~40 ms at a time under load.
@@ -160,6 +169,18 @@ class DesktopApp(QObject):
     def show_settings(self) -> None:
         self.window.bring_to_front()
 
+    def _on_notice_link(self, link: str) -> None:
+        """Without a tray: the small always-on-top panel instead of this window; closing the panel brings
+        the window back, so Quotagate never runs with nothing on screen."""
+        if link != PANEL_LINK:
+            return
+        self.quota_glance.open_panel()
+        self.window.hide()
+
+    def _on_panel_window_shown(self, shown: bool) -> None:
+        if not shown and not self._quit.is_set() and not self.window.isVisible():
+            self.window.bring_to_front()
+
     def request_quit(self) -> None:
         self._quit.set()
 
@@ -176,6 +197,8 @@ class DesktopApp(QObject):
         """Hand the Qt objects back to Qt for deletion (deterministic, instead of Python's GC order)."""
         if self.tray is not None:
             self.tray.dispose()
+        if getattr(self, "quota_glance", None) is not None:
+            self.quota_glance.dispose()
         if self._qt_translator is not None:
             QCoreApplication.removeTranslator(self._qt_translator)
             self._qt_translator = None

@@ -6,7 +6,7 @@ program issued the credential, so that error messages can say which program rene
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -118,3 +118,16 @@ class Discovery(Generic[C]):
         """Add `account` unless one with the same key is already there (the first source wins)."""
         if all(existing.key != account.key for existing in self.accounts):
             self.accounts.append(account)
+
+
+# API providers whose *keys* have a quota endpoint (the Zhipu and Z.ai coding plans). A key stored for any
+# other API provider of the gateway's catalogue (an OpenAI or Gemini API key) pays per request and has no
+# subscription quota: polling it as a ChatGPT or Gemini CLI sign-in only ever fails.
+KEYS_WITH_QUOTA = frozenset({"zhipu", "zai"})
+
+
+def has_quota(provider: str, gateway_key_providers: Collection[str]) -> bool:
+    """Whether an account stored under `provider` belongs in the quota glance: subscription tokens (Claude,
+    Copilot, Antigravity, …) do, and of the API keys the gateway routes with (`gateway_key_providers`,
+    the catalogue's ids) only those in `KEYS_WITH_QUOTA`."""
+    return provider in KEYS_WITH_QUOTA or provider not in gateway_key_providers

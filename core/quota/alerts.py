@@ -107,3 +107,11 @@ class ThresholdNotifier:
 
 def window_key(snapshot: QuotaSnapshot, window: QuotaWindow) -> str:
     return f"{snapshot.key}/{window.id}"
+
+
+_SEVERITY: dict[str, int] = {"depleted": 0, "threshold": 1, "restored": 2}
+
+
+def most_severe_first(alerts: Iterable[QuotaAlert]) -> list[QuotaAlert]:
+    """Used-up windows first, then crossed thresholds from the least left, then windows that came back."""
+    return sorted(alerts, key=lambda alert: (_SEVERITY[alert.kind], alert.remaining_percent))

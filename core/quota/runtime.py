@@ -13,8 +13,9 @@ import peewee
 from core import settings
 from core.events import Event
 from core.gateway.accounts import Account
+from core.providers import catalog
 from core.quota import history
-from core.quota.accounts import StoredAccount
+from core.quota.accounts import StoredAccount, has_quota
 from core.quota.alerts import DEFAULT_THRESHOLDS, QuotaAlert, ThresholdNotifier
 from core.quota.engine import DEFAULT_INTERVAL, QuotaEngine
 from core.quota.model import QuotaSnapshot
@@ -29,9 +30,12 @@ FAST_INTERVAL = 60.0  # while the tray menu is open: what the user looks at shou
 
 
 def stored_quota_accounts(accounts: Iterable[Account]) -> list[StoredAccount]:
-    """Accounts of quota providers (Zhipu, Z.ai keys; Copilot, Antigravity tokens) kept in Quotagate."""
+    """Accounts of quota providers (Zhipu, Z.ai keys; Copilot, Antigravity tokens) kept in Quotagate; API keys
+    stored for the gateway alone (OpenAI, Gemini, …) have no quota and are left out."""
+    gateway_keys = {provider.id for provider in catalog.providers()}
     return [StoredAccount(a.provider, a.api_key, a.name, {k: str(v) for k, v in a.options.items() if k != "proxy"})
-            for a in accounts if a.provider in PROVIDER_IDS and a.api_key and a.active]
+            for a in accounts if a.provider in PROVIDER_IDS and has_quota(a.provider, gateway_keys)
+            and a.api_key and a.active]
 
 
 def thresholds_from(value: object) -> tuple[float, ...]:
@@ -66,6 +70,8 @@ class QuotaRuntime:
         self._recorder.already_recorded(last_known)
         self.engine.snapshots_changed.connect(self._recorder.record)
         self.engine.snapshots_changed.connect(self._observe)
+        self._pending: list[QuotaAlert] = []
+        self.engine.refresh_finished.connect(self._announce)
 
     def use_accounts(self, accounts: Iterable[Account]) -> None:
         """The stored accounts to query from the next refresh on (the caller read them off the loop)."""
@@ -110,9 +116,14 @@ class QuotaRuntime:
         return history.prune(datetime.now(timezone.utc))
 
     def _observe(self, snapshots: list[QuotaSnapshot]) -> None:
-        alerts = self.notifier.observe(snapshots)
-        if not alerts:
+        # Accounts publish one by one as their answers arrive; what they cross is announced together when
+        # the round ends, so a start with four low quotas is one notification, not a burst of four.
+        self._pending.extend(self.notifier.observe(snapshots))
+
+    def _announce(self, _snapshots: list[QuotaSnapshot]) -> None:
+        if not self._pending:
             return
+        alerts, self._pending = self._pending, []
         self.alerts.emit(alerts)
         state = self.notifier.to_dict()
         asyncio.get_running_loop().run_in_executor(

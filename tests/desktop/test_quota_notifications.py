@@ -1,5 +1,7 @@
-"""Quota notifications end to end: the real engine polls a fake Z.ai on loopback for a key stored in
-Quotagate; thresholds crossing down notify once, recovery re-arms, and a restart does not repeat."""
+"""Quota notifications end to end: the real engine polls a fake Z.ai (and Zhipu) on loopback for keys stored
+in Quotagate; thresholds crossing down notify once, recovery re-arms, a restart does not repeat, what
+several accounts cross in one round (as at start) is one notification, and API keys stored for the gateway
+alone (OpenAI) never reach the glance."""
 
 from __future__ import annotations
 
@@ -47,7 +49,10 @@ class Running:
         self.qloop.run_until_complete(self.glance.apply_settings())
 
     def add_zai_key(self) -> None:
-        self.services.accounts.create_account("zai", "Work", "zai-key-0123456789abcdef")
+        self.add_key("zai", "zai-key-0123456789abcdef")
+
+    def add_key(self, provider: str, key: str) -> None:
+        self.services.accounts.create_account(provider, "Work", key)
         self.qloop.run_until_complete(self.services.reload_gateway_config())
 
     def refresh(self) -> None:
@@ -55,7 +60,7 @@ class Running:
         self.qloop.run_until_complete(_settle())
 
     def stop(self) -> None:
-        self.glance.stop()
+        self.glance.dispose()
         self.qloop.run_until_complete(self.services.stop())
         self.tray.dispose()
 
@@ -129,13 +134,50 @@ def test_a_restart_does_not_repeat_a_notice(app: Running, fake: FakeServer) -> N
     assert len(app.notices) == 1
 
 
-def test_the_tray_menu_shows_the_stored_account(app: Running, fake: FakeServer) -> None:
+def test_the_tray_menu_and_the_panel_show_the_stored_account(app: Running, fake: FakeServer) -> None:
     fake.reply("GET", LIMITS, json=zai_body(30))
     app.add_zai_key()
     app.refresh()
     texts = [a.text() for a in app.tray.quota_actions]
-    assert texts[0].startswith("Z.ai · ")
-    assert any("70 % left · resets in 2h" in t for t in texts)
+    assert texts == ["Z.ai\tTokens · 5-hour 70 % left · 2h 59m"]
+    card = app.glance.panel.card_widgets()[0]
+    assert card.provider.text() == "Z.ai"
+    assert [row.left.text() for row in card.rows.values()] == ["70 % left"]
+
+
+def start_with_two_plans(app: Running, fake: FakeServer, zai_used: float, zhipu_used: float) -> None:
+    """A first refresh with a Z.ai and a Zhipu coding plan, as at start."""
+    fake.reply("GET", LIMITS, json=zai_body(zai_used), host="api.z.ai")
+    fake.reply("GET", LIMITS, json=zai_body(zhipu_used), host="bigmodel.cn")
+    app.add_key("zhipu", "zhipu-key-0123456789abcdef")
+    app.add_zai_key()
+    app.refresh()
+
+
+def test_several_accounts_crossing_at_start_are_one_notification(app: Running, fake: FakeServer) -> None:
+    start_with_two_plans(app, fake, zai_used=90, zhipu_used=60)
+    assert app.notices == [("Z.ai Tokens · 5-hour: 10 % left",
+                            "Resets in 2h 59m. Also: Zhipu Tokens · 5-hour: 40 % left.")]
+
+
+def test_a_used_up_window_leads_the_start_up_notification(app: Running, fake: FakeServer) -> None:
+    start_with_two_plans(app, fake, zai_used=60, zhipu_used=100)
+    assert [title for title, _ in app.notices] == ["Zhipu Tokens · 5-hour is used up"]
+    assert app.notices[0][1].endswith("Also: Z.ai Tokens · 5-hour: 40 % left.")
+
+
+def test_a_gateway_api_key_is_not_a_subscription(app: Running, fake: FakeServer) -> None:
+    fake.reply("GET", "/backend-api/wham/usage", status=401, json={"detail": "Unauthorized"})
+    fake.reply("GET", LIMITS, json=zai_body(30))
+    app.add_key("openai", "sk-proj-0123456789abcdefghijklmnop")
+    app.add_key("gemini", "AIzaSy0123456789abcdefghijklmnopqrstu")
+    app.add_zai_key()
+    app.refresh()
+    app.refresh()
+    assert [s.provider for s in app.glance.snapshots()] == ["zai"]
+    assert [c.provider.text() for c in app.glance.panel.card_widgets()] == ["Z.ai"]
+    assert not [r for r in fake.requests if r.host in ("chatgpt.com", "cloudcode-pa.googleapis.com",
+                                                        "oauth2.googleapis.com")]
 
 
 def test_a_hidden_provider_leaves_the_menu(app: Running, fake: FakeServer) -> None:
