@@ -265,7 +265,9 @@ class Configuration:
             for key, value in checked.items():
                 store.set_setting(key, value)
             return checked
-        return await self.change(reason, write)
+        stored = await self.change(reason, write)
+        self.store().settings_changed(stored)  # committed: the store's own upkeep may use it now
+        return stored
 
     async def set_login(self, require: bool, record: dict[str, Any] | None,
                         has_password: Callable[[Any], bool], missing_password: str) -> None:

@@ -35,6 +35,8 @@ KEY_BACKUP_KEEP_DAYS = "backup.keep_days"
 KEY_BACKUP_MAX_IMPORT_MB = "backup.max_import_mb"
 KEY_PRICE_OVERRIDES = "gateway.price_overrides"  # {"provider/model": {"input", "output", "cached_input"}}
 KEY_ALLOWED_HOSTS = "gateway.allowed_hosts"  # extra Host names/Origins the loopback guard accepts
+KEY_REQUEST_LOG_DAYS = "usage.request_log_days"  # raw request rows older than this are pruned (rollups stay)
+KEY_REQUEST_LOG_ROWS = "usage.request_log_rows"  # and beyond the newest this many
 KEY_ACCOUNT_SELECTION = "gateway.account_selection"  # how several accounts of one provider take turns
 # fill-first: the first account (by priority) until it fails or runs out; round-robin: in turn; least-used:
 # the one with the fewest requests so far; headroom: the one with most quota left.
@@ -240,6 +242,8 @@ RULES: dict[str, Rule] = {
     KEY_BACKUP_MAX_IMPORT_MB: number_in(1, 65536),
     KEY_PRICE_OVERRIDES: price_overrides,
     KEY_ALLOWED_HOSTS: allowed_hosts,
+    KEY_REQUEST_LOG_DAYS: number_in(1, 3650),
+    KEY_REQUEST_LOG_ROWS: whole_in(1000, 100_000_000),
     KEY_ACCOUNT_SELECTION: one_of(*ACCOUNT_SELECTIONS),
 }
 

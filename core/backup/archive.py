@@ -28,14 +28,16 @@ ALLOWED_MEMBERS = {DATABASE_MEMBER, MANIFEST_MEMBER, *READABLE_MEMBERS}
 _PRIVATE_SETTINGS = ("management.", SEAL_SETTING)  # hashes and seals stay inside the database only
 
 
-def write_archive(snapshot: Path, destination: Path, schema_version: int, counts: dict[str, int]) -> None:
-    """Pack `snapshot` (a sealed database copy) with its manifest and readable JSON into `destination`."""
+def write_archive(snapshot: Path, destination: Path, schema_version: int, counts: dict[str, int],
+                  request_log: bool = True) -> None:
+    """Pack `snapshot` (a sealed database copy) with its manifest and readable JSON into `destination`.
+    `request_log` says in the manifest whether the raw request log was kept (the rollups always are)."""
     members: dict[str, bytes] = {DATABASE_MEMBER: snapshot.read_bytes()}
     members.update({name: json.dumps(value, indent=2, ensure_ascii=False).encode()
                     for name, value in _readable(snapshot).items()})
     manifest = {
         "app": "quotagate", "appVersion": __version__, "schemaVersion": schema_version,
-        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "counts": counts,
+        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "counts": counts, "requestLog": request_log,
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
     }
     members[MANIFEST_MEMBER] = json.dumps(manifest, indent=2).encode()

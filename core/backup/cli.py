@@ -31,6 +31,8 @@ def add_backup_commands(commands: argparse._SubParsersAction, common: argparse.A
                                        f"machine open the accounts' keys.")
     export.add_argument("file", type=Path, help="destination; .tar.gz/.tgz makes an archive, else .sqlite")
     export.add_argument("--passphrase", action="store_true", help="ask for a passphrase to seal the keys with")
+    export.add_argument("--no-request-log", dest="request_log", action="store_false",
+                        help="leave out the raw request log (the usage history's hourly and daily sums stay)")
     restore_file = actions.add_parser("import", parents=[common], help="restore from a .sqlite or .tar.gz file")
     restore_file.add_argument("file", type=Path)
     restore_file.add_argument("--passphrase", action="store_true", help="ask for the backup's passphrase")
@@ -71,12 +73,13 @@ async def _run(args: argparse.Namespace, folder: Path) -> int:
             passphrase = _passphrase(args.passphrase, confirm=True)
             archive = args.file.name.endswith((".tar.gz", ".tgz"))
             export = manager.export_archive if archive else manager.export_sqlite
-            info = export(args.file, passphrase)
+            info = export(args.file, passphrase, args.request_log)
             done = (tr("Exported {file} ({size}, {contents}; keys sealed with your passphrase).", file=args.file,
                        size=_size(info.size_bytes), contents=_counts(info)) if passphrase
                     else tr("Exported {file} ({size}, {contents}; keys readable on this machine only).",
                             file=args.file, size=_size(info.size_bytes), contents=_counts(info)))
-            print(done)
+            print(done if args.request_log else done + " " + tr("The request log was left out; the usage history "
+                                                                "(hourly and daily sums) is included."))
         elif action == "import":
             info = manager.inspect(args.file)
             _confirm(args.yes, tr("Replace the store with {file} ({description})?", file=args.file,

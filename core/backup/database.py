@@ -61,6 +61,15 @@ def copy_live(source: Path, destination: Path) -> None:
     paths.make_private(destination)
 
 
+def drop_request_log(path: Path) -> None:
+    """Empty the raw request log of a copy (its rollups, the usage history, stay) and compact the file, so an
+    export without it is as small as what it holds."""
+    with connect(path) as conn:
+        conn.execute("DELETE FROM usage_row")
+        conn.commit()
+        conn.execute("VACUUM")
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "schema_migrations" not in tables:

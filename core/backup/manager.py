@@ -124,19 +124,23 @@ class BackupManager:
         return newest is None or (now or time.time()) - newest.created_at >= DAILY
 
     # -- export ---------------------------------------------------------------------------------------
-    def export_sqlite(self, destination: Path, passphrase: str | None = None) -> BackupInfo:
+    # The rollups (the usage history) always go along; the raw request log, which can be most of the store,
+    # only when `include_request_log` (the default).
+    def export_sqlite(self, destination: Path, passphrase: str | None = None,
+                      include_request_log: bool = True) -> BackupInfo:
         with self._workdir() as work:
-            copy = self._sealed_copy(work, passphrase)
+            copy = self._sealed_copy(work, passphrase, include_request_log)
             version, counts = database.check(copy)
             shutil.move(str(copy), str(destination))
             paths.make_private(destination)
         return self._file_info(destination, "sqlite", version, counts, "passphrase" if passphrase else "machine")
 
-    def export_archive(self, destination: Path, passphrase: str | None = None) -> BackupInfo:
+    def export_archive(self, destination: Path, passphrase: str | None = None,
+                       include_request_log: bool = True) -> BackupInfo:
         with self._workdir() as work:
-            copy = self._sealed_copy(work, passphrase)
+            copy = self._sealed_copy(work, passphrase, include_request_log)
             version, counts = database.check(copy)
-            archive.write_archive(copy, destination, version, counts)
+            archive.write_archive(copy, destination, version, counts, include_request_log)
         return self._file_info(destination, "archive", version, counts, "passphrase" if passphrase else "machine")
 
     # -- inspect / import / restore -------------------------------------------------------------------
@@ -218,9 +222,11 @@ class BackupManager:
             return source, None
         raise BackupError(tr("This is not a Quotagate backup: expected a .sqlite or .tar.gz file."))
 
-    def _sealed_copy(self, work: Path, passphrase: str | None) -> Path:
+    def _sealed_copy(self, work: Path, passphrase: str | None, include_request_log: bool = True) -> Path:
         copy = work / "export.sqlite"
         database.copy_live(self.store_path, copy)
+        if not include_request_log:
+            database.drop_request_log(copy)
         database.seal_for_transfer(copy, self.box, passphrase)
         return copy
 

@@ -85,6 +85,7 @@ class Exchange:
     skipped: tuple[Skipped, ...] = ()  # targets left out of the plan, named when everything else fails
     fallbacks: int = 0  # attempts that failed before the one answering
     failures: list[str] = field(default_factory=list)  # why each of them failed (X-Quotagate-Failures)
+    tried: list[dict[str, Any]] = field(default_factory=list)  # the same for the request log, one dict each
 
 
 @dataclass
@@ -130,7 +131,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
         try:
             request = _encode(exchange, upstream, wire)
         except TranslationError as exc:
-            failures.append(f"{upstream.account_name}: {exc}")
+            _failed(exchange, upstream, str(exc), attempt_started, label=upstream.account_name)
             last, timeouts_only = _Failure(400, str(exc).encode(), None, upstream), False
             continue
         sender = clients.sender_for(upstream.proxy)
@@ -139,14 +140,14 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
                                          _upstream_headers(upstream, request, exchange.call.stream))
         except httpx.HTTPError as exc:
             failed = _stage_failure(exc, clients)
-            failures.append(f"{_label(exchange, upstream)}: {failed}")
+            _failed(exchange, upstream, str(failed), attempt_started)
             timeouts_only = timeouts_only and failed.timed_out
             rate_limited_only = False
             _observe(exchange, upstream, False, attempt_started)
             continue
         if response.status_code >= 400:
             body = await _read_and_close(response)
-            failures.append(f"{_label(exchange, upstream)}: HTTP {response.status_code}")
+            _failed(exchange, upstream, f"HTTP {response.status_code}", attempt_started, response.status_code)
             timeouts_only = False
             last = _Failure(response.status_code, body, wire, upstream, response.headers.get("retry-after"))
             if response.status_code in FALLBACK_STATUSES:
@@ -164,7 +165,8 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
                 log.info("%s/%s account %r answered %d; trying the next one", upstream.provider, upstream.model,
                          upstream.account_name, response.status_code)
                 continue
-            _record(usage, exchange, upstream, response.status_code, Usage(), error=f"HTTP {response.status_code}")
+            _record(usage, exchange, upstream, response.status_code, Usage(), error=f"HTTP {response.status_code}",
+                    answered=False)
             return _error_response(exchange, last)
         try:
             if exchange.call.stream:
@@ -173,7 +175,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
                 answer = await _complete_response(exchange, upstream, wire, response, usage, timeouts,
                                                   clients.timeout.read)
         except _AttemptFailed as exc:
-            failures.append(f"{_label(exchange, upstream)}: {exc}")
+            _failed(exchange, upstream, str(exc), attempt_started)
             timeouts_only = timeouts_only and exc.timed_out
             rate_limited_only = False
             _observe(exchange, upstream, False, attempt_started)
@@ -184,16 +186,43 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
     message = (f"Every attempt for '{route.requested}' failed: "
                + "; ".join(failures + _skipped_words(exchange.skipped)) + ".")
     if last is not None and len(attempts) == 1 and not exchange.skipped:
-        _record(usage, exchange, last.upstream, last.status, Usage(), error=message)
+        _record(usage, exchange, last.upstream, last.status, Usage(), error=message, answered=False)
         return _error_response(exchange, last)
     if failures and rate_limited_only:
-        _record(usage, exchange, attempts[-1], 429, Usage(), error=message)
+        _record(usage, exchange, attempts[-1], 429, Usage(), error=message, answered=False)
         wait = back_in if back_in is not None else 1.0
         raise GatewayError(429, message, "rate_limited", headers={"retry-after": str(max(1, math.ceil(wait)))})
-    _record(usage, exchange, attempts[-1] if attempts else None, 502, Usage(), error=message)
+    _record(usage, exchange, attempts[-1] if attempts else None, 502, Usage(), error=message, answered=False)
     status = 504 if failures and timeouts_only else 502
     headers = {"retry-after": last.retry_after} if last is not None and last.retry_after else None
     raise GatewayError(status, message, "upstream_unavailable", headers=headers)
+
+
+def _failed(exchange: Exchange, upstream: Upstream, reason: str, started: float, status: int | None = None,
+            label: str | None = None) -> None:
+    """An attempt failed: named in the client's error and headers, and kept for the request log."""
+    exchange.failures.append(f"{label or _label(exchange, upstream)}: {reason}")
+    exchange.tried.append({**_attempt_names(upstream), "status": status, "error": reason,
+                           "ms": round((time.perf_counter() - started) * 1000, 1)})
+
+
+def _attempt_names(upstream: Upstream) -> dict[str, Any]:
+    return {"provider": upstream.provider, "model": upstream.model, "accountId": upstream.account_id,
+            "account": upstream.account_name}
+
+
+def _attempt_log(exchange: Exchange, upstream: Upstream | None, status: int, answered: bool
+                 ) -> list[dict[str, Any]] | None:
+    """Every attempt of a request with its outcome, skipped targets first; None when the one planned attempt
+    answered (the row itself says all there is)."""
+    if not exchange.tried and not exchange.skipped:
+        return None
+    log_ = [{**_attempt_names(s.target), "skipped": s.reason, "seconds": None if s.seconds is None
+             else round(s.seconds, 1)} for s in exchange.skipped]
+    log_ += exchange.tried
+    if answered and upstream is not None:
+        log_.append({**_attempt_names(upstream), "status": status})
+    return log_
 
 
 def _label(exchange: Exchange, upstream: Upstream) -> str:
@@ -525,10 +554,12 @@ async def _read_and_close(response: UpstreamResponse) -> bytes:
 
 
 def _record(usage: UsageRecorder, exchange: Exchange, upstream: Upstream | None, status: int, tokens: Usage,
-            ttft_ms: float | None = None, error: str | None = None) -> None:
+            ttft_ms: float | None = None, error: str | None = None, answered: bool = True) -> None:
+    """The request's one row; `answered` False when `upstream` is a failed attempt already in `tried`."""
     usage.record(path=exchange.client_path, status=status,
                  provider=upstream.provider if upstream else exchange.route.provider,
                  model=upstream.model if upstream else exchange.route.model,
                  account_id=upstream.account_id if upstream else None,
                  api_key_id=exchange.api_key_id, tokens=tokens,
-                 latency_ms=(time.perf_counter() - exchange.started) * 1000, ttft_ms=ttft_ms, error=error)
+                 latency_ms=(time.perf_counter() - exchange.started) * 1000, ttft_ms=ttft_ms, error=error,
+                 attempts=_attempt_log(exchange, upstream, status, answered))

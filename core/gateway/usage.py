@@ -1,13 +1,12 @@
-"""Usage and latency: recorded per request without touching disk on the request path.
+"""Usage: recorded per request without touching disk on the request path.
 
-Rows go to the store's batching writer; latencies also stay in a bounded in-memory window per provider
-for `/api/telemetry/summary`.
+Each request is one row, sent to the store's batching writer (which also keeps the hourly and daily
+rollups). The request's attempts (every provider tried, and why it was left) travel on that row.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -15,14 +14,15 @@ from core.gateway.dialects.common import Usage
 from core.store.models import UsageRow
 from core.store.writer import BatchWriter
 
-_LATENCY_WINDOW = 2000
+# A request's attempts kept on its row: enough for any sane combo, bounded against a runaway one.
+MAX_ATTEMPTS = 20
+_MAX_TEXT = 300  # characters of one attempt's text field (an upstream's error message, say)
 
 
 class UsageRecorder:
     def __init__(self, writer: BatchWriter | None, cost: Callable[[str, str, Usage], float]) -> None:
         self._writer = writer
         self._cost = cost
-        self._latencies: dict[str, deque[float]] = {}
         self.spent: Callable[[int | None, float], None] | None = None  # each request's cost, per client key
 
     def use_writer(self, writer: BatchWriter) -> None:
@@ -31,13 +31,14 @@ class UsageRecorder:
 
     def record(self, *, path: str, status: int, provider: str | None, model: str | None,
                account_id: int | None, api_key_id: int | None, tokens: Usage, latency_ms: float,
-               ttft_ms: float | None = None, error: str | None = None) -> None:
+               ttft_ms: float | None = None, error: str | None = None,
+               attempts: list[dict[str, Any]] | None = None) -> None:
+        """`attempts`: each upstream attempt in order, as {provider, model, account, status or error/skip
+        reason, ms}; stored with the request (JSON, encoded on the writer's thread)."""
         now = time.time()
         cost = self._cost(provider, model, tokens) if provider and model and status < 400 else 0.0
         if cost and self.spent is not None:
             self.spent(api_key_id, cost)
-        if provider:
-            self._latencies.setdefault(provider, deque(maxlen=_LATENCY_WINDOW)).append(latency_ms)
         if self._writer is None:
             return
         self._writer.submit(UsageRow, {
@@ -45,20 +46,13 @@ class UsageRecorder:
             "tokens_in": tokens.prompt, "tokens_out": tokens.completion, "tokens_cached": tokens.cached,
             "tokens_reasoning": tokens.reasoning, "latency_ms": round(latency_ms, 3),
             "ttft_ms": round(ttft_ms, 3) if ttft_ms is not None else None, "status": status, "cost": cost,
-            "path": path, "error": error,
+            "path": path, "error": error, "attempts": bounded_attempts(attempts),
         })
 
-    def telemetry_summary(self) -> dict[str, Any]:
-        """p50/p95/p99 latency (ms) per provider over the recent window, as the reference API answers."""
-        summary = {}
-        for provider, window in self._latencies.items():
-            ordered = sorted(window)
-            if ordered:
-                summary[provider] = {"p50": _percentile(ordered, 50), "p95": _percentile(ordered, 95),
-                                     "p99": _percentile(ordered, 99), "count": len(ordered)}
-        return {"providers": summary}
 
-
-def _percentile(ordered: list[float], pct: float) -> float:
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return round(ordered[index], 1)
+def bounded_attempts(attempts: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """At most MAX_ATTEMPTS attempts, texts cut to a readable length; None when there were none."""
+    if not attempts:
+        return None
+    return [{key: value[:_MAX_TEXT] if isinstance(value, str) else value for key, value in attempt.items()}
+            for attempt in attempts[:MAX_ATTEMPTS] if isinstance(attempt, dict)] or None

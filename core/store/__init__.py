@@ -11,16 +11,17 @@ from peewee import SqliteDatabase
 
 from core import paths, settings
 from core.secrets import SecretBox, SecretUnreadable, is_sealed, open_sealed, seal_text
-from core.store import migrations
+from core.store import migrations, space
 from core.store.database import discard_unfinished_restore, open_database, protect_files
 from core.store.models import Setting
-from core.store.retention import Retention
+from core.store.retention import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_ROWS, Retention
 from core.store.writer import BatchWriter
 
 log = logging.getLogger(__name__)
 
 # Settings that can hold a password (a proxy's sign-in): kept sealed with the machine's key at rest.
 SEALED_SETTINGS = frozenset({settings.KEY_PROXY})
+RETENTION_SETTINGS = frozenset({settings.KEY_REQUEST_LOG_DAYS, settings.KEY_REQUEST_LOG_ROWS})
 
 
 class Store:
@@ -30,7 +31,7 @@ class Store:
         self.path = path
         self.db = db
         self.retention = Retention()
-        self.writer = BatchWriter(db, maintenance=self.retention.step)
+        self.writer = BatchWriter(db, maintenance=self._upkeep)
         self.box: SecretBox | None = None  # set by the running program; seals SEALED_SETTINGS
         self._reported: set[str] = set()
 
@@ -88,6 +89,26 @@ class Store:
         if key not in self._reported:
             self._reported.add(key)
             log.warning("Setting %s is not usable (%s); using its default instead", key, why)
+
+    def settings_changed(self, keys: Any) -> None:
+        """After a committed change: new request-log limits are applied now, not at the next upkeep."""
+        if set(keys) & RETENTION_SETTINGS:
+            self.writer.upkeep_soon()
+
+    def retention_limits(self) -> tuple[float, int]:
+        """The request log's limits: days kept, rows kept."""
+        return (self.get_setting(settings.KEY_REQUEST_LOG_DAYS, DEFAULT_MAX_AGE_DAYS),
+                int(self.get_setting(settings.KEY_REQUEST_LOG_ROWS, DEFAULT_MAX_ROWS)))
+
+    def space(self) -> dict[str, Any]:
+        """What the store takes on disk and which part takes what (blocking: call it off the loop)."""
+        return space.report(self.db, self.path)
+
+    def _upkeep(self, db: SqliteDatabase) -> int:
+        """On the writer's thread: one pruning step at the current limits, then one slice of freed space
+        given back. Non-zero while there is more to do."""
+        self.retention.max_age_days, self.retention.max_rows = self.retention_limits()
+        return self.retention.step(db) + space.reclaim(db)
 
     def health(self) -> dict[str, Any]:
         """State for `/api/monitoring/health`: reachable, schema version, size, journal mode."""

@@ -15,7 +15,11 @@ from core.store.models import database_proxy
 log = logging.getLogger(__name__)
 
 PRAGMAS = {
+    # before anything creates a table: a new store hands freed pages back (core.store.space.reclaim);
+    # on an existing store this only takes effect at its next VACUUM
+    "auto_vacuum": "incremental",
     "journal_mode": "wal",
+    "journal_size_limit": 64 * 2**20,  # the WAL file is cut back to this after a checkpoint, not kept at its peak
     "foreign_keys": 1,
     "synchronous": "normal",  # safe under WAL; a crash loses at most the last commits, never consistency
     "busy_timeout": 5000,

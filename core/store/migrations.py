@@ -30,17 +30,19 @@ class Migration:
     build: Callable[[SqliteDatabase], None] | None = None
 
 
-def _rollup_table(name: str) -> str:
-    """One rollup table (hour or day): sums per bucket and key. Unknown keys are '' or 0, never NULL."""
+def _rollup_table(name: str, per_model: bool = False) -> str:
+    """One rollup table (hour or day): sums per bucket and key. Unknown keys are '' or 0, never NULL.
+    `per_model`: the key is the bucket, provider and model only."""
     bins = ",".join(f"\n            latency_bin_{i} INTEGER NOT NULL DEFAULT 0" for i in range(12))
+    keys = "" if per_model else """
+            account_id INTEGER NOT NULL DEFAULT 0,
+            api_key_id INTEGER NOT NULL DEFAULT 0,
+            status INTEGER NOT NULL,"""
     return f"""CREATE TABLE {name} (
             id INTEGER PRIMARY KEY,
             bucket_start INTEGER NOT NULL,
             provider TEXT NOT NULL DEFAULT '',
-            model TEXT NOT NULL DEFAULT '',
-            account_id INTEGER NOT NULL DEFAULT 0,
-            api_key_id INTEGER NOT NULL DEFAULT 0,
-            status INTEGER NOT NULL,
+            model TEXT NOT NULL DEFAULT '',{keys}
             requests INTEGER NOT NULL DEFAULT 0,
             errors INTEGER NOT NULL DEFAULT 0,
             tokens_in INTEGER NOT NULL DEFAULT 0,
@@ -151,7 +153,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _rollup_table("usage_day"),
         ("CREATE UNIQUE INDEX usage_day_key ON usage_day"
          " (bucket_start, provider, model, account_id, api_key_id, status)"),
-    ), build=rollups.rebuild),
+    ), build=rollups.rebuild_full_key),
     Migration(4, "one request log row per request", (
         # call_log said the same as usage_row; new requests write only usage_row (call_log keeps old rows)
         "ALTER TABLE usage_row ADD COLUMN path TEXT",
@@ -163,6 +165,20 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "combo options: account selection and quota threshold", (
         "ALTER TABLE combo ADD COLUMN options TEXT NOT NULL DEFAULT '{}'",
     )),
+    Migration(7, "attempts on the request row; the call log and the raw rows' provider index go", (
+        # every attempt of a request (provider, model, account, outcome, ms) as JSON on its one row
+        "ALTER TABLE usage_row ADD COLUMN attempts TEXT",
+        # nothing reads call_log since version 4 (usage_row holds the same requests), and per-provider
+        # views read the rollups: both only cost space and write time
+        "DROP INDEX call_log_ts",
+        "DROP TABLE call_log",
+        "DROP INDEX usage_row_provider_ts",
+        # the dashboard's level of detail: sums per bucket, provider and model (built from the full rollups)
+        _rollup_table("usage_hour_model", per_model=True),
+        "CREATE UNIQUE INDEX usage_hour_model_key ON usage_hour_model (bucket_start, provider, model)",
+        _rollup_table("usage_day_model", per_model=True),
+        "CREATE UNIQUE INDEX usage_day_model_key ON usage_day_model (bucket_start, provider, model)",
+    ), build=rollups.build_per_model),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

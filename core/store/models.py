@@ -6,6 +6,9 @@ Times are epoch seconds (REAL): sortable, zone-free and cheap to compare in rang
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from peewee import (
     AutoField,
     BlobField,
@@ -19,6 +22,22 @@ from peewee import (
 )
 
 database_proxy = DatabaseProxy()
+
+
+class JsonField(TextField):
+    """JSON text. Encoded when the row is written (on the batch writer's thread, not the request path); a value
+    that is not JSON reads as None rather than failing the whole page."""
+
+    def db_value(self, value: Any) -> Any:
+        return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    def python_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError):
+            return None
 
 
 class BaseModel(Model):
@@ -100,30 +119,17 @@ class UsageRow(BaseModel):
     cost = FloatField(default=0)
     path = TextField(null=True)  # the client's request path
     error = TextField(null=True)
+    attempts = JsonField(null=True)  # list: each upstream attempt's provider, model, account, outcome, ms
 
 
-class CallLog(BaseModel):
-    id = AutoField()
-    ts = FloatField()
-    method = TextField()
-    path = TextField()
-    status = IntegerField()
-    provider = TextField(null=True)
-    model = TextField(null=True)
-    duration_ms = FloatField(null=True)
-    error = TextField(null=True)
-
-
-class _UsageRollup(BaseModel):
-    """Sums of usage rows per time bucket and key (see `core.store.rollups`); written only by the batch writer."""
+class _RollupSums(BaseModel):
+    """Sums of usage rows per time bucket, provider and model (see `core.store.rollups`); written only by the
+    batch writer. The dashboard's history reads these; `_UsageRollup` adds the rest of the key."""
 
     id = AutoField()
     bucket_start = IntegerField()
     provider = TextField(default="")  # '' = unknown
     model = TextField(default="")
-    account_id = IntegerField(default=0)  # 0 = none; kept after the account is deleted
-    api_key_id = IntegerField(default=0)
-    status = IntegerField()
     requests = IntegerField(default=0)
     errors = IntegerField(default=0)
     tokens_in = IntegerField(default=0)
@@ -147,6 +153,14 @@ class _UsageRollup(BaseModel):
     latency_bin_11 = IntegerField(default=0)
 
 
+class _UsageRollup(_RollupSums):
+    """The same sums per account, client key and status as well."""
+
+    account_id = IntegerField(default=0)  # 0 = none; kept after the account is deleted
+    api_key_id = IntegerField(default=0)
+    status = IntegerField()
+
+
 class UsageHour(_UsageRollup):
     class Meta:
         table_name = "usage_hour"
@@ -155,6 +169,16 @@ class UsageHour(_UsageRollup):
 class UsageDay(_UsageRollup):
     class Meta:
         table_name = "usage_day"
+
+
+class UsageHourModel(_RollupSums):
+    class Meta:
+        table_name = "usage_hour_model"
+
+
+class UsageDayModel(_RollupSums):
+    class Meta:
+        table_name = "usage_day_model"
 
 
 class QuotaSnapshotRow(BaseModel):
@@ -170,5 +194,5 @@ class QuotaSnapshotRow(BaseModel):
     payload = TextField()  # JSON of the normalized snapshot
 
 
-ALL_MODELS = (Setting, ProviderAccount, ProviderNode, Combo, ApiKey, ModelAlias, UsageRow, CallLog,
-              QuotaSnapshotRow, UsageHour, UsageDay)
+ALL_MODELS = (Setting, ProviderAccount, ProviderNode, Combo, ApiKey, ModelAlias, UsageRow,
+              QuotaSnapshotRow, UsageHour, UsageDay, UsageHourModel, UsageDayModel)

@@ -7,6 +7,10 @@ which SQLite and PostgreSQL both speak), so no store-specific date function is n
 
 Keys that may be unknown (provider, model, account, client key) are stored as '' or 0: a unique key must not
 hold NULLs, which never compare equal.
+
+Each bucket size has two tables: the full key (provider × model × account × client key × status), for views
+and limits per key or account, and the same sums per provider and model only (`*_model`), which is all the
+dashboard's history asks for and a tenth of the rows to read over a year.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 HOUR, DAY = 3600, 86400
 TABLES = {"hour": "usage_hour", "day": "usage_day"}
+MODEL_TABLES = {"hour": "usage_hour_model", "day": "usage_day_model"}
 
 # Upper bounds (ms) of the latency histogram's bins; one more bin holds everything slower. Fixed forever:
 # changing them would make old and new bins unaddable (a new set of bounds needs a new migration).
@@ -26,6 +31,7 @@ LATENCY_BINS = len(LATENCY_BOUNDS_MS) + 1
 LATENCY_COLUMNS = tuple(f"latency_bin_{i}" for i in range(LATENCY_BINS))
 
 KEY_COLUMNS = ("bucket_start", "provider", "model", "account_id", "api_key_id", "status")
+MODEL_KEY_COLUMNS = KEY_COLUMNS[:3]
 SUM_COLUMNS = ("requests", "errors", "tokens_in", "tokens_out", "tokens_cached", "tokens_reasoning", "cost",
                "latency_count", "latency_ms_sum", *LATENCY_COLUMNS)
 _FIRST_LATENCY = SUM_COLUMNS.index(LATENCY_COLUMNS[0])
@@ -89,21 +95,32 @@ def add_rows(deltas: dict[str, Deltas], rows: Iterable[Sequence[Any]]) -> None:
                         found[i] += value
 
 
-_COLUMNS = KEY_COLUMNS + SUM_COLUMNS
-
-
-def upsert_sql(bucket: str) -> str:
+def upsert_sql(table: str, keys: tuple[str, ...] = KEY_COLUMNS) -> str:
     """Standard SQL that adds one key's deltas to its rollup row, creating it the first time."""
-    table = TABLES[bucket]
+    columns = keys + SUM_COLUMNS
     adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in SUM_COLUMNS)
-    return (f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
-            f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {adds}")
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}")
 
 
-def write_deltas(cursor: Any, deltas: dict[str, Deltas]) -> None:
+def write_deltas(cursor: Any, deltas: dict[str, Deltas], per_model: bool = True) -> None:
+    """Add per-bucket deltas (full keys) to the tables of their bucket size (`per_model`: the per-model
+    tables too; the migration that built the first rollups predates them)."""
     for bucket, table in deltas.items():
         if table:
-            cursor.executemany(upsert_sql(bucket), [(*key, *map(_storable, values)) for key, values in table.items()])
+            cursor.executemany(upsert_sql(TABLES[bucket]),
+                               [(*key, *map(_storable, values)) for key, values in table.items()])
+        if table and per_model:
+            cursor.executemany(upsert_sql(MODEL_TABLES[bucket], MODEL_KEY_COLUMNS),
+                               [(*key, *map(_storable, values)) for key, values in _per_model(table).items()])
+
+
+def _per_model(table: Deltas) -> Deltas:
+    narrowed: Deltas = {}
+    for key, values in table.items():
+        found = narrowed.get(key[:3])
+        narrowed[key[:3]] = list(values) if found is None else [a + b for a, b in zip(found, values)]
+    return narrowed
 
 
 _INT_LIMIT = 2**63 - 1
@@ -137,8 +154,15 @@ def percentile_ms(bins: Sequence[int], pct: float) -> float | None:
     return float(LATENCY_BOUNDS_MS[-1])
 
 
-def rebuild(db: Any, batch: int = 50_000) -> None:
-    """Fill empty rollup tables from the usage rows already stored (the migration that adds them)."""
+def rebuild(db: Any) -> None:
+    """Fill every empty rollup table from the usage rows already stored."""
+    rebuild_full_key(db)
+    build_per_model(db)
+
+
+def rebuild_full_key(db: Any, batch: int = 50_000) -> None:
+    """Fill the empty full-key rollup tables from the usage rows already stored (the migration that adds them,
+    which came before the per-model tables)."""
     columns = ("ts", "provider", "model", "account_id", "api_key_id", "status", "tokens_in", "tokens_out",
                "tokens_cached", "tokens_reasoning", "cost", "latency_ms")
     last = 0
@@ -150,4 +174,13 @@ def rebuild(db: Any, batch: int = 50_000) -> None:
         last = rows[-1][0]
         deltas: dict[str, Deltas] = {}
         add_rows(deltas, (row[1:] for row in rows))
-        write_deltas(db.cursor(), deltas)
+        write_deltas(db.cursor(), deltas, per_model=False)
+
+
+def build_per_model(db: Any) -> None:
+    """Fill the empty per-model tables from the full-key ones (standard SQL, in the caller's transaction)."""
+    sums = ", ".join(f"SUM({c})" for c in SUM_COLUMNS)
+    keys = ", ".join(MODEL_KEY_COLUMNS)
+    for bucket, table in TABLES.items():
+        db.execute_sql(f"INSERT INTO {MODEL_TABLES[bucket]} ({keys}, {', '.join(SUM_COLUMNS)}) "
+                       f"SELECT {keys}, {sums} FROM {table} GROUP BY {keys}")

@@ -1,7 +1,8 @@
-"""Writes that must not happen on the event loop (usage rows, call logs) go through a batching thread.
+"""Writes that must not happen on the event loop (usage rows) go through a batching thread.
 
 The request path only appends to a queue; a thread groups rows per model and inserts them in one
-transaction, so thousands of requests a second cost a handful of commits.
+transaction, so thousands of requests a second cost a handful of commits. The same thread does the store's
+upkeep (pruning, giving space back) between batches, so upkeep never competes with it for the write lock.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ _BATCH_LIMIT = 2000
 # instead of one per request, and no thread wake-up (and GIL hand-over) per row on the request path.
 _GATHER_SECONDS = 0.25
 _STOP = None
-# Upkeep (pruning the request log) runs on this thread when it has nothing to write: first a little after
-# start, then every interval; while a step still finds work, again after a short pause that lets writes in.
+_WAKE = object()  # "upkeep is due now": wakes the thread without a row
+# Upkeep (pruning the request log, giving space back) runs on this thread between batches: first a little
+# after start, then every interval; while a step still finds work, again after a short pause that lets
+# writes in. Under steady traffic it runs between two batches; when idle, when its time comes.
 _MAINTENANCE_FIRST = 30.0
-_MAINTENANCE_INTERVAL = 600.0
+_MAINTENANCE_INTERVAL = 300.0
 _MAINTENANCE_AGAIN = 0.2
 
 
@@ -59,6 +62,11 @@ class BatchWriter:
         with self._settled:
             return self._settled.wait_for(lambda: self._pending == 0, timeout)
 
+    def upkeep_soon(self) -> None:
+        """Run the upkeep at the next chance (after its limits changed, say), not at its next interval."""
+        self._next_upkeep = time.monotonic()
+        self._queue.put(_WAKE)
+
     def close(self, timeout: float = 10.0) -> None:
         """Write what is pending, then stop the thread."""
         if self._thread.is_alive():
@@ -72,10 +80,13 @@ class BatchWriter:
             stopping = False
             while not stopping:
                 batch: dict[type[Model], list[dict[str, Any]]] = defaultdict(list)
+                if self._upkeep_wait() == 0:
+                    self._upkeep()
                 try:
                     item = self._queue.get(timeout=self._upkeep_wait())
                 except queue.Empty:
-                    self._upkeep()
+                    continue
+                if item is _WAKE:
                     continue
                 if item is not _STOP:
                     self._hurry.wait(_GATHER_SECONDS)
@@ -84,7 +95,7 @@ class BatchWriter:
                 while True:
                     if item is _STOP:
                         stopping = True
-                    else:
+                    elif item is not _WAKE:
                         model, row = item
                         batch[model].append(row)
                         count += 1

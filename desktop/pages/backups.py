@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -73,8 +74,13 @@ def describe_reason(reason: str) -> str:
     return known.get(reason, reason)
 
 
-def format_size(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{max(1, round(size / 1024))} KiB"
+def format_size(size: float) -> str:
+    """Bytes as a person reads them: 812 KiB, 45.6 MiB, 1.2 GiB."""
+    if size >= 2**30:
+        return f"{size / 2**30:.1f} GiB"
+    if size >= 2**20:
+        return f"{size / 2**20:.1f} MiB"
+    return f"{max(1, round(size / 1024)) if size else 0} KiB"
 
 
 class ImportConfirmDialog(QDialog):
@@ -109,12 +115,37 @@ class ImportConfirmDialog(QDialog):
         layout.addWidget(buttons)
 
 
+class ExportDialog(QDialog):
+    """Before an export: whether the raw request log goes along, with what it takes. The usage history
+    (hourly and daily sums) always does."""
+
+    def __init__(self, parent: QWidget, path: Path, request_log_rows: int, request_log_bytes: int) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("Export backup"))
+        self.path = path
+        self.include_request_log = QCheckBox(tr("Include the request log ({count} requests, {size})",
+                                                count=f"{request_log_rows:,}", size=format_size(request_log_bytes)))
+        self.include_request_log.setChecked(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = buttons.addButton(tr("Export"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(tr("Export to {name}", name=path.name)))
+        layout.addWidget(self.include_request_log)
+        layout.addWidget(hint(tr("Providers, keys, settings and the usage history (hourly and daily sums) are always "
+                                 "included. The request log lists every request one by one; without it the backup "
+                                 "is smaller.")))
+        layout.addWidget(buttons)
+
+
 class BackupsPage(QWidget):
     def __init__(self, services: CoreServices) -> None:
         super().__init__()
         self.services = services
         self.tasks = PageTasks("Backups page")
         self.dialog: QDialog | None = None
+        self.export_dialog: ExportDialog | None = None
         self.confirm_box: ConfirmBox | None = None
 
         self.table = read_only_table([tr("Created"), tr("Reason"), tr("Size"), tr("Contents")], stretch=3)
@@ -181,17 +212,33 @@ class BackupsPage(QWidget):
     async def back_up_now(self) -> BackupInfo | None:
         return await self._run(tr("Backing up…"), self._create_snapshot)
 
-    async def export_to(self, path: Path, passphrase: str | None) -> BackupInfo | None:
+    async def export_to(self, path: Path, passphrase: str | None,
+                        include_request_log: bool = True) -> BackupInfo | None:
         archive = path.name.endswith((".tar.gz", ".tgz"))
         export = self.services.backups.export_archive if archive else self.services.backups.export_sqlite
 
         async def work() -> tuple[BackupInfo, str]:
-            info = await off_loop(export, path, passphrase)
+            info = await off_loop(export, path, passphrase, include_request_log)
             sealed = tr("keys sealed with your passphrase") if passphrase else tr("keys readable on this machine only")
-            return info, tr("Exported {name} ({size}; {sealed}).", name=path.name, size=format_size(info.size_bytes),
-                            sealed=sealed)
+            message = tr("Exported {name} ({size}; {sealed}).", name=path.name, size=format_size(info.size_bytes),
+                         sealed=sealed)
+            return info, message if include_request_log else message + " " + tr("Without the request log.")
 
         return await self._run(tr("Exporting {name}…", name=path.name), work)
+
+    async def confirm_export(self, path: Path) -> ExportDialog | None:
+        """Measure the request log, then ask whether it goes along."""
+        try:
+            report = await off_loop(self.services.store.space)
+        except Exception as exc:  # a sick store: said here; the export would say more
+            self.status.error(tr("Could not read the store: {error}", error=exc))
+            return None
+        log = report["requestLog"]
+        self.export_dialog = ExportDialog(self, path, log["rows"], log["bytes"])
+        self.export_dialog.accepted.connect(lambda: self.tasks.start(self.export_to(
+            path, self.export_passphrase.text() or None, self.export_dialog.include_request_log.isChecked())))
+        self.export_dialog.open()
+        return self.export_dialog
 
     async def inspect(self, path: Path) -> ImportConfirmDialog | None:
         """Validate the file; on success open the confirmation showing what it holds."""
@@ -246,8 +293,7 @@ class BackupsPage(QWidget):
     def choose_export_file(self) -> QFileDialog:
         dialog = QFileDialog(self, tr("Export backup"), str(Path.home() / "quotagate-backup.tar.gz"), file_filter())
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.fileSelected.connect(lambda name: self.tasks.start(
-            self.export_to(Path(name), self.export_passphrase.text() or None)))
+        dialog.fileSelected.connect(lambda name: self.tasks.start(self.confirm_export(Path(name))))
         dialog.open()
         return dialog
 

@@ -5,6 +5,7 @@ that answers `/api/usage/*`, so the window and the API never disagree."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import time
@@ -16,9 +17,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -34,7 +38,8 @@ from core.providers import catalog
 from core.services import CoreServices
 from desktop.widgets import format as fmt
 from desktop.widgets.cards import StatCard
-from desktop.widgets.chart import ChartSeries, TimeSeriesChart
+from desktop.pages.dashboard_storage import StoragePanel
+from desktop.widgets.chart import ChartSeries, TimeSeriesChart, nice_ceiling
 from desktop.widgets.feedback import (
     ERROR_COLOR,
     MUTED_COLOR,
@@ -65,7 +70,7 @@ class Range:
 def ranges() -> tuple[Range, ...]:
     """The choosable ranges, labelled in the current language."""
     return (Range(tr("Last 24 hours"), 24, "hour"), Range(tr("Last 7 days"), 7, "day"),
-            Range(tr("Last 30 days"), 30, "day"))
+            Range(tr("Last 30 days"), 30, "day"), Range(tr("Last 12 months"), 365, "day"))
 
 
 def bucket_starts(chosen: Range, now: float) -> list[float]:
@@ -75,6 +80,63 @@ def bucket_starts(chosen: Range, now: float) -> list[float]:
         return [last - (chosen.buckets - 1 - i) * 3600 for i in range(chosen.buckets)]
     midnight = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return [(midnight - timedelta(days=chosen.buckets - 1 - i)).timestamp() for i in range(chosen.buckets)]
+
+
+AXIS_STEPS = 4  # the chart divides each value axis into four steps
+
+
+def count_axis_top(peak: float) -> int:
+    """The top of a count axis whose steps are whole numbers (1, 2, 5, 10, 20, 50, … per step): a chart of
+    three requests reads 0, 1, 2, 3, 4, never 0.75."""
+    step, factors = 1, itertools.cycle((2, 2.5, 2))
+    while step * AXIS_STEPS < peak:
+        step = round(step * next(factors))
+    return step * AXIS_STEPS
+
+
+def cost_axis(peak: float) -> tuple[float, Any]:
+    """The cost axis' top and a label format with as many decimals as its steps need: $0.0002, $0.0004 when
+    a day costs fractions of a cent, $5, $10 when it costs dollars."""
+    top = nice_ceiling(peak, AXIS_STEPS) if peak > 0 else 0.01 * AXIS_STEPS
+    step = top / AXIS_STEPS
+    decimals = next((d for d in range(2, 10) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 10)
+    return top, lambda value: f"${value:,.{decimals}f}"
+
+
+def describe_request(item: dict[str, Any]) -> str:
+    """A request-log row in words, with each attempt the gateway made for it (shown on hover and on
+    double-click)."""
+    lines = [tr("{path} → {status}", path=item.get("path") or "—", status=item["status"])]
+    if item.get("error"):
+        lines.append(tr("Error: {error}", error=item["error"]))
+    attempts = item.get("attempts") or []
+    if attempts:
+        lines.append(tr("Attempts:"))
+    for number, attempt in enumerate(attempts, 1):
+        target = "/".join(str(attempt[k]) for k in ("provider", "model") if attempt.get(k))
+        if attempt.get("account") not in (None, ""):
+            target += tr(" (account {account})", account=attempt["account"])
+        said = [str(attempt["status"])] if attempt.get("status") not in (None, "") else []
+        said += [str(attempt["error"])] if attempt.get("error") else []
+        said += [tr("skipped ({reason})", reason=attempt["skipped"])] if attempt.get("skipped") else []
+        outcome = " ".join(said) or "—"
+        took = f", {fmt.milliseconds(attempt['ms'])}" if isinstance(attempt.get("ms"), (int, float)) else ""
+        lines.append(f"  {number}. {target or '—'}: {outcome}{took}")
+    return "\n".join(lines)
+
+
+class RequestDetails(QDialog):
+    def __init__(self, parent: QWidget, text: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("Request details"))
+        self.text = QPlainTextEdit(text)
+        self.text.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(520, 300)
 
 
 def provider_name(provider_id: str | None) -> str:
@@ -109,7 +171,8 @@ class DashboardPage(QWidget):
         self.destroyed.connect(self.tasks.cancel_all)  # nothing outlives the window
         self.history: dict[str, Any] | None = None
         self.log_page: dict[str, Any] | None = None
-        self.offset = 0
+        self.cursors: list[int | None] = [None]  # `before` of each request-log page shown so far; last = this one
+        self.details: RequestDetails | None = None
         self.refresh_task: asyncio.Task[None] | None = None
         self._again = False
 
@@ -171,8 +234,9 @@ class DashboardPage(QWidget):
         filters.addWidget(self.search_field, 1)
         filters.addWidget(self.provider_filter)
         filters.addWidget(self.status_filter)
-        self.log_table = read_only_table([tr("Time"), tr("Provider"), tr("Model"), tr("Status"), tr("In"), tr("Out"),
-                                          tr("Latency"), tr("Cost")], stretch=2)
+        self.log_table = read_only_table([tr("Time"), tr("Provider"), tr("Model"), tr("Status"), tr("Tries"), tr("In"),
+                                          tr("Out"), tr("Latency"), tr("Cost")], stretch=2)
+        self.log_table.itemDoubleClicked.connect(self.show_request_details)
         self.log_view = _TableOrEmpty(self.log_table, tr("No requests match."))
         self.previous_button = QPushButton(tr("‹ Newer"))
         self.previous_button.clicked.connect(lambda: self._page(-1))
@@ -195,6 +259,9 @@ class DashboardPage(QWidget):
         self.tabs.addTab(self.providers_view, tr("By provider"))
         self.tabs.addTab(self.models_view, tr("By model"))
         self.tabs.addTab(log_widget, tr("Request log"))
+        self.storage_panel = StoragePanel(services)
+        self.tabs.addTab(self.storage_panel, tr("Storage"))
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
@@ -229,11 +296,19 @@ class DashboardPage(QWidget):
         return self.ranges[max(0, self.range_field.currentIndex())]
 
     def _on_filter_changed(self, *_: Any) -> None:
-        self.offset = 0
+        self.cursors = [None]
         self.request_refresh()
 
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.storage_panel:
+            self.tasks.start(self.storage_panel.refresh())
+
     def _page(self, step: int) -> None:
-        self.offset = max(0, self.offset + step * PAGE_SIZE)
+        """Older pages by key (the requests before the last one shown), newer ones by going back."""
+        if step > 0 and self.log_page and self.log_page["nextBefore"] is not None:
+            self.cursors.append(self.log_page["nextBefore"])
+        elif step < 0 and len(self.cursors) > 1:
+            self.cursors.pop()
         self.request_refresh()
 
     def request_refresh(self) -> asyncio.Task[None] | None:
@@ -273,7 +348,7 @@ class DashboardPage(QWidget):
         try:
             history = await off_loop(usage_queries.history, since, until, chosen.bucket)
             log_page = await off_loop(usage_queries.logs, since=since, until=until, limit=PAGE_SIZE,
-                                      offset=self.offset, **filters)
+                                      before=self.cursors[-1], **filters)
         except Exception as exc:
             log.exception("Reading usage failed")
             self.status.error(tr("Could not read the usage: {error}", error=exc))
@@ -286,6 +361,8 @@ class DashboardPage(QWidget):
         self._show_breakdowns(history)
         self._update_provider_filter(history)
         self._show_log(log_page)
+        if self.tabs.currentWidget() is self.storage_panel:
+            await self.storage_panel.refresh(limits_too=False)
         self.updated_label.setText(tr("Updated {time}", time=datetime.fromtimestamp(now).strftime("%H:%M:%S")))
 
     # -- showing -----------------------------------------------------------------------------------
@@ -305,16 +382,20 @@ class DashboardPage(QWidget):
 
     def _show_chart(self, chosen: Range, starts: list[float], history: dict[str, Any]) -> None:
         width = usage_queries.BUCKETS[chosen.bucket]
+        index_of = {int(start): index for index, start in enumerate(starts)}  # local midnights: days vary
         requests = [0.0] * len(starts)
         cost = [0.0] * len(starts)
         for point in history["series"]:
-            index = round((point["start"] - starts[0]) / width)
-            if 0 <= index < len(starts):
+            index = index_of.get(int(point["start"]))
+            if index is not None:
                 requests[index] += point["requests"]
                 cost[index] += point["cost"]
+        cost_top, cost_format = cost_axis(max(cost, default=0.0))
+        self.chart.set_axis_maximum("left", count_axis_top(max(requests, default=0.0)))
+        self.chart.set_axis_maximum("right", cost_top)
         self.chart.set_data(starts, width, [
             ChartSeries(tr("Requests"), requests, REQUESTS_COLOR, "bars", "left", fmt.count),
-            ChartSeries(tr("Cost"), cost, COST_COLOR, "line", "right", fmt.usd),
+            ChartSeries(tr("Cost"), cost, COST_COLOR, "line", "right", cost_format),
         ])
         port = self.services.gateway_state.port
         self.chart.set_empty_text(tr("No requests in the {range}.\nPoint your tools at http://127.0.0.1:{port}/v1 "
@@ -356,15 +437,18 @@ class DashboardPage(QWidget):
         now = time.time()
         for item in page["items"]:
             failed = item["status"] >= 400
+            details = describe_request(item)
+            tries = len(item.get("attempts") or []) or 1
             rows.append([
-                cell(fmt.timestamp(item["timestamp"], now), data=item["id"]),
-                cell(provider_name(item["provider"])),
-                cell(item["model"] or "—"),
-                cell(str(item["status"]), color=ERROR_COLOR if failed else None, align_right=True),
-                cell(fmt.count(item["promptTokens"]), align_right=True),
-                cell(fmt.count(item["completionTokens"]), align_right=True),
-                cell(fmt.milliseconds(item["latencyMs"]), align_right=True),
-                cell(fmt.usd(item["cost"]), align_right=True),
+                cell(fmt.timestamp(item["timestamp"], now), data=item["id"], tooltip=details),
+                cell(provider_name(item["provider"]), tooltip=details),
+                cell(item["model"] or "—", tooltip=details),
+                cell(str(item["status"]), color=ERROR_COLOR if failed else None, align_right=True, tooltip=details),
+                cell(str(tries), align_right=True, color=MUTED_COLOR if tries == 1 else None, tooltip=details),
+                cell(fmt.count(item["promptTokens"]), align_right=True, tooltip=details),
+                cell(fmt.count(item["completionTokens"]), align_right=True, tooltip=details),
+                cell(fmt.milliseconds(item["latencyMs"]), align_right=True, tooltip=details),
+                cell(fmt.usd(item["cost"]), align_right=True, tooltip=details),
             ])
         filtered = any((self.provider_filter.currentData(), self.status_filter.currentData(),
                         self.search_field.text().strip()))
@@ -374,12 +458,21 @@ class DashboardPage(QWidget):
         self._update_paging()
 
     def _update_paging(self) -> None:
-        total = self.log_page["total"] if self.log_page else 0
-        shown = len(self.log_page["items"]) if self.log_page else 0
-        if total:
-            self.page_label.setText(tr("{first}–{last} of {total}", first=f"{self.offset + 1:,}",
-                                       last=f"{self.offset + shown:,}", total=f"{total:,}"))
-        else:
-            self.page_label.setText("")
-        self.previous_button.setEnabled(self.offset > 0)
-        self.next_button.setEnabled(self.offset + shown < total)
+        page = self.log_page or {"total": 0, "totalIsExact": True, "items": [], "nextBefore": None}
+        shown, skipped = len(page["items"]), (len(self.cursors) - 1) * PAGE_SIZE
+        # the log counts its matches up to a limit ("1,000+"); deeper pages say at least how far they are
+        total = max(page["total"], skipped + shown)
+        counted = f"{total:,}" if page.get("totalIsExact", True) and total == page["total"] else f"{total:,}+"
+        self.page_label.setText(tr("{first}–{last} of {total}", first=f"{skipped + 1:,}", last=f"{skipped + shown:,}",
+                                   total=counted) if shown else "")
+        self.previous_button.setEnabled(len(self.cursors) > 1)
+        self.next_button.setEnabled(page["nextBefore"] is not None)
+
+    def show_request_details(self, item: Any) -> RequestDetails | None:
+        """The double-clicked request with every attempt the gateway made for it."""
+        row = item.row() if item is not None else -1
+        if not self.log_page or not 0 <= row < len(self.log_page["items"]):
+            return None
+        self.details = RequestDetails(self, describe_request(self.log_page["items"][row]))
+        self.details.open()
+        return self.details

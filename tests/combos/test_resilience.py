@@ -143,3 +143,50 @@ async def test_a_rejected_key_is_not_tried_again_until_it_changes(services, clie
         "Bearer sk-status-401", "Bearer sk-ok", "Bearer sk-ok"]
     marks = (await client.get("/api/resilience")).json()["marks"]
     assert marks[0]["account"] == "account-0" and "401" in marks[0]["reason"]
+
+
+# --- every attempt in the request log ---------------------------------------------------------------------
+
+
+async def logged(services, client) -> list[dict]:
+    services.store.writer.flush()
+    return (await client.get("/api/usage/logs")).json()["items"]
+
+
+async def test_the_request_log_row_lists_each_attempt_with_its_reason(services, client, upstream,
+                                                                        openai_via_fake) -> None:
+    await add_accounts(services, "sk-status-503", "sk-ok")
+    limited, ok = (account.id for account in services.accounts.accounts())
+    await client.post("/api/combos", json={"name": "coding", "models": [
+        {"kind": "model", "provider": "openai", "model": "gpt-4.1", "connectionId": limited},
+        {"kind": "model", "provider": "openai", "model": "gpt-4.1-mini", "connectionId": ok}]})
+    assert (await client.post("/v1/chat/completions", json={**CHAT, "model": "coding"})).status_code == 200
+    [row] = await logged(services, client)
+    assert (row["status"], row["model"]) == (200, "gpt-4.1-mini")
+    failed, answered = row["attempts"]
+    assert (failed["model"], failed["account"], failed["status"], failed["error"]) == (
+        "gpt-4.1", "account-0", 503, "HTTP 503") and failed["ms"] >= 0
+    assert (answered["model"], answered["account"], answered["status"]) == ("gpt-4.1-mini", "account-1", 200)
+    # the next request skips the cooling target without a request; the log says so
+    assert (await client.post("/v1/chat/completions", json={**CHAT, "model": "coding"})).status_code == 200
+    newest = (await logged(services, client))[0]
+    skipped, answered = newest["attempts"]
+    assert skipped["model"] == "gpt-4.1" and "503" in skipped["skipped"] and skipped["seconds"] > 0
+    assert answered["status"] == 200 and len(upstream.requests) == 3
+
+
+async def test_a_request_answered_by_its_only_attempt_logs_no_attempt_list(services, client, upstream,
+                                                                            openai_via_fake) -> None:
+    await add_accounts(services, "sk-ok")
+    assert (await client.post("/v1/chat/completions", json={**CHAT, "model": "openai/gpt-4.1"})).status_code == 200
+    [row] = await logged(services, client)
+    assert row["attempts"] is None and row["provider"] == "openai" and row["status"] == 200
+
+
+async def test_when_every_attempt_fails_the_row_lists_each_failure_once(services, client, upstream,
+                                                                         openai_via_fake) -> None:
+    await add_accounts(services, "sk-status-500", "sk-status-502")
+    response = await client.post("/v1/chat/completions", json={**CHAT, "model": "openai/gpt-4.1"})
+    assert response.status_code == 502
+    [row] = await logged(services, client)
+    assert [(a["account"], a["status"]) for a in row["attempts"]] == [("account-0", 500), ("account-1", 502)]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from core.services import CoreServices
+from core.store.models import UsageRow
 
 CHAT = {"model": "openai/gpt-4.1", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -82,3 +84,37 @@ async def test_a_time_bound_past_the_year_9999_is_a_400_not_a_crash(client) -> N
     for query in ("until=99999999999999999999", "since=99999999999999999999", "until=1e300"):
         response = await client.get(f"/api/usage/history?{query}")
         assert response.status_code == 400 and "9999" in response.json()["error"]
+
+
+async def test_the_storage_answer_says_what_each_part_of_the_store_takes(services: CoreServices, client, upstream,
+                                                                        openai_via_fake) -> None:
+    await traffic(services, client, openai_via_fake, count=3)
+    body = (await client.get("/api/usage/storage")).json()
+    assert body["requestLog"]["rows"] == 3 and body["requestLog"]["bytes"] > 0
+    assert body["rollups"]["rows"] >= 4 and body["rollups"]["bytes"] > 0
+    assert body["totalBytes"] >= body["requestLog"]["bytes"] + body["rollups"]["bytes"] + body["otherBytes"]
+    assert (body["requestLogDays"], body["requestLogRows"]) == (30, 1_000_000)
+
+
+async def test_request_log_limits_set_through_the_settings_api_prune_at_once(services: CoreServices,
+                                                                            client) -> None:
+    now = time.time()
+    for age_days in (9, 5, 1):
+        services.store.writer.submit(UsageRow, {"ts": now - age_days * 86400, "provider": "openai", "model": "m",
+                                                "status": 200})
+    services.store.writer.flush()
+    response = await client.put("/api/settings", json={"requestLogDays": 3, "requestLogRows": 5000})
+    assert response.status_code == 200 and response.json()["requestLogDays"] == 3
+    deadline = time.monotonic() + 5
+    while (await client.get("/api/usage/logs")).json()["total"] != 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert (await client.get("/api/usage/logs")).json()["total"] == 1
+    history = (await client.get("/api/usage/history", params={"bucket": "day", "since": now - 10 * 86400})).json()
+    assert history["totals"]["requests"] == 3  # the rollups keep what the log let go
+
+
+async def test_request_log_limits_out_of_range_are_a_400(client) -> None:
+    for field, value in [("requestLogDays", 0), ("requestLogRows", 10), ("requestLogRows", 1.5),
+                         ("requestLogDays", "30")]:
+        response = await client.put("/api/settings", json={field: value})
+        assert response.status_code == 400 and f"`{field}`" in response.json()["error"], (field, value)

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.gateway import usage_queries
+from core.gateway.dialects.common import Usage
+from core.gateway.usage import MAX_ATTEMPTS, UsageRecorder
 from core.store import Store
 from core.store.models import UsageRow
 
@@ -82,8 +84,59 @@ def test_logs_filter_by_status_provider_and_search(store) -> None:
     assert usage_queries.logs(search="mini")["total"] == 1
 
 
+def test_the_last_full_page_has_no_older_page_after_it(store) -> None:
+    first = usage_queries.logs(limit=2)
+    last = usage_queries.logs(limit=2, before=first["nextBefore"])
+    assert len(last["items"]) == 2 and last["nextBefore"] is None
+
+
 def test_logs_page_by_key_older_than_the_last_id_shown(store) -> None:
     first = usage_queries.logs(limit=3)
     second = usage_queries.logs(limit=3, before=first["nextBefore"])
     assert [i["timestamp"] for i in second["items"]] == [BASE + 10]
     assert second["nextBefore"] is None and second["total"] == 4
+
+
+def test_a_requests_attempts_are_kept_on_its_one_row(store) -> None:
+    recorder = UsageRecorder(store.writer, cost=lambda provider, model, tokens: 0.0)
+    attempts = [{"provider": "openai", "model": "gpt-4.1", "account": 3, "status": 429, "ms": 41.5},
+                {"provider": "deepseek", "model": "deepseek-chat", "account": None, "skipped": "cooling down"},
+                {"provider": "zhipu", "model": "glm-4.6", "account": 7, "status": 200, "ms": 820.0}]
+    recorder.record(path="/v1/chat/completions", status=200, provider="zhipu", model="glm-4.6", account_id=None,
+                    api_key_id=None, tokens=Usage(prompt=12, completion=3), latency_ms=870.0, attempts=attempts)
+    assert store.writer.flush()
+    newest = usage_queries.logs(limit=1)["items"][0]
+    assert newest["attempts"] == attempts and newest["model"] == "glm-4.6"
+    assert UsageRow.select().count() == 5  # one row for the request, however many attempts it took
+
+
+def test_attempts_are_bounded_in_number_and_length(store) -> None:
+    recorder = UsageRecorder(store.writer, cost=lambda provider, model, tokens: 0.0)
+    many = [{"provider": "p", "error": "e" * 5000, "ms": i} for i in range(100)]
+    recorder.record(path="/v1/chat/completions", status=502, provider="p", model="m", account_id=None,
+                    api_key_id=None, tokens=Usage(), latency_ms=1.0, error="all failed", attempts=many)
+    recorder.record(path="/v1/models", status=200, provider=None, model=None, account_id=None, api_key_id=None,
+                    tokens=Usage(), latency_ms=1.0)
+    assert store.writer.flush()
+    plain, failed = usage_queries.logs(limit=2)["items"]
+    assert plain["attempts"] is None
+    assert len(failed["attempts"]) == MAX_ATTEMPTS and failed["attempts"][-1]["ms"] == MAX_ATTEMPTS - 1
+    assert all(len(a["error"]) < 500 for a in failed["attempts"])
+
+
+def test_the_request_log_counts_up_to_a_limit_and_says_when_there_are_more(store) -> None:
+    for i in range(usage_queries.COUNT_LIMIT + 5):
+        store.writer.submit(UsageRow, {"ts": BASE + 9000 + i, "provider": "openai", "model": "m", "status": 200})
+    assert store.writer.flush()
+    page = usage_queries.logs(limit=10)
+    assert page["total"] == usage_queries.COUNT_LIMIT and page["totalIsExact"] is False
+    narrow = usage_queries.logs(status="error")
+    assert narrow["total"] == 1 and narrow["totalIsExact"] is True
+
+
+def test_telemetry_reads_percentiles_per_provider_from_the_hourly_rollups(store) -> None:
+    summary = usage_queries.telemetry(now=BASE + 3 * 3600)
+    assert set(summary["providers"]) == {"openai", "deepseek"}
+    openai = summary["providers"]["openai"]
+    assert openai["count"] == 3 and openai["p50"] <= openai["p95"] <= openai["p99"]
+    assert usage_queries.telemetry(now=BASE + 30 * 3600)["providers"] == {}  # older than the last 24 hours

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from peewee import SqliteDatabase
 
-from core.store import Store, migrations
+from core.store import Store, migrations, rollups
 from core.store.database import connect, open_database
 from core.store.models import ALL_MODELS
 
@@ -42,6 +42,10 @@ SAMPLE_ROWS_BY_VERSION = {
         "INSERT INTO quota_snapshot (ts, provider, account, payload) VALUES (3.0, 'claude', 'me', '{}')",
     ],
 }
+
+
+# Tables a later migration removes (call_log: usage_row holds the same requests since version 4).
+DROPPED_TABLES = {"call_log"}
 
 
 def row_counts(path: Path) -> dict[str, int]:
@@ -84,8 +88,9 @@ def test_upgrade_from_every_earlier_version_matches_a_fresh_schema_and_keeps_row
     assert schema_of(old) == schema_of(fresh)
     after = row_counts(old)
     for table, count in before.items():
-        if table != "schema_migrations":
+        if table not in ("schema_migrations", *DROPPED_TABLES):
             assert after[table] == count, table
+    assert not set(after) & DROPPED_TABLES
 
 
 def test_models_match_the_migrated_columns(tmp_path: Path) -> None:
@@ -195,3 +200,32 @@ def test_upgrading_builds_usage_rollups_from_the_rows_already_stored(tmp_path: P
     upgraded.close()
     assert hours == [(3600, 200, 2, 15, 2), (7200, 502, 1, 0, 1), (90000, 200, 1, 1, 1)]
     assert days == [(0, 3, 1), (86400, 1, 0)]
+
+
+def test_upgrading_a_store_with_requests_keeps_them_drops_the_call_log_and_sums_the_rollups_per_model(
+        tmp_path: Path, utc: None) -> None:
+    path = tmp_path / "q.sqlite"
+    db = build_at_version(path, 5)
+    for ts, provider, model, status in [(3600.0, "openai", "o3", 200), (3700.0, "openai", "o3", 502),
+                                        (3800.0, "openai", "gpt-4.1", 200), (90000.0, "deepseek", "chat", 200)]:
+        db.execute_sql("INSERT INTO usage_row (ts, provider, model, status, tokens_in, api_key_id) "
+                       "VALUES (?, ?, ?, ?, 10, NULL)", (ts, provider, model, status))
+        db.execute_sql("INSERT INTO call_log (ts, method, path, status) VALUES (?, 'POST', '/v1/chat', ?)",
+                       (ts, status))
+    with db.atomic():
+        rollups.rebuild_full_key(db)  # as the version-5 writer kept them
+    db.close()
+
+    upgraded = open_database(path)
+    try:
+        assert not upgraded.table_exists("call_log")
+        assert upgraded.execute_sql("SELECT COUNT(*), COUNT(attempts) FROM usage_row").fetchone() == (4, 0)
+        per_model = upgraded.execute_sql("SELECT bucket_start, provider, model, requests, errors, tokens_in "
+                                         "FROM usage_hour_model ORDER BY bucket_start, model").fetchall()
+        days = upgraded.execute_sql("SELECT bucket_start, provider, SUM(requests) FROM usage_day_model "
+                                    "GROUP BY bucket_start, provider ORDER BY bucket_start").fetchall()
+    finally:
+        upgraded.close()
+    assert per_model == [(3600, "openai", "gpt-4.1", 1, 0, 10), (3600, "openai", "o3", 2, 1, 20),
+                         (90000, "deepseek", "chat", 1, 0, 10)]
+    assert days == [(0, "openai", 3), (86400, "deepseek", 1)]

@@ -12,7 +12,7 @@ import pytest
 
 from core.gateway import usage_queries
 from core.store import Store, rollups
-from core.store.models import UsageDay, UsageHour, UsageRow
+from core.store.models import UsageDay, UsageDayModel, UsageHour, UsageHourModel, UsageRow
 from tests.conftest import local_zone
 
 START = datetime(2026, 4, 1, tzinfo=UTC).timestamp()  # the week Adelaide leaves summer time (Apr 5)
@@ -54,11 +54,12 @@ def random_rows(rng: random.Random, count: int) -> list[dict]:
     return rows
 
 
-def direct(bucket_of) -> dict[tuple, tuple]:
-    """Sums per (bucket, provider, model, status) straight from the stored rows."""
+def direct(bucket_of, per_model: bool = False) -> dict[tuple, tuple]:
+    """Sums per (bucket, provider, model, status), or per (bucket, provider, model), straight from the rows."""
     sums: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, 0.0, 0])
     for row in UsageRow.select():
-        entry = sums[(bucket_of(row.ts), row.provider or "", row.model or "", row.status)]
+        key = (bucket_of(row.ts), row.provider or "", row.model or "")
+        entry = sums[key if per_model else (*key, row.status)]
         entry[0] += 1
         entry[1] += row.tokens_in
         entry[2] += row.tokens_out
@@ -68,7 +69,8 @@ def direct(bucket_of) -> dict[tuple, tuple]:
 
 
 def rolled(table) -> dict[tuple, tuple]:
-    return {(r.bucket_start, r.provider, r.model, r.status):
+    per_model = table in (UsageHourModel, UsageDayModel)
+    return {(r.bucket_start, r.provider, r.model, *(() if per_model else (r.status,))):
             (r.requests, r.tokens_in, r.tokens_out, round(r.cost, 9), r.latency_count) for r in table.select()}
 
 
@@ -81,6 +83,8 @@ def test_rollups_equal_a_direct_aggregation_of_random_rows(store: Store, adelaid
         assert store.writer.flush()
     assert rolled(UsageHour) == direct(hour_of)
     assert rolled(UsageDay) == direct(day_of)
+    assert rolled(UsageHourModel) == direct(hour_of, per_model=True)
+    assert rolled(UsageDayModel) == direct(day_of, per_model=True)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -119,6 +123,7 @@ def test_a_batch_with_an_unwritable_row_counts_each_written_row_once(store: Stor
     assert UsageRow.select().count() == 50
     assert [(r.requests, r.tokens_in) for r in UsageHour.select()] == [(50, 50)]
     assert [(r.requests, r.tokens_in) for r in UsageDay.select()] == [(50, 50)]
+    assert [(r.requests, r.tokens_in) for r in UsageDayModel.select()] == [(50, 50)]
 
 
 def test_sums_past_64_bits_are_kept_instead_of_failing_the_batch(store: Store) -> None:

@@ -15,6 +15,7 @@ from core.gateway.management.common import ManagementError, configuration, off_l
 from core.gateway.runtime import DEFAULT_MAX_BODY_MB
 from core.gateway.relay import Timeouts
 from core.gateway.upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from core.store.retention import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_ROWS
 
 if TYPE_CHECKING:
     from core.gateway.context import GatewayContext
@@ -33,6 +34,8 @@ WRITABLE: dict[str, tuple[str, Any]] = {
     "upstreamAnswerTimeoutS": (settings.KEY_ANSWER_TIMEOUT, Timeouts.answer),
     "priceOverrides": (settings.KEY_PRICE_OVERRIDES, {}),
     "allowedHosts": (settings.KEY_ALLOWED_HOSTS, []),
+    "requestLogDays": (settings.KEY_REQUEST_LOG_DAYS, DEFAULT_MAX_AGE_DAYS),
+    "requestLogRows": (settings.KEY_REQUEST_LOG_ROWS, DEFAULT_MAX_ROWS),
     "accountSelection": (settings.KEY_ACCOUNT_SELECTION, "fill-first"),
 }
 READ_ONLY = frozenset({"port", "host", "version", "dataDir", "apiKeysEnforced", "requireLogin"})

@@ -1,4 +1,5 @@
-"""`/api/usage/*` and `/api/telemetry/summary`: recorded usage read back (off the loop) for dashboards."""
+"""`/api/usage/*` and `/api/telemetry/summary`: recorded usage read back (off the loop) for dashboards, and what
+the usage takes on disk (`/api/usage/storage`)."""
 
 from __future__ import annotations
 
@@ -51,12 +52,18 @@ def usage_routes(context: GatewayContext) -> list[Route]:
         return JSONResponse(page)
 
     async def telemetry_summary(request: Request) -> Response:
-        return JSONResponse(context.runtime.usage.telemetry_summary())
+        return JSONResponse(await off_loop(usage_queries.telemetry))
+
+    async def storage(request: Request) -> Response:
+        store = context.store
+        days, rows = await off_loop(store.retention_limits)
+        return JSONResponse({**await off_loop(store.space), "requestLogDays": days, "requestLogRows": rows})
 
     return [
         resource("/api/usage/history", GET=history),
         resource("/api/usage/logs", GET=logs),
         resource("/api/usage/request-logs", GET=logs),
+        resource("/api/usage/storage", GET=storage),
         resource("/api/telemetry/summary", GET=telemetry_summary),
     ]
 
