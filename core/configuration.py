@@ -20,10 +20,10 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from peewee import IntegrityError
 
-from core import settings
+from core import audit, settings
 from core.gateway import client_keys, combos, key_limits
 from core.gateway.accounts import Account, AccountStore, CustomEndpoint
-from core.i18n import tr
+from core.i18n import tr, translatable
 from core.net.proxies import mask_proxy, proxy_url
 from core.providers import catalog
 from core.secrets import is_masked, mask
@@ -45,12 +45,14 @@ class Configuration:
         self._reload = reload
 
     # -- the four steps ---------------------------------------------------------------------------------
-    async def change(self, reason: str, write: Callable[[], T]) -> T:
+    async def change(self, reason: str, write: Callable[[], T], details: dict[str, Any] | None = None) -> T:
         """Snapshot, run `write` in one IMMEDIATE transaction off the loop, reload. `write` validates what
-        needs the stored state and raises `ConfigError` to refuse (nothing is written then)."""
+        needs the stored state and raises `ConfigError` to refuse (nothing is written then). The audit log
+        gets `reason` and `details` (masked there) in the same transaction, from the caller's source."""
         store = self.store()
         await self._before_change(reason)
-        result = await asyncio.get_running_loop().run_in_executor(None, functools.partial(_write, store, write))
+        entry = functools.partial(audit.record, reason, details, audit.current_source())  # the source is per task
+        result = await asyncio.get_running_loop().run_in_executor(None, _write, store, write, entry)
         await self._reload()
         return result
 
@@ -69,8 +71,9 @@ class Configuration:
             where = tr(" (get one at {url})", url=known.key_url) if known.key_url else ""
             raise ConfigError(tr("`apiKey` is required for {provider}{where}.", provider=known.name, where=where))
         options = {"proxy": proxy} if proxy else {}
-        return await self.change("adding a provider connection", lambda: self.accounts.create_account(
-            known.id, name if name is not None else known.name, api_key, priority, active, default_model, options))
+        return await self.change(translatable("adding a provider connection"), lambda: self.accounts.create_account(
+            known.id, name if name is not None else known.name, api_key, priority, active, default_model, options),
+            {"provider": known.id, "name": name, "apiKey": api_key, "proxy": proxy})
 
     async def update_account(self, account_id: int, changes: dict[str, Any], provider: Any = None) -> Account:
         """`changes` use AccountStore's names plus `proxy`; a masked key or proxy (as answers show them)
@@ -96,13 +99,13 @@ class Configuration:
             updated = self.accounts.update_account(account_id, **wanted)
             assert updated is not None
             return updated
-        return await self.change("changing a provider connection", write)
+        return await self.change(translatable("changing a provider connection"), write, {"id": account_id, **changes})
 
     async def delete_account(self, account_id: int) -> None:
         def write() -> None:
             if not self.accounts.delete_account(account_id):
                 raise _no_account(account_id)
-        await self.change("deleting a provider connection", write)
+        await self.change(translatable("deleting a provider connection"), write, {"id": account_id})
 
     # -- custom endpoints -------------------------------------------------------------------------------
     async def add_endpoint(self, fields: dict[str, Any]) -> CustomEndpoint:
@@ -114,7 +117,7 @@ class Configuration:
         def write() -> CustomEndpoint:
             _free_prefix(self.accounts, fields.get("prefix"), None)
             return self.accounts.create_endpoint(**fields)
-        return await self.change("adding a custom endpoint", write)
+        return await self.change(translatable("adding a custom endpoint"), write, fields)
 
     async def update_endpoint(self, endpoint_id: int, changes: dict[str, Any]) -> CustomEndpoint:
         def write() -> CustomEndpoint:
@@ -130,13 +133,13 @@ class Configuration:
             updated = self.accounts.update_endpoint(endpoint_id, **wanted)
             assert updated is not None
             return updated
-        return await self.change("changing a custom endpoint", write)
+        return await self.change(translatable("changing a custom endpoint"), write, {"id": endpoint_id, **changes})
 
     async def delete_endpoint(self, endpoint_id: int) -> None:
         def write() -> None:
             if not self.accounts.delete_endpoint(endpoint_id):
                 raise _no_endpoint(endpoint_id)
-        await self.change("deleting a custom endpoint", write)
+        await self.change(translatable("deleting a custom endpoint"), write, {"id": endpoint_id})
 
     def endpoint(self, endpoint_id: int) -> CustomEndpoint:
         """One custom endpoint, or NotFound (blocking: call it off the loop)."""
@@ -152,7 +155,7 @@ class Configuration:
         def write() -> combos.Combo:
             self._refuse_alias_name(name)
             return combos.save_combo(name, strategy, targets, options=options)
-        return await self.change("adding a combo", write)
+        return await self.change(translatable("adding a combo"), write, {"name": name, "strategy": strategy})
 
     async def update_combo(self, combo_id: int, fields: dict[str, Any]) -> combos.Combo:
         def write() -> combos.Combo:
@@ -160,10 +163,10 @@ class Configuration:
             name, strategy, targets, options = _combo_fields({**current.public(), **fields})
             self._refuse_alias_name(name)
             return combos.save_combo(name, strategy, targets, combo_id, options)
-        return await self.change("changing a combo", write)
+        return await self.change(translatable("changing a combo"), write, {"id": combo_id, **fields})
 
     async def delete_combo(self, combo_id: int) -> None:
-        await self.change("deleting a combo", lambda: combos.delete_combo(combo_id))
+        await self.change(translatable("deleting a combo"), lambda: combos.delete_combo(combo_id), {"id": combo_id})
 
     def _refuse_alias_name(self, name: str) -> None:
         if name in self.accounts.aliases():
@@ -185,13 +188,13 @@ class Configuration:
             _check_alias_target(model, aliases, {n.prefix for n in self.accounts.endpoints()})
             self.accounts.set_alias(alias, model)
             return alias not in aliases, self.accounts.aliases()
-        return await self.change("setting a model alias", write)
+        return await self.change(translatable("setting a model alias"), write, {"alias": alias, "model": model})
 
     async def delete_alias(self, alias: str) -> None:
         def write() -> None:
             if not self.accounts.delete_alias(alias):
                 raise NotFound(tr("No alias “{alias}”; GET /api/models/alias lists them.", alias=alias[:200]))
-        await self.change("deleting a model alias", write)
+        await self.change(translatable("deleting a model alias"), write, {"alias": alias})
 
     # -- proxies ----------------------------------------------------------------------------------------
     async def set_proxies(self, wanted: dict[str, Any]) -> dict[str, Any]:
@@ -205,7 +208,11 @@ class Configuration:
         for name, url in [("global", wanted.get("global")),
                           *((f"providers.{k}", v) for k, v in (wanted.get("providers") or {}).items())]:
             if url not in (None, "") and not is_masked(url):
-                proxy_url(url, name)  # refused before anything is snapshotted or written
+                try:
+                    proxy_url(url, name)  # refused before anything is snapshotted or written
+                except ConfigError as exc:
+                    exc.key = name  # the window shows it beside that proxy
+                    raise
 
         def write() -> dict[str, Any]:
             store = self.store()
@@ -225,13 +232,14 @@ class Configuration:
             result = settings.checked(settings.KEY_PROXY, result, "proxy")
             store.set_setting(settings.KEY_PROXY, result)
             return result
-        return await self.change("changing proxy settings", write)
+        return await self.change(translatable("changing proxy settings"), write, {"proxy": wanted})
 
     # -- client API keys --------------------------------------------------------------------------------
     async def create_key(self, name: Any, limits: Any = None) -> client_keys.CreatedKey:
         name = _text(name, "name", 100) if name not in (None, "") else "unnamed"
         checked = key_limits.parse_limits(limits)
-        return await self.change("creating an API key", lambda: client_keys.create_key(name, checked))
+        return await self.change(translatable("creating an API key"), lambda: client_keys.create_key(name, checked),
+                                 {"name": name, "limits": checked.public()})
 
     async def update_key(self, key_id: int, name: Any = None, limits: Any = None) -> None:
         """A key's name and limits (models, requests per minute, daily and monthly USD budgets)."""
@@ -241,17 +249,18 @@ class Configuration:
         def write() -> None:
             if not client_keys.update_key(key_id, name, checked):
                 raise NotFound(tr("No active API key with id {id}; GET /api/keys lists them.", id=key_id))
-        await self.change("changing an API key", write)
+        await self.change(translatable("changing an API key"), write,
+                          {"id": key_id, "name": name, "limits": checked.public() if checked else None})
 
     async def revoke_key(self, key_id: int) -> None:
         def write() -> None:
             if not client_keys.revoke_key(key_id):
                 raise NotFound(tr("No active API key with id {id}; GET /api/keys lists them.", id=key_id))
-        await self.change("revoking an API key", write)
+        await self.change(translatable("revoking an API key"), write, {"id": key_id})
 
     # -- settings ---------------------------------------------------------------------------------------
     async def update_settings(self, values: dict[str, Any], fields: dict[str, str] | None = None,
-                              reason: str = "changing settings") -> dict[str, Any]:
+                              reason: str = translatable("changing settings")) -> dict[str, Any]:
         """Store several settings at once, each checked by its rule first (`fields` names them in refusals:
         the API's camelCase names, say). None unsets a setting. Returns what was stored."""
         fields = fields or {}
@@ -265,9 +274,43 @@ class Configuration:
             for key, value in checked.items():
                 store.set_setting(key, value)
             return checked
-        stored = await self.change(reason, write)
+        stored = await self.change(reason, write, {"settings": checked})
         self.store().settings_changed(stored)  # committed: the store's own upkeep may use it now
         return stored
+
+    async def edit_setting(self, key: str, edit: Callable[[Any], Any], reason: str,
+                           details: dict[str, Any] | None = None) -> Any:
+        """Read-modify-write one setting in one transaction (lists such as the routing policies): `edit` gets
+        the stored value and returns the new one (or raises `ConfigError`), which its rule checks."""
+        def write() -> Any:
+            store = self.store()
+            value = settings.checked(key, edit(store.get_setting(key)))
+            store.set_setting(key, value)
+            return value
+        return await self.change(reason, write, details)
+
+    async def set_budget(self, key_id: Any, period: Any, limit: Any) -> key_limits.KeyLimits:
+        """A key's daily or monthly USD budget (the reference's `/api/usage/budget`): the same limit the API
+        keys window edits. `limit` None removes it."""
+        if period not in ("daily", "monthly"):
+            raise ConfigError(tr("`period` must be \"daily\" or \"monthly\"."))
+        if isinstance(key_id, bool) or not isinstance(key_id, int):
+            raise ConfigError(tr("`keyId` must be the id of an API key (GET /api/keys lists them)."))
+        field = "dailyUsd" if period == "daily" else "monthlyUsd"
+
+        def write() -> key_limits.KeyLimits:
+            current = next((k for k in client_keys.list_keys() if k["id"] == key_id and not k["revoked"]), None)
+            if current is None:
+                raise NotFound(tr("No active API key with id {id}; GET /api/keys lists them.", id=key_id))
+            try:
+                wanted = key_limits.parse_limits({**current["limits"], field: limit})
+            except ConfigError:
+                raise ConfigError(tr("`limit` must be a positive amount in USD (at most {most:,.0f}), or null to "
+                                     "remove the budget.", most=key_limits.MAX_USD)) from None
+            client_keys.update_key(key_id, None, wanted)
+            return wanted
+        return await self.change(translatable("changing an API key's budget"), write,
+                                 {"id": key_id, "period": period, "limit": limit})
 
     async def set_login(self, require: bool, record: dict[str, Any] | None,
                         has_password: Callable[[Any], bool], missing_password: str) -> None:
@@ -284,7 +327,7 @@ class Configuration:
             else:
                 store.set_setting(settings.KEY_REQUIRE_LOGIN, False)
                 store.set_setting(settings.KEY_MANAGEMENT_PASSWORD, None)
-        await self.change("changing the login setting", write)
+        await self.change(translatable("changing the login setting"), write, {"requireLogin": require})
 
     # -- at start -----------------------------------------------------------------------------------------
     def repair(self) -> None:
@@ -303,10 +346,12 @@ class Configuration:
             log.info("Sealed the proxy sign-ins and header values of %d accounts and endpoints", sealed)
 
 
-def _write(store: Store, write: Callable[[], T]) -> T:
+def _write(store: Store, write: Callable[[], T], entry: Callable[[], None] = lambda: None) -> T:
     try:
         with store.db.atomic("IMMEDIATE"):
-            return write()
+            result = write()
+            entry()
+            return result
     except IntegrityError:  # lost a race with a concurrent change of the same name
         raise Conflict(tr("That name is already taken by an entry saved a moment ago; reload and choose "
                           "another.")) from None

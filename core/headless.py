@@ -10,7 +10,7 @@ from pathlib import Path
 
 from peewee import DatabaseError
 
-from core import __version__, settings
+from core import __version__, lifecycle, settings
 from core.i18n import tr
 from core.services import CoreServices
 from core.store.migrations import SchemaTooNewError
@@ -34,21 +34,37 @@ async def _serve_until_signalled(services: CoreServices) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # Windows: fall back to plain handlers
             signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
-    try:
-        state = await services.start()
-    except (SchemaTooNewError, DatabaseError, OSError) as exc:
-        print(tr("quotagate: cannot open the store in {folder}: {error}", folder=services.data_folder, error=exc),
-              file=sys.stderr)
-        return EXIT_FAILED
-    if not state.running:
-        print(tr("quotagate: {error}", error=state.error), file=sys.stderr)
-        await services.stop()
-        return EXIT_FAILED
-    print(tr("Quotagate {version}: gateway on {url} (data in {folder}). Press Ctrl+C to stop.",
-             version=__version__, url=state.url, folder=services.data_folder), flush=True)
+    restart = False
 
-    await stop.wait()
-    print(tr("Stopping: finishing requests in flight…"), flush=True)
-    await services.stop()
-    print(tr("Stopped."), flush=True)
-    return EXIT_OK
+    def ask_restart() -> None:  # POST /api/restart: stop as on SIGTERM, then start again in this process
+        nonlocal restart
+        restart = True
+        stop.set()
+
+    lifecycle.install(ask_restart, stop.set)
+    try:
+        while True:
+            try:
+                state = await services.start()
+            except (SchemaTooNewError, DatabaseError, OSError) as exc:
+                print(tr("quotagate: cannot open the store in {folder}: {error}", folder=services.data_folder,
+                         error=exc), file=sys.stderr)
+                return EXIT_FAILED
+            if not state.running:
+                print(tr("quotagate: {error}", error=state.error), file=sys.stderr)
+                await services.stop()
+                return EXIT_FAILED
+            print(tr("Quotagate {version}: gateway on {url} (data in {folder}). Press Ctrl+C to stop.",
+                     version=__version__, url=state.url, folder=services.data_folder), flush=True)
+
+            await stop.wait()
+            print(tr("Stopping: finishing requests in flight…"), flush=True)
+            await services.stop()
+            if not restart:
+                print(tr("Stopped."), flush=True)
+                return EXIT_OK
+            restart = False
+            stop.clear()
+            print(tr("Restarting…"), flush=True)
+    finally:
+        lifecycle.uninstall()

@@ -26,6 +26,7 @@ from core.gateway.server import GatewayServer, PortInUseError
 from core.secrets import SecretBox
 from core.store import Store
 from core.store.database import replace_database_file
+from core.subscriptions.service import Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class CoreServices:
         self.backups: BackupManager | None = None
         self.quota: QuotaRuntime | None = None
         self.configuration: Configuration | None = None  # every configuration change goes through it
+        self.subscriptions: Subscriptions | None = None  # sign-ins, imports, and their tokens for the executors
         self.store_replaced: Event[Store] = Event()
         self._daily_snapshots: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
@@ -87,11 +89,15 @@ class CoreServices:
         self._daily_snapshots = asyncio.create_task(self._take_daily_snapshots(), name="quotagate-snapshots")
         config = await loop.run_in_executor(None, load_config, self.store, self.accounts, self.host)
         self.runtime = GatewayRuntime(config, self.store)
+        self.subscriptions = Subscriptions(self.accounts, lambda: self.store, self.configuration)
+        self.subscriptions.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
+        self.runtime.resilience.standing = self.subscriptions.standing_marks
         port = settings.resolve_port(self._requested_port, self.store.get_setting(settings.KEY_PORT))
         self._context = GatewayContext(store=self.store, address=lambda: (self.host, self._current_port()),
                                        runtime=self.runtime, accounts=self.accounts,
                                        reload=self.reload_gateway_config, before_change=self.before_config_change,
                                        backups=self.backups, configuration=self.configuration,
+                                       credentials=self.subscriptions.tokens, subscriptions=self.subscriptions,
                                        allowed_hosts=frozenset(self.store.get_setting(settings.KEY_ALLOWED_HOSTS, [])))
         running.claim(self.data_folder, port)
         if not serve:  # store work only (CLI backup commands): no listener, no quota polling
@@ -100,6 +106,7 @@ class CoreServices:
         self.quota.engine.snapshots_changed.connect(self._route_by_quota)
         self._route_by_quota(self.quota.snapshots())
         self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
+        self.quota.use_credentials(self.subscriptions.tokens)
         self.quota.start()  # its interval and thresholds come from the settings, headless too
         return await self._start_gateway(port)
 
@@ -121,8 +128,11 @@ class CoreServices:
             if self._context is not None:
                 self._context.allowed_hosts = frozenset(await loop.run_in_executor(
                     None, self.store.get_setting, settings.KEY_ALLOWED_HOSTS, []))
+            accounts = await loop.run_in_executor(None, self.accounts.accounts)
+            if self.subscriptions is not None:
+                self.subscriptions.use_accounts(accounts)
             if self.quota is not None:
-                self.quota.use_accounts(await loop.run_in_executor(None, self.accounts.accounts))
+                self.quota.use_accounts(accounts)
                 self.quota.apply_settings(*await loop.run_in_executor(None, self.quota.read_settings))
 
     def _apply_backup_settings(self) -> None:
@@ -195,6 +205,9 @@ class CoreServices:
         if self.quota is not None:
             quota, self.quota = self.quota, None
             await quota.stop()
+        if self.subscriptions is not None:
+            subscriptions, self.subscriptions = self.subscriptions, None
+            await subscriptions.aclose()
         if self.runtime is not None:
             runtime, self.runtime = self.runtime, None
             await runtime.aclose()

@@ -35,19 +35,27 @@ KEY_BACKUP_KEEP_DAYS = "backup.keep_days"
 KEY_BACKUP_MAX_IMPORT_MB = "backup.max_import_mb"
 KEY_PRICE_OVERRIDES = "gateway.price_overrides"  # {"provider/model": {"input", "output", "cached_input"}}
 KEY_ALLOWED_HOSTS = "gateway.allowed_hosts"  # extra Host names/Origins the loopback guard accepts
+KEY_IP_FILTER = "gateway.ip_filter"  # {"allow": [address or CIDR], "block": [...]}; loopback always passes
+KEY_RATE_LIMIT = "gateway.rate_limit"  # {"requestsPerMinute": n}: one limit for every client together
+KEY_POLICIES = "gateway.policies"  # routing policies: blocked providers, allowed models, per key or for all
+KEY_PROVIDER_MODELS = "gateway.provider_models"  # {provider id: [{"id", "name"}]} beyond the catalogue
 KEY_REQUEST_LOG_DAYS = "usage.request_log_days"  # raw request rows older than this are pruned (rollups stay)
 KEY_REQUEST_LOG_ROWS = "usage.request_log_rows"  # and beyond the newest this many
 KEY_ACCOUNT_SELECTION = "gateway.account_selection"  # how several accounts of one provider take turns
 # fill-first: the first account (by priority) until it fails or runs out; round-robin: in turn; least-used:
 # the one with the fewest requests so far; headroom: the one with most quota left.
 ACCOUNT_SELECTIONS = ("fill-first", "round-robin", "least-used", "headroom")
+KEY_SYSTEM_PROMPT = "gateway.system_prompt"  # {"enabled", "prompt", "position": "prefix"|"suffix"}
+KEY_THINKING_BUDGET = "gateway.thinking_budget"  # {"mode": "off"|"effort"|"budget", "effort", "budgetTokens", "models"}
 
 
 class ConfigError(ValueError):
     """A configuration change Quotagate refuses; the message says what to fix. `status` is the HTTP status
-    the management API answers with (the windows show the message)."""
+    the management API answers with (the windows show the message). `key` names the refused setting or
+    field when one is to blame, so a window can show the message beside that input."""
 
     status = 400
+    key: str | None = None
 
 
 class NotFound(ConfigError):
@@ -172,11 +180,27 @@ def text_list(max_items: int, max_length: int = 200) -> Rule:
 
 
 def thresholds(value: Any, field: str) -> list[float]:
-    """Remaining-% thresholds for notifications: 1 to 10 numbers between 0 and 100, highest first."""
+    """Remaining-% thresholds for notifications: 1 to 10 numbers between 0 and 100, highest first. Text
+    as people type it ("50, 20 %") is read too."""
+    if isinstance(value, str):
+        value = _numbers_in(value, field)
     if not isinstance(value, list) or not 0 < len(value) <= 10 or not all(
             _is_number(v) and 0 < v < 100 for v in value):
         raise SettingError(tr("{field} must be 1 to 10 percentages between 0 and 100, e.g. 50, 20.", field=field))
     return sorted({float(v) for v in value}, reverse=True)
+
+
+def _numbers_in(text: str, field: str) -> list[float]:
+    numbers = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip().rstrip("%").strip()
+        if not part:
+            continue
+        try:
+            numbers.append(float(part))
+        except ValueError:
+            raise SettingError(tr("{field}: “{part}” is not a number.", field=field, part=part[:40])) from None
+    return numbers
 
 
 def price_overrides(value: Any, field: str) -> dict[str, Any]:
@@ -221,6 +245,48 @@ def proxies(value: Any, field: str) -> dict[str, Any]:
             "providers": {key: proxy_url(url, f"{field}.providers.{key}") for key, url in providers.items()}}
 
 
+SYSTEM_PROMPT_POSITIONS = ("prefix", "suffix")
+MAX_SYSTEM_PROMPT = 20_000  # characters: a long house style fits, a pasted book does not
+THINKING_MODES = ("off", "effort", "budget")
+THINKING_EFFORTS = ("minimal", "low", "medium", "high")
+
+
+def system_prompt(value: Any, field: str) -> dict[str, Any]:
+    """The global system prompt: `{"enabled", "prompt", "position"}`; enabled needs some text."""
+    if not isinstance(value, dict) or set(value) - {"enabled", "prompt", "position"}:
+        raise SettingError(tr("{field} must be an object with `enabled`, `prompt` and `position`.", field=field))
+    enabled = flag(value.get("enabled", False), f"{field}.enabled")
+    prompt = value.get("prompt", "")
+    if not isinstance(prompt, str) or len(prompt) > MAX_SYSTEM_PROMPT or "\x00" in prompt:
+        raise SettingError(tr("{field}.prompt must be text of at most {count} characters.", field=field,
+                              count=MAX_SYSTEM_PROMPT))
+    if enabled and not prompt.strip():
+        raise SettingError(tr("{field}.prompt is empty; write the prompt or turn it off.", field=field))
+    position = one_of(*SYSTEM_PROMPT_POSITIONS)(value.get("position", "prefix"), f"{field}.position")
+    return {"enabled": enabled, "prompt": prompt, "position": position}
+
+
+def thinking_budget(value: Any, field: str) -> dict[str, Any]:
+    """The default thinking for requests that ask for none: `{"mode", "effort", "budgetTokens", "models"}`
+    (`models`: name patterns such as `anthropic/*` it applies to; empty means every model)."""
+    if not isinstance(value, dict) or set(value) - {"mode", "effort", "budgetTokens", "models"}:
+        raise SettingError(tr("{field} must be an object with `mode`, `effort`, `budgetTokens` and `models`.",
+                              field=field))
+    return {"mode": one_of(*THINKING_MODES)(value.get("mode", "off"), f"{field}.mode"),
+            "effort": one_of(*THINKING_EFFORTS)(value.get("effort", "medium"), f"{field}.effort"),
+            "budgetTokens": whole_in(1024, 128_000)(value.get("budgetTokens", 8192), f"{field}.budgetTokens"),
+            "models": text_list(100, 256)(value.get("models", []), f"{field}.models")}
+
+
+def _gateway_rule(module: str, name: str) -> Rule:
+    """A rule kept beside the code that applies the setting; imported late to keep this module a leaf."""
+    def rule(value: Any, field: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(value, field)
+    return rule
+
+
 RULES: dict[str, Rule] = {
     KEY_PORT: whole_in(1, 65535),
     KEY_START_AT_LOGIN: flag,
@@ -242,9 +308,15 @@ RULES: dict[str, Rule] = {
     KEY_BACKUP_MAX_IMPORT_MB: number_in(1, 65536),
     KEY_PRICE_OVERRIDES: price_overrides,
     KEY_ALLOWED_HOSTS: allowed_hosts,
+    KEY_IP_FILTER: _gateway_rule("core.gateway.ip_filter", "ip_filter_setting"),
+    KEY_RATE_LIMIT: _gateway_rule("core.gateway.gateway_rules", "rate_limit_setting"),
+    KEY_POLICIES: _gateway_rule("core.gateway.policies", "policies_setting"),
+    KEY_PROVIDER_MODELS: _gateway_rule("core.gateway.provider_models", "provider_models_setting"),
     KEY_REQUEST_LOG_DAYS: number_in(1, 3650),
     KEY_REQUEST_LOG_ROWS: whole_in(1000, 100_000_000),
     KEY_ACCOUNT_SELECTION: one_of(*ACCOUNT_SELECTIONS),
+    KEY_SYSTEM_PROMPT: system_prompt,
+    KEY_THINKING_BUDGET: thinking_budget,
 }
 
 
@@ -254,7 +326,11 @@ def checked(key: str, value: Any, field: str | None = None) -> Any:
     rule = RULES.get(key)
     if value is None or rule is None:
         return value
-    return rule(value, field or key)
+    try:
+        return rule(value, field or key)
+    except SettingError as exc:
+        exc.key = key
+        raise
 
 
 def usable(key: str, value: Any) -> bool:

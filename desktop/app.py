@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
-import qasync
 from peewee import DatabaseError
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from core import __version__, autostart, i18n, settings
+from core import __version__, audit, autostart, i18n, lifecycle, settings
 from core.i18n import tr
 from core.headless import EXIT_FAILED, EXIT_OK, run_headless
 from core.services import CoreServices, GatewayState
@@ -22,16 +22,19 @@ from core.store.migrations import SchemaTooNewError
 from desktop.bridge import CoreBridge
 from desktop.display import display_unavailable_reason
 from desktop.icons import app_icon
+from desktop.loop import new_event_loop
 from desktop.main_window import MainWindow
 from desktop.pages.api_keys import ApiKeysPage
 from desktop.pages.backups import BackupsPage, format_size
 from desktop.pages.combos import CombosPage
 from desktop.pages.dashboard import DashboardPage
+from desktop.pages.gateway_rules import GatewayRulesPage
 from desktop.pages.general import GeneralPage
 from desktop.pages.providers import ProvidersPage
 from desktop.pages.proxies import ProxiesPage
 from desktop.pages.quota_history import QuotaHistoryPage
 from desktop.pages.quota_settings import QuotaSettingsPage
+from desktop.pages.requests import RequestsPage
 from desktop.pages.tools import ToolsPage
 from desktop.quota_glance import QuotaGlance
 from desktop.single_instance import SingleInstance
@@ -41,6 +44,7 @@ from desktop.widgets.tasks import PageTasks, off_loop
 log = logging.getLogger(__name__)
 
 PANEL_LINK = "open-quota-panel"
+YOUNG_GC_THRESHOLD = 10_000  # net new container objects between young collections (Python: 700)
 
 
 def no_tray_notice() -> str:
@@ -57,6 +61,8 @@ class DesktopApp(QObject):
     def __init__(self, services: CoreServices, tray_available: bool | None = None) -> None:
         super().__init__()
         self.services = services
+        audit.set_process_source("window")  # configuration changes made here are the windows' (API ones say so)
+        self.restart_requested = False  # POST /api/restart: quit, then start again (see run_desktop)
         self.bridge = CoreBridge(services)
         if tray_available is None:
             tray_available = QSystemTrayIcon.isSystemTrayAvailable()
@@ -77,6 +83,7 @@ class DesktopApp(QObject):
 
     async def start(self) -> GatewayState:
         state = await self.services.start()
+        lifecycle.install(self.request_restart, self.request_quit)  # POST /api/restart and /api/shutdown
         i18n.set_language(await off_loop(self.services.store.get_setting, settings.KEY_LANGUAGE))
         self._qt_translator = install_qt_translations()
         if self.tray is not None:
@@ -96,15 +103,19 @@ class DesktopApp(QObject):
         self.combos_page = CombosPage(self.services)
         self.proxies_page = ProxiesPage(self.services)
         self.api_keys_page = ApiKeysPage(self.services)
+        self.gateway_rules_page = GatewayRulesPage(self.services)
         self.tools_page = ToolsPage(self.services)
         self.dashboard_page = DashboardPage(self.services)
         self.backups_page = BackupsPage(self.services)
+        self.requests_page = RequestsPage(self.services)
         for title, page in ((tr("General"), self.general_page), (tr("Quota"), self.quota_settings_page),
                             (tr("History"), self.history_page), (tr("Providers"), self.providers_page),
                             (tr("Combos"), self.combos_page),
                             (tr("Proxies"), self.proxies_page), (tr("API keys"), self.api_keys_page),
+                            (tr("Gateway rules"), self.gateway_rules_page),
                             (tr("Tools"), self.tools_page),
-                            (tr("Dashboard"), self.dashboard_page), (tr("Backups"), self.backups_page)):
+                            (tr("Dashboard"), self.dashboard_page), (tr("Requests"), self.requests_page),
+                            (tr("Backups"), self.backups_page)):
             self.window.add_page(title, page)
         self.services.store_replaced.connect(lambda _store: asyncio.ensure_future(self._after_restore()))
         if self.tray is not None:
@@ -122,6 +133,10 @@ class DesktopApp(QObject):
         # Everything built so far (Qt wrappers, modules, the catalogue) lives as long as the app: keep it out
         # of the collector's full passes, which otherwise stall the shared loop ~40 ms at a time under load.
         gc.freeze()
+        # Requests leave no cyclic garbage (none in 1,000, plain or streamed), only short-lived objects that
+        # refcounting frees; at the default threshold (700) the young generation was still walked ~500 times a
+        # second under load, ~5 % of the loop's time (docs/BENCHMARKS.md, "Desktop loop").
+        gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
         return state
 
     async def back_up_now(self) -> None:
@@ -142,7 +157,7 @@ class DesktopApp(QObject):
     async def _after_restore(self) -> None:
         """Everything on screen was read from the old store: read it again."""
         for page in (self.providers_page, self.combos_page, self.api_keys_page, self.dashboard_page,
-                     self.backups_page):
+                     self.backups_page, self.requests_page):
             await page.refresh()
         await self.proxies_page.load()
         await self.quota_glance.apply_settings()
@@ -184,7 +199,12 @@ class DesktopApp(QObject):
     def request_quit(self) -> None:
         self._quit.set()
 
+    def request_restart(self) -> None:
+        self.restart_requested = True
+        self._quit.set()
+
     async def shutdown(self) -> None:
+        lifecycle.uninstall()
         if getattr(self, "quota_glance", None) is not None:
             self.quota_glance.stop()
         if self.tray is not None:
@@ -252,16 +272,20 @@ def run_desktop(folder: Path, verbose: bool = False) -> int:
         print(tr("Quotagate is already running; its window has been brought to the front."), flush=True)
         return EXIT_OK
 
-    loop = qasync.QEventLoop(app)
+    loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(CoreServices(folder))
     instance.show_requested.connect(desktop.show_settings)
     _quit_on_signals(loop, desktop)
     try:
         with loop:
-            return loop.run_until_complete(desktop.run())
+            code = loop.run_until_complete(desktop.run())
     finally:
         instance.close()
+    if desktop.restart_requested and code == EXIT_OK:
+        log.info("Restarting as asked through the management API")
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])  # the same program, arguments and bundle
+    return code
 
 
 def _quit_on_signals(loop: asyncio.AbstractEventLoop, desktop: DesktopApp) -> QTimer:

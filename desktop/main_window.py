@@ -1,4 +1,5 @@
-"""The settings window: a list of pages on the left, the chosen page on the right."""
+"""The settings window: a list of pages on the left, the chosen page on the right under its heading. Pages
+with unsaved changes are marked in the list."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.icons import app_icon
+from desktop.widgets.page import PageFrame
+
+UNSAVED_MARK = " •"
 
 
 class MainWindow(QMainWindow):
@@ -54,14 +58,27 @@ class MainWindow(QMainWindow):
         central.setLayout(outer)
         self.setCentralWidget(central)
 
-    def add_page(self, title: str, page: QWidget) -> None:
+    def add_page(self, title: str, page: QWidget) -> PageFrame:
+        """Every page is framed alike: its title as the heading, the same margins."""
         self.navigation.addItem(title)
-        self.pages.addWidget(page)
+        item = self.navigation.item(self.navigation.count() - 1)
+        item.setData(Qt.ItemDataRole.UserRole, title)
+        frame = PageFrame(title, page)
+        frame.dirty_changed.connect(lambda dirty: item.setText(title + UNSAVED_MARK if dirty else title))
+        self.pages.addWidget(frame)
         if self.navigation.currentRow() < 0:
             self.navigation.setCurrentRow(0)
+        return frame
 
     def page_titles(self) -> list[str]:
-        return [self.navigation.item(i).text() for i in range(self.navigation.count())]
+        return [self.navigation.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.navigation.count())]
+
+    def frames(self) -> list[PageFrame]:
+        return [self.pages.widget(i) for i in range(self.pages.count())]  # type: ignore[misc]
+
+    def current_page(self) -> QWidget | None:
+        frame = self.pages.currentWidget()
+        return frame.page if isinstance(frame, PageFrame) else None
 
     def show_page(self, title: str) -> None:
         self.navigation.setCurrentRow(self.page_titles().index(title))

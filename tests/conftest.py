@@ -24,6 +24,10 @@ LEAKY_ENVIRONMENT = ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "ZHIPU_API_KEY", "Z_AI_A
                      "QUOTAGATE_GEMINI_CLIENT_SECRET", "QUOTAGATE_BACKUP_PASSPHRASE", "QUOTAGATE_DATA_DIR")
 QUOTA_HOSTS = ("chatgpt.com", "api.anthropic.com", "bigmodel.cn", "api.z.ai", "oauth2.googleapis.com",
                "cloudcode-pa.googleapis.com", "api.github.com")
+# Sign-in, token and subscription hosts (core/subscriptions, core/gateway/executors): a test that forgets its fake
+# must fail on the dead port, never renew a real token.
+SIGN_IN_HOSTS = ("claude.ai", "console.anthropic.com", "auth.openai.com", "github.com", "accounts.google.com",
+                 "www.googleapis.com", "api.githubcopilot.com", "daily-cloudcode-pa.sandbox.googleapis.com")
 
 
 def external_hosts() -> list[str]:
@@ -32,7 +36,7 @@ def external_hosts() -> list[str]:
 
     from core.providers import catalog
 
-    hosts = set(QUOTA_HOSTS)
+    hosts = set(QUOTA_HOSTS) | set(SIGN_IN_HOSTS)
     for provider in catalog.providers():
         for url in (provider.base_url, provider.openai_base_url):
             host = urlsplit(url).hostname if url else None

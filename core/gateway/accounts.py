@@ -18,6 +18,8 @@ from core.secrets import SecretBox, SecretUnreadable, is_sealed, mask, mask_url_
 from core import settings
 from core.settings import ConfigError
 from core.store.models import ModelAlias, ProviderAccount, ProviderNode
+from core.subscriptions.bundle import bundle_from_secret, public_subscription
+from core.subscriptions.credentials import SUBSCRIPTION_PROVIDERS
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +49,24 @@ class Account:
     default_model: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     needs_key: bool = False  # its secret could not be decrypted here (restored from another machine)
+    # A subscription sign-in's token bundle (see core.subscriptions.bundle); never shown, never an API key.
+    tokens: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        """"subscription" (a sign-in whose tokens Quotagate renews) or "api-key"."""
+        return "subscription" if self.provider in SUBSCRIPTION_PROVIDERS else "api-key"
 
     def public(self) -> dict[str, Any]:
-        return {
+        shown = {
             "id": self.id, "provider": self.provider, "name": self.name, "apiKey": mask(self.api_key),
             "priority": self.priority, "isActive": self.active, "defaultModel": self.default_model,
             "proxy": mask_url_credentials(self.options.get("proxy")), "needsKey": self.needs_key,
+            "kind": self.kind,
         }
+        if self.kind == "subscription":
+            shown.update(public_subscription(self.options, self.tokens))
+        return shown
 
 
 @dataclass(frozen=True)
@@ -240,8 +253,11 @@ class AccountStore:
         # (sending its traffic without the proxy could reveal what the proxy was there to hide).
         stored = _json_object(row.options)
         options, lost_proxy = self._opened(stored, ["proxy"] if "proxy" in stored else [])
+        tokens = None
+        if row.provider in SUBSCRIPTION_PROVIDERS:  # the secret is a token bundle, not a key to send
+            tokens, key = (bundle_from_secret(key) if key is not None else None), None
         return Account(row.id, row.provider, row.name, key, row.priority, bool(row.active),
-                       row.default_model, options, unreadable or lost_proxy)
+                       row.default_model, options, unreadable or lost_proxy, tokens)
 
     def _endpoint(self, row: ProviderNode) -> CustomEndpoint:
         key, unreadable = self._open(row.secret)
@@ -337,3 +353,12 @@ def _headers(value: Any) -> dict[str, str]:
                                   name=name, count=MAX_SECRET))
         headers[name] = content
     return headers
+
+
+def unsaved_endpoint(prefix: Any = None, name: Any = None, base_url: Any = None, api_format: Any = "openai",
+                     headers: Any = None, api_key: Any = None) -> CustomEndpoint:
+    """A custom endpoint checked as `create_endpoint` checks one, but not stored: to test it before adding it
+    (`POST /api/providers/validate`). Takes `create_endpoint`'s arguments."""
+    return CustomEndpoint(0, "unsaved", _required_text(name or prefix or "endpoint", "name"), _base_url(base_url),
+                          _api_format(api_format), _headers(headers),
+                          api_key.strip() if isinstance(api_key, str) and api_key.strip() else None)

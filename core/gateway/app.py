@@ -16,6 +16,7 @@ from starlette.routing import Route
 from core import __version__
 from core.gateway.context import GatewayContext
 from core.gateway import dialects
+from core.gateway.door import GatewayDoor
 from core.gateway.errors import GatewayError
 from core.gateway.management import (
     ManagementError,
@@ -25,6 +26,7 @@ from core.gateway.management import (
     management_routes,
 )
 from core.gateway.model_lists import model_list_routes
+from core.gateway.transcription import transcription_routes
 from core.gateway.proxy_routes import proxy_routes
 
 log = logging.getLogger(__name__)
@@ -50,13 +52,15 @@ def build_app(context: GatewayContext) -> Starlette:
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-        *proxy_routes(lambda: context.runtime),
+        *proxy_routes(lambda: context.runtime, lambda: context.credentials),
         *model_list_routes(lambda: context.runtime),
+        *transcription_routes(lambda: context.runtime),
         Route("/api/monitoring/health", monitoring_health, methods=["GET"]),
         *management_routes(context),
     ]
     # The guard covers every /api/* path, whichever module registers the route.
-    return Starlette(routes=routes, middleware=[Middleware(ManagementGuard, context=context)], exception_handlers={
+    middleware = [Middleware(GatewayDoor, context=context), Middleware(ManagementGuard, context=context)]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={
         GatewayError: _gateway_error,
         ManagementError: _management_error,
         HTTPException: _http_error,

@@ -67,7 +67,7 @@ async def check_connection(target: Account | CustomEndpoint, clients: UpstreamCl
     started = time.perf_counter()
     try:
         response = None
-        if provider is None or provider.models_endpoint:
+        if provider is None or provider.models_endpoint or upstream.wire_format not in dialects.FORMATS:
             response = await client.get(upstream.base_url + models_path(upstream.wire_format),
                                         headers=upstream.headers, timeout=CHECK_TIMEOUT)
         # No model list (or a custom endpoint without one): one token in the endpoint's own format.
@@ -92,8 +92,10 @@ async def check_connection(target: Account | CustomEndpoint, clients: UpstreamCl
 
 
 def models_path(wire_format: str) -> str:
-    """Where an API of `wire_format` lists its models, relative to its base URL."""
-    return "/api/tags" if wire_format == "ollama" else "/models"
+    """Where an API of `wire_format` lists its models, relative to its base URL (speech-to-text APIs list none:
+    there, a cheap call that needs a valid key)."""
+    return {"ollama": "/api/tags", "deepgram": "/projects", "assemblyai": "/transcript?limit=1"}.get(wire_format,
+                                                                                                      "/models")
 
 
 def _one_token_request(wire_format: str, model: str) -> UpstreamRequest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 import psutil
 
@@ -15,6 +15,10 @@ from core.gateway.accounts import AccountStore
 from core.gateway.management.auth import ManagementAuth
 from core.gateway.runtime import GatewayRuntime
 from core.store import Store
+from core.subscriptions.credentials import CredentialSource
+
+if TYPE_CHECKING:
+    from core.subscriptions.service import Subscriptions
 
 
 @dataclass
@@ -31,6 +35,8 @@ class GatewayContext:
     configuration: Configuration | None = None  # the one way the configuration changes
     allowed_hosts: frozenset[str] = frozenset()  # gateway.allowed_hosts, kept current by every reload
     auth: ManagementAuth = field(default_factory=ManagementAuth)  # outlives app rebuilds (port changes)
+    credentials: "CredentialSource | None" = None  # subscription tokens for the executors (None: none signed in)
+    subscriptions: "Subscriptions | None" = None  # sign-in flows and imports (/api/oauth/*)
     started_monotonic: float = field(default_factory=time.monotonic)
     process: psutil.Process = field(default_factory=psutil.Process)
 

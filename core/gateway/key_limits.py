@@ -84,13 +84,33 @@ def next_month_start(ts: float) -> float:
     return time.mktime((year, month, 1, 0, 0, 0, 0, 0, -1))
 
 
+class MinuteWindow:
+    """The requests admitted in the last minute, for a requests-per-minute limit (a key's, or the gateway's)."""
+
+    def __init__(self) -> None:
+        self._times: deque[float] = deque()
+
+    def admit(self, now: float, limit: int) -> float | None:
+        """Count a request at `now` when fewer than `limit` came in the last minute; else the seconds to wait."""
+        times = self._times
+        while times and times[0] <= now - 60:
+            times.popleft()
+        if len(times) >= limit:
+            return times[0] + 60 - now
+        times.append(now)
+        return None
+
+    def count(self, now: float) -> int:
+        return sum(1 for t in self._times if t > now - 60)
+
+
 class KeyLimiter:
     """The running check: limits per key id, the requests of the last minute, and what each key spent."""
 
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         self._now = now
         self._limits: dict[int, KeyLimits] = {}
-        self._recent: dict[int, deque[float]] = {}
+        self._recent: dict[int, MinuteWindow] = {}
         self._spent_day: dict[int, float] = {}
         self._spent_month: dict[int, float] = {}
         self._day = day_start(now())
@@ -133,14 +153,21 @@ class KeyLimiter:
                                         f"it resets at {when}.", "budget_exceeded",
                                    {"retry-after": str(max(1, math.ceil(resets - now)))})
         if limits.rpm is not None:
-            recent = self._recent.setdefault(key_id, deque())
-            while recent and recent[0] <= now - 60:
-                recent.popleft()
-            if len(recent) >= limits.rpm:
-                wait = max(1, math.ceil(recent[0] + 60 - now))
+            waiting = self._recent.setdefault(key_id, MinuteWindow()).admit(now, limits.rpm)
+            if waiting is not None:
+                wait = max(1, math.ceil(waiting))
                 raise GatewayError(429, f"This API key may send {limits.rpm} requests per minute; try again in "
                                         f"{wait} s.", "rate_limit_exceeded", {"retry-after": str(wait)})
-            recent.append(now)
+
+    def spent(self, key_id: int) -> tuple[float, float]:
+        """What the key spent today and this month, USD (for the budget status)."""
+        self._roll()
+        return self._spent_day.get(key_id, 0.0), self._spent_month.get(key_id, 0.0)
+
+    def resets(self) -> tuple[float, float]:
+        """When the daily and the monthly budgets start again (Unix seconds, local midnight)."""
+        now = self._now()
+        return day_start(now) + 86400, next_month_start(now)
 
     def _roll(self) -> None:
         """A new day or month starts its budget from zero."""

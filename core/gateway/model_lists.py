@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,6 +17,7 @@ from core.gateway.runtime import GatewayRuntime
 # Ollama API level the gateway's /api/chat implements.
 OLLAMA_API_VERSION = "0.12.0"
 _GEMINI_METHODS = ["generateContent", "streamGenerateContent", "countTokens"]
+_NOT_GEMINI = ("image", "transcription")  # no Gemini method reaches them
 
 
 def model_list_routes(runtime: Callable[[], GatewayRuntime]) -> list[Route]:
@@ -31,8 +32,17 @@ def model_list_routes(runtime: Callable[[], GatewayRuntime]) -> list[Route]:
                 for m in chat_models(request)]
         return JSONResponse({"object": "list", "data": data})
 
+    def kind_list(kind: str) -> Callable[[Request], Awaitable[Response]]:
+        """`GET /v1/embeddings`, `GET /v1/images/generations`: the routable models of one kind."""
+        async def listed(request: Request) -> Response:
+            created = int(time.time())
+            data = [{"id": m["id"], "object": "model", "created": created, "owned_by": m["owned_by"], "type": kind}
+                    for m in chat_models(request) if m.get("kind") == kind]
+            return JSONResponse({"object": "list", "data": data})
+        return listed
+
     async def gemini_models(request: Request) -> Response:
-        models = [_gemini_model(m) for m in chat_models(request)]
+        models = [_gemini_model(m) for m in chat_models(request) if m.get("kind") not in _NOT_GEMINI]
         return JSONResponse({"models": models})
 
     async def gemini_model(request: Request) -> Response:
@@ -58,6 +68,8 @@ def model_list_routes(runtime: Callable[[], GatewayRuntime]) -> list[Route]:
 
     return [
         Route("/v1/models", openai_models, methods=["GET"]),
+        Route("/v1/embeddings", kind_list("embedding"), methods=["GET"]),
+        Route("/v1/images/generations", kind_list("image"), methods=["GET"]),
         Route("/v1beta/models", gemini_models, methods=["GET"]),
         Route("/v1beta/models/{model:path}", gemini_model, methods=["GET"]),
         Route("/api/tags", ollama_tags, methods=["GET"]),

@@ -30,8 +30,8 @@ _ANTHROPIC_COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice"
 async def count_with_provider(call: Call, route: Route, clients: UpstreamClients) -> int | None:
     """The first attempt's own count, or None when its format cannot count or the count failed."""
     upstream = route.upstreams[0] if route.upstreams else None
-    if upstream is None or upstream.wire_format not in ("anthropic", "gemini"):
-        return None
+    if upstream is None or upstream.wire_format not in ("anthropic", "gemini") or upstream.executor is not None:
+        return None  # a subscription's token is its executor's to use: the estimate answers
     try:
         path, body, field = _count_request(replace(call, stream=False), upstream)
     except (TranslationError, ValueError) as exc:

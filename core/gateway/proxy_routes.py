@@ -1,7 +1,7 @@
 """The routes clients send model requests to, one set per dialect, all through one request path:
 parse in the client's dialect -> resolve the model to a route -> `relay.forward`.
 
-- OpenAI Chat: `/v1/chat/completions`, `/v1/providers/{provider}/chat/completions`, embeddings
+- OpenAI Chat: `/v1/chat/completions`, `/v1/providers/{provider}/chat/completions`, embeddings, images
 - Anthropic Messages: `/v1/messages`, `/v1/messages/count_tokens`
 - OpenAI Responses: `/v1/responses`
 - Gemini: `/v1beta/models/{model}:generateContent`, `:streamGenerateContent`, `:countTokens` (also under
@@ -21,10 +21,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.gateway import dialects
+from core.gateway import dialects, sessions
 from core.gateway.answer_cache import request_key
 from core.gateway.dialects.common import STREAM_MEDIA_TYPE, Call
 from core.gateway.errors import GatewayError
+from core.gateway.images import images_call
 from core.gateway.provider_count import count_with_provider
 from core.gateway.relay import Exchange, forward
 from core.gateway.resilience import Skipped, describe_wait
@@ -32,35 +33,44 @@ from core.gateway.requests import client_key_id, read_json_object
 from core.gateway.routing import ResolveError, RoutingTable
 from core.gateway.runtime import GatewayRuntime
 from core.gateway.token_estimate import count_tokens
+from core.subscriptions.credentials import CredentialSource
 
 GEMINI_ACTIONS = ("generateContent", "streamGenerateContent", "countTokens")
 
 
-def proxy_routes(runtime: Callable[[], GatewayRuntime]) -> list[Route]:
+def proxy_routes(runtime: Callable[[], GatewayRuntime],
+                 credentials: Callable[[], CredentialSource | None] = lambda: None) -> list[Route]:
     async def chat_completions(request: Request) -> Response:
-        return await _serve(request, runtime(), "openai")
+        return await _serve(request, runtime(), credentials(), "openai")
 
     async def provider_chat_completions(request: Request) -> Response:
-        return await _serve(request, runtime(), "openai", provider=request.path_params["provider"])
+        return await _serve(request, runtime(), credentials(), "openai", provider=request.path_params["provider"])
 
     async def embeddings(request: Request) -> Response:
-        return await _serve(request, runtime(), "openai", operation="embeddings")
+        return await _serve(request, runtime(), credentials(), "openai", operation="embeddings")
 
     async def provider_embeddings(request: Request) -> Response:
-        return await _serve(request, runtime(), "openai", operation="embeddings",
+        return await _serve(request, runtime(), credentials(), "openai", operation="embeddings",
+                            provider=request.path_params["provider"])
+
+    async def images(request: Request) -> Response:
+        return await _serve(request, runtime(), credentials(), "openai", operation="images")
+
+    async def provider_images(request: Request) -> Response:
+        return await _serve(request, runtime(), credentials(), "openai", operation="images",
                             provider=request.path_params["provider"])
 
     async def messages(request: Request) -> Response:
-        return await _serve(request, runtime(), "anthropic")
+        return await _serve(request, runtime(), credentials(), "anthropic")
 
     async def messages_count_tokens(request: Request) -> Response:
         return await _count(request, runtime(), "anthropic")
 
     async def responses(request: Request) -> Response:
-        return await _serve(request, runtime(), "responses")
+        return await _serve(request, runtime(), credentials(), "responses")
 
     async def ollama_chat(request: Request) -> Response:
-        return await _serve(request, runtime(), "ollama")
+        return await _serve(request, runtime(), credentials(), "ollama")
 
     async def gemini_model_action(request: Request) -> Response:
         model, _, action = request.path_params["target"].rpartition(":")
@@ -70,13 +80,15 @@ def proxy_routes(runtime: Callable[[], GatewayRuntime]) -> list[Route]:
         model = model.removeprefix("models/")
         if action == "countTokens":
             return await _count(request, runtime(), "gemini", model=model)
-        return await _serve(request, runtime(), "gemini", model=model, stream=action == "streamGenerateContent")
+        return await _serve(request, runtime(), credentials(), "gemini", model=model, stream=action == "streamGenerateContent")
 
     return [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/providers/{provider}/chat/completions", provider_chat_completions, methods=["POST"]),
         Route("/v1/providers/{provider}/embeddings", provider_embeddings, methods=["POST"]),
+        Route("/v1/images/generations", images, methods=["POST"]),
+        Route("/v1/providers/{provider}/images/generations", provider_images, methods=["POST"]),
         Route("/v1/messages", messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", messages_count_tokens, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
@@ -96,8 +108,8 @@ async def _parse(request: Request, runtime: GatewayRuntime, dialect_name: str, *
     payload, _ = await read_json_object(request, config.max_body_bytes)
     if provider is not None:
         payload["model"] = _scoped_model(provider, payload.get("model"), config.table)
-    if operation == "embeddings":
-        call = _embeddings_call(payload)
+    if operation != "chat":
+        call = _embeddings_call(payload) if operation == "embeddings" else images_call(payload)
     else:
         call = dialects.get(dialect_name).parse_request(payload, model=model, stream=stream)
         if dialect_name == "gemini":
@@ -107,15 +119,18 @@ async def _parse(request: Request, runtime: GatewayRuntime, dialect_name: str, *
         beta = request.headers.get("anthropic-beta")
         if dialect_name == "anthropic" and beta:  # Claude Code's beta features go on with the request
             call.meta["anthropic_beta"] = beta
+        config.defaults.apply(call)  # the global system prompt and default thinking, once per request
     return call, key_id, started
 
 
-async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, **options: Any) -> Response:
+async def _serve(request: Request, runtime: GatewayRuntime, credentials: CredentialSource | None,
+                 dialect_name: str, **options: Any) -> Response:
     call, key_id, started = await _parse(request, runtime, dialect_name, **options)
     operation = options.get("operation", "chat")
     runtime.limiter.check(key_id, call.model)
+    sessions.requested(key_id, call.model)
     table = runtime.config.table
-    route = _resolve(table, call.model)
+    route = runtime.config.rules.policies.apply(key_id, _resolve(table, call.model))  # before combos and strategies
 
     async def answer() -> Response:
         plan = table.plan(route, runtime.stats, runtime.rng, runtime.quota_gate.headroom)
@@ -126,7 +141,8 @@ async def _serve(request: Request, runtime: GatewayRuntime, dialect_name: str, *
         if not attempts:
             raise _nothing_to_try(route.requested, skipped)
         exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started, operation,
-                            tuple(attempts), runtime.stats, runtime.resilience, tuple(skipped))
+                            tuple(attempts), runtime.stats, runtime.resilience, tuple(skipped),
+                            credentials=credentials)
         work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
         if call.stream:  # a streaming response notices the client leaving by itself
             return await work

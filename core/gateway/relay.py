@@ -6,7 +6,9 @@ a request the provider rejected as malformed. An attempt that speaks the client'
 (the client's body with only the model replaced; the answer's bytes relayed as they come); any other attempt
 is translated through the common form (`dialects.common`). Streams are relayed event by event as they arrive;
 a client that goes away closes the upstream request; a stream that breaks ends with the client dialect's
-error event, never a hang.
+error event, never a hang. An attempt at a subscription account goes through its executor
+(`core.gateway.executors`): token, request shape, one renewal after a 401; an account whose sign-in cannot be
+renewed is marked and the next attempt goes.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import httpx
 from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from core.gateway import dialects
+from core.gateway import dialects, executors, sessions
 from core.gateway.dialects.common import (
+    ADDED_DEFAULTS,
     DROPPED_TOOLS,
     STREAM_MEDIA_TYPE,
     UNTRANSLATABLE,
@@ -42,6 +45,8 @@ from core.gateway.dialects.common import (
 )
 from core.gateway.dialects.openai_chat import usage_chunk_filter
 from core.gateway.errors import GatewayError
+from core.gateway.images import image_usage
+from core.gateway.request_defaults import for_passthrough
 from core.gateway.resilience import Resilience, Skipped, describe_wait
 from core.gateway.routing import Route, Upstream
 from core.gateway.strategies import RoutingStats
@@ -49,6 +54,7 @@ from core.gateway.sse import EventSplitter, LineSplitter, model_rewriter
 from core.gateway.upstream import UpstreamClients, UpstreamResponse, describe_transport_error, is_timeout
 from core.gateway.usage import UsageRecorder
 from core.logs import redact
+from core.subscriptions.credentials import CredentialSource, SignInRequired
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,8 @@ _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "conte
                          "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization", "server",
                          "date", "set-cookie", "content-type"})
 NDJSON = "application/x-ndjson"
+# Operations other than chat: OpenAI-format only, passed through to this path under the account's base URL.
+OPERATION_PATHS = {"embeddings": "/embeddings", "images": "/images/generations"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ class Exchange:
     api_key_id: int | None
     client_path: str
     started: float
-    operation: str = "chat"  # "embeddings": OpenAI-format pass-through only, path /embeddings
+    operation: str = "chat"  # or one of OPERATION_PATHS: OpenAI-format pass-through only
     attempts: tuple[Upstream, ...] = ()  # the plan for this request; empty: the route's listed order
     stats: RoutingStats | None = None  # told how each attempt went (strategies read it)
     resilience: Resilience | None = None  # told which failures to remember (cooldowns, marks, breakers)
@@ -86,6 +94,7 @@ class Exchange:
     fallbacks: int = 0  # attempts that failed before the one answering
     failures: list[str] = field(default_factory=list)  # why each of them failed (X-Quotagate-Failures)
     tried: list[dict[str, Any]] = field(default_factory=list)  # the same for the request log, one dict each
+    credentials: CredentialSource | None = None  # subscription tokens, for attempts with an executor
 
 
 @dataclass
@@ -127,23 +136,34 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
         has_next = index + 1 < len(attempts)
         exchange.fallbacks = index
         attempt_started = time.perf_counter()
-        wire = dialects.get(upstream.wire_format)
         try:
+            wire = _dialect_of(upstream)
             request = _encode(exchange, upstream, wire)
         except TranslationError as exc:
             _failed(exchange, upstream, str(exc), attempt_started, label=upstream.account_name)
             last, timeouts_only = _Failure(400, str(exc).encode(), None, upstream), False
             continue
         sender = clients.sender_for(upstream.proxy)
+        sessions.attempting(upstream)
         try:
-            response = await sender.send(upstream.base_url + request.path, request.body,
-                                         _upstream_headers(upstream, request, exchange.call.stream))
+            if upstream.executor is None:  # an API key: the route fixed URL and headers
+                response = await sender.send(upstream.base_url + request.path, request.body,
+                                             _upstream_headers(upstream, request, exchange.call.stream))
+            else:  # a subscription: its executor fetches the token, shapes the request, renews after a 401
+                response = await executors.send(upstream, request, exchange.call, sender, exchange.credentials)
+            sessions.answered(upstream, response.headers)
         except httpx.HTTPError as exc:
             failed = _stage_failure(exc, clients)
             _failed(exchange, upstream, str(failed), attempt_started)
             timeouts_only = timeouts_only and failed.timed_out
             rate_limited_only = False
             _observe(exchange, upstream, False, attempt_started)
+            continue
+        except SignInRequired as exc:  # nothing was sent: the account waits for the user, the next one goes
+            _failed(exchange, upstream, f"sign in again — {exc}", attempt_started)
+            timeouts_only = rate_limited_only = False
+            if exchange.resilience is not None:
+                exchange.resilience.mark(upstream, "needs to be signed in again")
             continue
         if response.status_code >= 400:
             body = await _read_and_close(response)
@@ -201,6 +221,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
 def _failed(exchange: Exchange, upstream: Upstream, reason: str, started: float, status: int | None = None,
             label: str | None = None) -> None:
     """An attempt failed: named in the client's error and headers, and kept for the request log."""
+    reason = reason.rstrip(". ")  # the summary puts its own full stop after the list
     exchange.failures.append(f"{label or _label(exchange, upstream)}: {reason}")
     exchange.tried.append({**_attempt_names(upstream), "status": status, "error": reason,
                            "ms": round((time.perf_counter() - started) * 1000, 1)})
@@ -252,13 +273,22 @@ def _skipped_words(skipped: Sequence[Skipped]) -> list[str]:
             f"{describe_wait(s.seconds)}" for s in skipped]
 
 
+def _dialect_of(upstream: Upstream) -> Dialect:
+    if upstream.wire_format not in dialects.FORMATS:  # Deepgram, AssemblyAI: speech to text, nothing else
+        raise TranslationError(f"{upstream.provider} only transcribes audio (POST /v1/audio/transcriptions)")
+    return dialects.get(upstream.wire_format)
+
+
 def _encode(exchange: Exchange, upstream: Upstream, wire: Dialect) -> UpstreamRequest:
     call = exchange.call
-    if exchange.operation == "embeddings":
+    path = OPERATION_PATHS.get(exchange.operation)
+    if path is not None:  # embeddings, images: OpenAI's shape on both sides, the body passed on
         if wire.name != "openai":
-            raise TranslationError(f"{upstream.provider} has no OpenAI-format embeddings endpoint")
-        return UpstreamRequest("/embeddings", dumps({**call.payload, "model": upstream.model}))
+            raise TranslationError(f"{upstream.provider} has no OpenAI-format {path.lstrip('/')} endpoint")
+        return UpstreamRequest(path, dumps({**call.payload, "model": upstream.model}))
     if wire is exchange.client:
+        if ADDED_DEFAULTS in call.meta:  # the global system prompt or default thinking: into a copy of the payload
+            call = for_passthrough(call, upstream.model)
         return wire.passthrough_request(call, upstream.model)
     untranslatable = call.meta.get(UNTRANSLATABLE)
     if untranslatable:  # what only the client's own format can carry (documents, built-in tool results, …)
@@ -292,7 +322,7 @@ async def _complete_response(exchange: Exchange, upstream: Upstream, wire: Diale
     if wire is exchange.client or exchange.operation != "chat":
         tokens = Usage()
         if payload is not None:
-            tokens = wire.answer_usage(payload)
+            tokens = image_usage(payload) if exchange.operation == "images" else wire.answer_usage(payload)
             if "model" in payload:
                 payload["model"] = exchange.route.requested
                 raw = dumps(payload)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 
@@ -13,19 +13,26 @@ from core.gateway.errors import GatewayError
 __all__ = ["GatewayError", "client_key_id", "read_json_object"]
 
 
-async def read_json_object(request: Request, limit_bytes: int) -> tuple[dict[str, Any], bytes]:
-    """The request's JSON object and its raw bytes, or a 400/413 that says what is wrong."""
+async def read_body(request: Request, limit_bytes: int,
+                    too_large: Callable[[int], GatewayError] | None = None) -> bytes:
+    """The whole body, refused (413 by default) as soon as it is known to pass `limit_bytes`."""
+    refuse = too_large or _too_large
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit_bytes:
-        raise _too_large(limit_bytes)
+        raise refuse(limit_bytes)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit_bytes:
-            raise _too_large(limit_bytes)
+            raise refuse(limit_bytes)
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_json_object(request: Request, limit_bytes: int) -> tuple[dict[str, Any], bytes]:
+    """The request's JSON object and its raw bytes, or a 400/413 that says what is wrong."""
+    raw = await read_body(request, limit_bytes)
     if not raw.strip():
         raise GatewayError(400, "The request body is empty; send a JSON object.", "invalid_json")
     try:

@@ -3,8 +3,9 @@
 - A cooldown per (account, model) after a 429, a 5xx or a network failure: as long as the provider's
   `Retry-After` says, else exponential (5 s doubling to 5 min) while the failures repeat. The same key may
   still serve other models, so the account as a whole stays usable.
-- A mark on the whole account after 401/402/403 (rejected key, no credit, forbidden): skipped until the
-  configuration changes (a new key) or the marks are reset.
+- A mark on the whole account after 401/402/403 (rejected key, no credit, forbidden), or when a
+  subscription's sign-in cannot be renewed: skipped until the configuration changes (a new key, a new
+  sign-in) or the marks are reset.
 - A circuit breaker per provider on 5xx and timeouts: after 5 in a row it opens for 30 s (doubling while it
   keeps failing, up to 5 min); then one request is let through (half-open) and its outcome closes or reopens it.
 
@@ -15,7 +16,7 @@ gateway instances.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -67,6 +68,9 @@ class Resilience:
         self._cooldowns: dict[tuple[str, int | None, str], _Cooldown] = {}
         self._marks: dict[tuple[str, int | None], tuple[str, str]] = {}  # -> (reason, account name)
         self._breakers: dict[str, _Breaker] = {}
+        # Marks kept outside, which no reload or reset lifts (subscription sign-ins the user must renew):
+        # (provider, account id) -> (reason, account name).
+        self.standing: Callable[[], Mapping[tuple[str, int | None], tuple[str, str]]] = dict
 
     # -- before a request ------------------------------------------------------------------------------
     def usable(self, targets: Sequence[Target]) -> tuple[list[Target], list[Skipped]]:
@@ -75,8 +79,10 @@ class Resilience:
         kept: list[Target] = []
         skipped: list[Skipped] = []
         probing: set[str] = set()
+        standing = self.standing()
         for target in targets:
-            mark = self._marks.get((target.provider, target.account_id))
+            mark = self._marks.get((target.provider, target.account_id)) or standing.get((target.provider,
+                                                                                           target.account_id))
             if mark is not None:
                 skipped.append(Skipped(target, f"the account {mark[0]}", None, False))
                 continue
@@ -127,6 +133,11 @@ class Resilience:
             self._trip(target.provider, now)
         return seconds
 
+    def mark(self, target: Target, reason: str) -> None:
+        """Skip the whole account until the configuration changes, for a reason that is not an HTTP status
+        (a subscription whose sign-in must be renewed by the user: signing in again reloads the gateway)."""
+        self._marks[(target.provider, target.account_id)] = (reason, target.account_name)
+
     def _trip(self, provider: str, now: float) -> None:
         breaker = self._breakers.setdefault(provider, _Breaker())
         breaker.failures += 1
@@ -153,7 +164,7 @@ class Resilience:
                       "failures": c.failures, "seconds": round(c.until - now, 1)}
                      for (provider, account, model), c in self._cooldowns.items() if c.until > now]
         marks = [{"provider": provider, "accountId": account, "account": name, "reason": reason}
-                 for (provider, account), (reason, name) in self._marks.items()]
+                 for (provider, account), (reason, name) in {**self._marks, **self.standing()}.items()]
         breakers = [{"provider": provider, "failures": b.failures,
                      "state": "open" if b.opened_until > now else ("half-open" if b.opened_until else "closed"),
                      "seconds": round(max(0.0, b.opened_until - now), 1)}

@@ -16,6 +16,7 @@ from core.gateway.combos import MAX_DEPTH, Combo, ComboRef
 from core.gateway.quota_gate import quota_key
 from core.gateway.strategies import Candidate, Headroom, RoutingStats, attempt_key, order, order_accounts, price_of
 from core.providers import catalog
+from core.subscriptions.quota import quota_key as sign_in_quota_key
 
 ANTHROPIC_VERSION = "2023-06-01"
 _MAX_MODEL_NAME = 256
@@ -42,6 +43,7 @@ class Upstream:
     model: str  # the upstream's model id
     wire_format: str  # a dialect name: openai, anthropic, responses, gemini, ollama
     quota_key: str | None = None  # its quota snapshot's key where the quota glance reads this account
+    executor: str | None = None  # a subscription's executor (core/gateway/executors/); None: the API-key path
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,10 @@ class RoutingTable:
     def __init__(self, accounts: Iterable[Account] = (), endpoints: Iterable[CustomEndpoint] = (),
                  aliases: dict[str, str] | None = None, proxies: ProxySettings | None = None,
                  rewrite_url: Callable[[str], str] = lambda url: url, combos: Iterable[Combo] = (),
-                 price_overrides: dict[str, Any] | None = None, account_selection: str = "fill-first") -> None:
+                 price_overrides: dict[str, Any] | None = None, account_selection: str = "fill-first",
+                 custom_models: dict[str, tuple[str, ...]] | None = None) -> None:
         self.combos = {combo.name: combo for combo in combos}
+        self.custom_models = custom_models or {}  # provider id -> ids users added beyond the catalogue
         self.account_selection = account_selection
         self._price_overrides = price_overrides or {}
         self._proxies = proxies or ProxySettings()
@@ -123,7 +127,8 @@ class RoutingTable:
 
     def lists_model(self, provider_id: str, model_id: str) -> bool:
         provider = catalog.get_provider(provider_id)
-        return bool(provider) and any(m.id == model_id for m in provider.models)
+        return bool(provider) and (any(m.id == model_id for m in provider.models)
+                                   or model_id in self.custom_models.get(provider.id, ()))
 
     def model_ids(self, endpoint_models: Callable[[str], list[str] | None] = lambda prefix: None
                   ) -> list[dict[str, Any]]:
@@ -136,6 +141,8 @@ class RoutingTable:
                 continue
             for model in provider.models:
                 listed.append({"id": f"{provider.prefix}/{model.id}", "owned_by": provider.id, "kind": model.kind})
+            for model_id in self.custom_models.get(provider_id, ()):
+                listed.append({"id": f"{provider.prefix}/{model_id}", "owned_by": provider.id, "kind": "chat"})
         for prefix, endpoint in self.endpoints.items():
             for model_id in endpoint_models(prefix) or ["*"]:
                 listed.append({"id": f"{prefix}/{model_id}", "owned_by": endpoint.name, "kind": "chat"})
@@ -247,6 +254,12 @@ class RoutingTable:
                                "no_active_account")
         upstreams = []
         for account in accounts:
+            if provider.auth == "oauth":  # a sign-in, not a key: its executor fetches the token per attempt
+                upstreams.append(Upstream(account.id, account.name, self._rewrite_url(provider.base_url), {},
+                                          self._proxies.for_account(provider.id, account.options.get("proxy")),
+                                          provider.id, model, provider.format,
+                                          subscription_quota_key(account), provider.id))
+                continue
             try:  # the provider's native API: translation is exact there, its OpenAI side door is not
                 headers = catalog.upstream_auth_headers(provider, account.api_key)
             except ValueError:
@@ -287,6 +300,12 @@ class RoutingTable:
             if provider and provider.models:
                 return f"'{provider.prefix}/{provider.models[0].id}'"
         return "'openai/gpt-4.1'"
+
+
+def subscription_quota_key(account: Account) -> str | None:
+    """The quota snapshot key of a stored subscription account. Its secret (the token bundle) changes at
+    every renewal, so it is the key its sign-in recorded (see core.subscriptions.quota)."""
+    return sign_in_quota_key(account)
 
 
 def _endpoint_auth(api_format: str, key: str) -> dict[str, str]:

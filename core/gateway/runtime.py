@@ -14,8 +14,11 @@ from core.gateway.accounts import AccountStore
 from core.gateway.answer_cache import AnswerCache
 from core.gateway.combos import load_combos
 from core.gateway.endpoint_models import EndpointModels
-from core.gateway.key_limits import KeyLimiter, KeyLimits, day_start, month_start
+from core.gateway.gateway_rules import GatewayRules, load_rules
+from core.gateway.sessions import Sessions
+from core.gateway.key_limits import KeyLimiter, KeyLimits, MinuteWindow, day_start, month_start
 from core.gateway.relay import Timeouts
+from core.gateway.request_defaults import RequestDefaults
 from core.gateway.quota_gate import QuotaGate
 from core.gateway.resilience import Resilience
 from core.gateway.routing import ProxySettings, RoutingTable
@@ -44,18 +47,22 @@ class GatewayConfig:
     timeouts: Timeouts = Timeouts()
     key_limits: dict[int, KeyLimits] = field(default_factory=dict)
     key_spend: list[tuple[int, float, float]] = field(default_factory=list)  # (key, USD today, this month)
+    defaults: RequestDefaults = RequestDefaults()  # the global system prompt and default thinking
+    rules: GatewayRules = field(default_factory=GatewayRules)  # IP filter, global rate, policies, added models
 
 
 def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfig:
     """Read accounts, endpoints, aliases, keys and settings (blocking: call it in an executor)."""
     host_map = HostMap.from_environment()
     overrides = store.get_setting(settings.KEY_PRICE_OVERRIDES, {})
+    rules = load_rules(store)
     table = RoutingTable(
         accounts.accounts(), accounts.endpoints(), accounts.aliases(),
         ProxySettings.from_setting(store.get_setting(settings.KEY_PROXY)),
         rewrite_url=host_map.rewrite, combos=load_combos(),
         price_overrides=overrides if isinstance(overrides, dict) else {},
         account_selection=_account_selection(store.get_setting(settings.KEY_ACCOUNT_SELECTION)),
+        custom_models=rules.provider_models,
     )
     require = bool(store.get_setting(settings.KEY_REQUIRE_API_KEY, False)) or not settings.is_loopback_host(host)
     max_mb = settings.positive_number(store.get_setting(settings.KEY_MAX_BODY_MB), DEFAULT_MAX_BODY_MB)
@@ -70,7 +77,10 @@ def load_config(store: Store, accounts: AccountStore, host: str) -> GatewayConfi
                          seconds(settings.KEY_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT),
                          Timeouts(seconds(settings.KEY_FIRST_BYTE_TIMEOUT, Timeouts.first_byte),
                                   seconds(settings.KEY_ANSWER_TIMEOUT, Timeouts.answer)),
-                         client_keys.key_limits(), client_keys.spent_since(day_start(now), month_start(now)))
+                         client_keys.key_limits(), client_keys.spent_since(day_start(now), month_start(now)),
+                         RequestDefaults.from_settings(store.get_setting(settings.KEY_SYSTEM_PROMPT),
+                                                       store.get_setting(settings.KEY_THINKING_BUDGET)),
+                         rules=rules)
 
 
 def _account_selection(value: Any) -> str:
@@ -89,6 +99,8 @@ class GatewayRuntime:
         self.limiter = KeyLimiter()  # models, rate and budgets per client key
         self.limiter.use(config.key_limits, config.key_spend)
         self.usage.spent = self.limiter.spend
+        self.sessions = Sessions()  # requests in flight, and the upstreams' rate-limit headers last seen
+        self.request_window = MinuteWindow()  # the global request-rate limit's count
         self.rng = random.Random()
         self.endpoint_models = EndpointModels(self.clients)
         self._list_endpoint_models()
@@ -96,6 +108,8 @@ class GatewayRuntime:
     def apply(self, config: GatewayConfig) -> None:
         if (config.read_timeout, config.connect_timeout) != (self.config.read_timeout, self.config.connect_timeout):
             self.clients.set_timeouts(config.connect_timeout, config.read_timeout)
+        if config.defaults != self.config.defaults:  # cached answers were given under the old system prompt
+            self.answers.clear()
         self.config = config
         self.limiter.use(config.key_limits, config.key_spend)
         self.resilience.forget_marks()  # a changed key or new credit deserves another try

@@ -15,8 +15,9 @@ MAX_PROXY_URL_LENGTH = 2000
 
 
 def proxy_url(value: Any, field: str | None = None) -> str:
-    """A usable proxy URL (scheme lower-cased, no trailing slash), or `SettingError` saying what to fix and
-    naming `field` when given. The message never repeats the URL: it may hold a password."""
+    """A usable proxy URL (scheme lower-cased, no trailing slash; `host:port` without a scheme is read as
+    http://), or `SettingError` saying what to fix and naming `field` when given. The message never repeats
+    the URL: it may hold a password."""
     def refuse(message: str) -> SettingError:
         return SettingError(tr("{field}: {error}", field=f"`{field}`", error=message) if field else message)
 
@@ -26,8 +27,7 @@ def proxy_url(value: Any, field: str | None = None) -> str:
     if len(text) > MAX_PROXY_URL_LENGTH:
         raise refuse(tr("The proxy address is longer than {count} characters.", count=MAX_PROXY_URL_LENGTH))
     if "://" not in text:
-        raise refuse(tr("Start the proxy address with http://, https://, socks5:// or socks5h:// "
-                        "(e.g. http://127.0.0.1:8080)."))
+        text = "http://" + text  # `localhost:3128`, as curl and the *_PROXY variables read it
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in PROXY_SCHEMES:

@@ -18,9 +18,12 @@ from urllib.parse import urlsplit
 from core.providers import catalog_data
 from core.settings import is_loopback_host
 
-Format = Literal["openai", "anthropic", "gemini"]
-AuthStyle = Literal["bearer", "x-api-key", "x-goog-api-key", "none"]
-ModelKind = Literal["chat", "embedding"]
+Format = Literal["openai", "anthropic", "gemini", "responses",  # responses: Codex's only wire format
+                 "deepgram", "assemblyai"]  # speech-to-text only (core/gateway/transcription.py)
+# "oauth": a subscription sign-in, not a key; its requests go through its executor (core/gateway/executors/)
+# "token": `Authorization: Token <key>` (Deepgram); "authorization": the bare key in `Authorization` (AssemblyAI)
+AuthStyle = Literal["bearer", "x-api-key", "x-goog-api-key", "none", "oauth", "token", "authorization"]
+ModelKind = Literal["chat", "embedding", "image", "transcription"]  # which endpoint serves the model
 
 FORMATS: frozenset[str] = frozenset(get_args(Format))
 AUTH_STYLES: frozenset[str] = frozenset(get_args(AuthStyle))
@@ -341,6 +344,8 @@ def upstream_auth_headers(provider: Provider, api_key: str | None, wire_format: 
     A provider with auth `none` (a local server) still gets `Bearer <key>` when the user set a key,
     for servers put behind a token."""
     wire_format = wire_format or provider.format
+    if provider.auth == "oauth":
+        raise ValueError(f"{provider.name} is a subscription sign-in: its executor authenticates each request")
     if provider.base_url_for(wire_format) is None:
         raise ValueError(f"{provider.name} has no {wire_format}-format endpoint")
     native = wire_format == provider.format
@@ -355,6 +360,10 @@ def upstream_auth_headers(provider: Provider, api_key: str | None, wire_format: 
         raise ValueError(f"{provider.name} needs an API key")
     if style == "bearer":
         headers["Authorization"] = f"Bearer {key}"
+    elif style == "token":
+        headers["Authorization"] = f"Token {key}"
+    elif style == "authorization":
+        headers["Authorization"] = key
     else:
         headers[style] = key
     return headers

@@ -101,6 +101,11 @@ class StoredAccount:
     options: Mapping[str, str] = field(default_factory=dict)
 
 
+# A stored account whose `options` carry this is not queried: its message (what the user must do, e.g. sign in
+# again) is shown in its place, keyed by its `key` option.
+NEEDS_SIGN_IN = "needs_sign_in"
+
+
 class AccountSource(Protocol):
     """Supplies the accounts stored in Quotagate; called on every refresh so that edits show up."""
 

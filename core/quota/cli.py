@@ -19,6 +19,7 @@ from core.quota.model import QuotaSnapshot, status_json, utc_now
 from core.quota.providers import PROVIDER_IDS
 from core.quota.accounts import StoredAccount
 from core.quota.runtime import last_known_snapshots, stored_quota_accounts
+from core.subscriptions.quota import stored_subscription_accounts
 from core.quota.text import account_title, bar, staleness, window_label, window_status
 from core.store import Store
 
@@ -120,7 +121,8 @@ def _read_store(store: Store, folder: Path) -> _StoreState:
 
     i18n.set_language(store.get_setting(settings.KEY_LANGUAGE))
     accounts = AccountStore(SecretBox.for_data_folder(folder)).accounts()
-    return _StoreState(stored_quota_accounts(accounts), bool(store.get_setting(settings.KEY_HIDE_PERSONAL, False)),
+    # Sign-ins are read as stored, never renewed here: the running app may renew the same rotating token.
+    return _StoreState(stored_quota_accounts(accounts) + stored_subscription_accounts(accounts), bool(store.get_setting(settings.KEY_HIDE_PERSONAL, False)),
                        last_known_snapshots())
 
 

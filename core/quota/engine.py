@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,7 +23,7 @@ from core.i18n import tr
 from core.quota.http import timeout_message
 from core.events import Event
 from core.net import DEFAULT_TIMEOUT, create_client
-from core.quota.accounts import QuotaAccount, AccountSource, Discovery, StoredAccount
+from core.quota.accounts import NEEDS_SIGN_IN, QuotaAccount, AccountSource, Discovery, StoredAccount
 from core.quota.locations import Locations
 from core.quota.model import ErrorKind, QuotaSnapshot, one_per_person, utc_now
 from core.quota.providers import FetchContext, QuotaProvider, default_providers
@@ -72,9 +72,11 @@ class QuotaEngine:
         clock: Callable[[], datetime] = utc_now,
         backoff: Backoff = Backoff(),
         locations: Locations | None = None,
+        prepare: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """`only` limits to these provider ids (`--provider`). Without `client`, one is made with
-        `core.net.create_client(timeout=timeout)` (raises `HostMapError` for a bad QUOTAGATE_HOST_MAP)."""
+        `core.net.create_client(timeout=timeout)` (raises `HostMapError` for a bad QUOTAGATE_HOST_MAP).
+        `prepare` runs before each round (renewing stored sign-ins' tokens, so the round reads fresh ones)."""
         chosen = list(default_providers() if providers is None else providers)
         self.providers = [p for p in chosen if only is None or p.id in only]
         self.timeout = timeout
@@ -83,6 +85,7 @@ class QuotaEngine:
         self.refresh_finished: Event[list[QuotaSnapshot]] = Event()
         self._interval = max(MIN_INTERVAL, interval)
         self._account_source = account_source
+        self._prepare = prepare
         self._clock = clock
         self._owns_client = client is None
         self._context = FetchContext(client or create_client(timeout=timeout), TokenCache(), {}, clock,
@@ -195,6 +198,11 @@ class QuotaEngine:
 
     async def _run_round(self, force: bool) -> list[QuotaSnapshot]:
         started = self._clock()
+        if self._prepare is not None:
+            try:
+                await self._prepare()
+            except Exception:  # the credential files still work without the stored sign-ins
+                log.exception("Preparing the stored sign-ins for a quota round failed")
         stored = self._stored_accounts()
         await asyncio.gather(*(self._refresh_provider(p, stored, started, force) for p in self.providers))
         self._last_round_at = started
@@ -221,6 +229,7 @@ class QuotaEngine:
                 provider.id, "discovery", provider.name, ErrorKind.INTERNAL,
                 tr("Quotagate could not look for {provider} accounts (internal error; see the log).",
                    provider=provider.name))])
+        found.problems += _waiting_for_the_user(provider, stored, found)
         keys = [f"{provider.id}/{a.key}" for a in found.accounts] + [p.key for p in found.problems]
         self._order[provider.id] = list(dict.fromkeys(keys))
         vanished = [k for k in self._tracks if k.startswith(f"{provider.id}/") and k not in keys]
@@ -267,3 +276,14 @@ class QuotaEngine:
         resets = [w.resets_at for w in track.last_good.windows
                   if w.resets_at is not None and w.resets_at > track.attempted_at] if track.last_good else []
         return min([due, *(moment + AFTER_RESET for moment in resets)])
+
+
+def _waiting_for_the_user(provider: QuotaProvider[Any], stored: list[StoredAccount],
+                          found: Discovery[Any]) -> list[QuotaSnapshot]:
+    """Stored accounts the user must act on (a sign-in to renew), as the problem to show in their place —
+    unless another source (a CLI's own file) holds the same account and can still be read."""
+    known = {account.key for account in found.accounts}
+    return [QuotaSnapshot.failure(provider.id, item.options["key"], item.label, ErrorKind.AUTH,
+                                  item.options[NEEDS_SIGN_IN], source="Quotagate")
+            for item in stored if item.provider == provider.id and item.options.get(NEEDS_SIGN_IN)
+            and item.options.get("key") and item.options["key"] not in known]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
@@ -22,6 +23,9 @@ from core.quota.model import QuotaSnapshot
 from core.quota.providers import PROVIDER_IDS
 from core.store import Store
 from core.store.models import QuotaSnapshotRow
+from core.subscriptions import bundle
+from core.subscriptions.credentials import CredentialSource, RenewalUnavailable, SignInRequired
+from core.subscriptions.quota import stored_subscription_accounts
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,10 @@ class QuotaRuntime:
         self.notifier = ThresholdNotifier.from_dict(current.get_setting(settings.KEY_QUOTA_NOTIFICATIONS),
                                                     thresholds_from(current.get_setting(settings.KEY_QUOTA_THRESHOLDS)))
         self._stored: list[StoredAccount] = []
-        self.engine = engine or QuotaEngine(account_source=lambda: self._stored, interval=self.interval)
+        self._accounts: list[Account] = []
+        self._credentials: CredentialSource | None = None
+        self.engine = engine or QuotaEngine(account_source=lambda: self._stored, interval=self.interval,
+                                            prepare=self._renew_sign_ins)
         self.alerts: Event[list[QuotaAlert]] = Event()
         self._recorder = history.SnapshotRecorder(lambda row: self._store().writer.submit(QuotaSnapshotRow, row))
         last_known = last_known_snapshots()
@@ -75,7 +82,34 @@ class QuotaRuntime:
 
     def use_accounts(self, accounts: Iterable[Account]) -> None:
         """The stored accounts to query from the next refresh on (the caller read them off the loop)."""
-        self._stored = stored_quota_accounts(accounts)
+        self._accounts = list(accounts)
+        self._stored = stored_quota_accounts(self._accounts) + stored_subscription_accounts(self._accounts)
+
+    def use_credentials(self, credentials: CredentialSource) -> None:
+        """Where stored sign-ins get fresh tokens before each round (the gateway's token manager)."""
+        self._credentials = credentials
+
+    async def _renew_sign_ins(self) -> None:
+        """Before a round: renew sign-ins due for it (Claude and Codex are read with their access token), and
+        show those that must be signed in again as such rather than query them."""
+        if self._credentials is None:
+            return
+        accounts = []
+        for account in self._accounts:
+            if account.kind == "subscription" and account.active and account.tokens is not None:
+                try:
+                    fresh = await self._credentials.current(account.id)
+                except SignInRequired as exc:  # shown as what to do instead of being queried
+                    account = replace(account, options={**account.options, bundle.STATE: bundle.SIGN_IN_AGAIN,
+                                                        bundle.STATE_REASON: exc.reason})
+                except RenewalUnavailable:
+                    pass  # queried as it is: its failure is shown beside the last good numbers, retried later
+                else:
+                    if account.provider in ("claude", "codex"):
+                        account = replace(account, tokens={**account.tokens, "access_token": fresh.access_token,
+                                                           "expires_at": fresh.expires_at})
+            accounts.append(account)
+        self._stored = stored_quota_accounts(accounts) + stored_subscription_accounts(accounts)
 
     def start(self) -> None:
         self.engine.start()

@@ -179,6 +179,33 @@ MIGRATIONS: tuple[Migration, ...] = (
         _rollup_table("usage_day_model", per_model=True),
         "CREATE UNIQUE INDEX usage_day_model_key ON usage_day_model (bucket_start, provider, model)",
     ), build=rollups.build_per_model),
+    Migration(8, "compliance audit log of configuration changes", (
+        """CREATE TABLE audit_entry (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ts REAL NOT NULL,
+            source TEXT NOT NULL,
+            action TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX audit_entry_ts ON audit_entry (ts)",
+    )),
+    Migration(9, "evaluation suites and their runs", (
+        """CREATE TABLE eval_suite (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            cases TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE eval_run (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            suite TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            finished_at REAL NOT NULL,
+            results TEXT NOT NULL
+        )""",
+        "CREATE INDEX eval_run_started_at ON eval_run (started_at)",
+    )),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -194,5 +194,45 @@ class QuotaSnapshotRow(BaseModel):
     payload = TextField()  # JSON of the normalized snapshot
 
 
+class AuditEntry(BaseModel):
+    """One configuration change (see `core.audit`): when, from where, what — secrets already masked."""
+
+    class Meta:
+        table_name = "audit_entry"
+
+    id = AutoField()
+    ts = FloatField()
+    source = TextField()  # window, api or cli
+    action = TextField()
+    details = TextField(default="{}")  # JSON
+
+
+class EvalSuiteRow(BaseModel):
+    """A saved evaluation suite (see `core.evals`): its cases as JSON."""
+
+    class Meta:
+        table_name = "eval_suite"
+
+    id = AutoField()
+    name = TextField(unique=True)
+    cases = TextField()  # JSON list of {prompt, system, contains, regex, notContains}
+    created_at = FloatField()
+    updated_at = FloatField()
+
+
+class EvalRunRow(BaseModel):
+    """One evaluation run: per target its pass rate, latency, tokens, cost and each case's outcome (JSON)."""
+
+    class Meta:
+        table_name = "eval_run"
+
+    id = AutoField()
+    suite = TextField()
+    started_at = FloatField()
+    finished_at = FloatField()
+    results = TextField()
+
+
 ALL_MODELS = (Setting, ProviderAccount, ProviderNode, Combo, ApiKey, ModelAlias, UsageRow,
-              QuotaSnapshotRow, UsageHour, UsageDay, UsageHourModel, UsageDayModel)
+              QuotaSnapshotRow, UsageHour, UsageDay, UsageHourModel, UsageDayModel, AuditEntry, EvalSuiteRow,
+              EvalRunRow)

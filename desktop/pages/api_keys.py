@@ -39,6 +39,7 @@ from core.services import CoreServices
 from core.settings import ConfigError
 from desktop.pages.combos import Choice, TargetChoices
 from desktop.widgets import format as fmt
+from desktop.widgets.commit import CommitBar
 from desktop.widgets.feedback import (
     MUTED_COLOR,
     WARNING_COLOR,
@@ -121,13 +122,10 @@ class ApiKeysPage(RefreshOnShowPage):
         self.mode_label = QLabel()
         self.mode_label.setWordWrap(True)
         self.require_box = QCheckBox(tr("Require a key from programs on this computer too"))
-        self.require_box.toggled.connect(self._on_require_toggled)
-        self.require_feedback = StatusLabel()
         access_layout = QVBoxLayout()
         access_layout.addWidget(hint(keys_note()))
         access_layout.addWidget(self.mode_label)
         access_layout.addWidget(self.require_box)
-        access_layout.addWidget(self.require_feedback)
         access_box = QGroupBox(tr("Access"))
         access_box.setLayout(access_layout)
 
@@ -151,10 +149,15 @@ class ApiKeysPage(RefreshOnShowPage):
             tr("Keys"), self.table, self.empty, buttons, self.feedback,
             hint(tr("Tools send the key as “Authorization: Bearer <key>” or “x-api-key: <key>”.")))
 
+        # "Require a key" is a setting: committed with the page's Save, like every setting; keys are actions
+        self.commit = CommitBar(self.tasks, self.require_box.isChecked, self.require_box.setChecked,
+                                self._save_require)
+        self.commit.watch(self.require_box.toggled)
+
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(access_box)
         layout.addWidget(keys_box, 1)
+        layout.addWidget(self.commit)
         self._show_keys()
         self._show_mode(False)
         self.refresh_soon()
@@ -223,10 +226,10 @@ class ApiKeysPage(RefreshOnShowPage):
         loopback = settings.is_loopback_host(host)
         state = self.services.gateway_state
         where = f"{host}:{state.port}"
-        self.require_box.blockSignals(True)
-        self.require_box.setChecked(required or not loopback)
+        if not self.commit.dirty and not self.commit.saving():  # never overwrite what the user is changing
+            self.require_box.setChecked(required or not loopback)
+            self.commit.reset()
         self.require_box.setEnabled(loopback)
-        self.require_box.blockSignals(False)
         if not loopback:
             text, color = tr("The gateway listens on {where}, so every request must carry a key.", where=where), None
         elif required:
@@ -250,21 +253,15 @@ class ApiKeysPage(RefreshOnShowPage):
         return next((k for k in self.keys if k["id"] == key_id and not k["revoked"]), None)
 
     # -- require on loopback -----------------------------------------------------------------------
-    def _on_require_toggled(self, checked: bool) -> None:
-        self.tasks.start(self._save_require(checked))
-
-    async def _save_require(self, required: bool) -> None:
+    async def _save_require(self) -> str:
         if self.services.configuration is None:
-            return
-        try:
-            await self.services.configuration.update_settings({settings.KEY_REQUIRE_API_KEY: required},
-                                                              reason="changing the API key requirement")
-        except ConfigError as exc:
-            self.require_feedback.error(tr("Not saved: {error}", error=exc))
-        else:
-            self.require_feedback.ok(tr("Saved. Requests without a valid key are refused from now on.") if required
-                                     else tr("Saved. Programs on this computer need no key now."))
-        await self.refresh()
+            raise ConfigError(tr("Quotagate is shutting down."))
+        required = self.require_box.isChecked()
+        await self.services.configuration.update_settings({settings.KEY_REQUIRE_API_KEY: required},
+                                                          reason="changing the API key requirement")
+        self._show_mode(required)
+        return (tr("Saved. Requests without a valid key are refused from now on.") if required
+                else tr("Saved. Programs on this computer need no key now."))
 
     # -- create ------------------------------------------------------------------------------------
     def open_create_dialog(self) -> "CreateKeyDialog":

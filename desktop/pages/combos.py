@@ -41,6 +41,7 @@ from core.services import CoreServices
 from core.settings import ACCOUNT_SELECTIONS
 from core.settings import ConfigError
 from desktop.pages.aliases import AliasesSection
+from desktop.widgets import format as fmt
 from desktop.widgets.feedback import (
     ConfirmBox,
     StatusLabel,
@@ -51,9 +52,9 @@ from desktop.widgets.feedback import (
     select_row_with,
     selected_data,
     show_rows,
-    title_label,
 )
 from desktop.widgets.layouts import button_row, table_section
+from desktop.widgets.long_action import LongAction
 from desktop.widgets.saving_dialog import SavingDialog
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
@@ -192,11 +193,7 @@ class CombosPage(RefreshOnShowPage):
         self.aliases: dict[str, str] = {}
         self.dialog: ComboDialog | None = None  # the open create/edit dialog (tests reach it here)
         self.confirm_box: ConfirmBox | None = None
-        self.test_task: asyncio.Task[None] | None = None
-        self._test_started = 0.0
-        self._test_name = ""
 
-        title = title_label(tr("Combos"))
         about = hint(tr("A combo is a model name of your own (e.g. coding) that clients ask for like any model. "
                         "The gateway sends each request to one of its targets in the order its strategy picks, "
                         "and falls back to the next when a target fails or runs out of quota."))
@@ -216,17 +213,13 @@ class CombosPage(RefreshOnShowPage):
         self.test_button.setToolTip(tr("Send one short request for the selected combo through the gateway and "
                                        "show which target answered"))
         self.test_button.clicked.connect(self.test_selected)
-        self.cancel_test_button = QPushButton(tr("Cancel test"))
-        self.cancel_test_button.clicked.connect(self.cancel_test)
-        self.cancel_test_button.hide()
-        buttons = button_row(self.add_button, self.edit_button, self.delete_button, right=self.test_button)
-        buttons.addWidget(self.cancel_test_button)
-        self.test_status = StatusLabel()
-        self.page_status = StatusLabel()
-        self.elapsed_timer = QTimer(self)
-        self.elapsed_timer.setInterval(100)
-        self.elapsed_timer.timeout.connect(self._show_elapsed)
-        box = table_section("", self.table, self.empty, buttons, self.test_status, self.page_status)
+        self.status = StatusLabel()  # the last action's outcome (a test, a save, a delete): one line, replaced
+        self.test_action = LongAction(self.tasks, self.status, self, tr("Cancel test"))
+        self.test_action.running_changed.connect(lambda _running: self._update_buttons())
+        self.cancel_test_button = self.test_action.cancel_button
+        buttons = button_row(self.add_button, self.edit_button, self.delete_button,
+                             right=self.test_action.button_slot(self.test_button))
+        box = table_section("", self.table, self.empty, buttons, self.status)
         usage = hint(tr("Clients use a combo by its name as the model, in every API format the gateway speaks."))
 
         # What the gateway remembers about failing targets, live: they are skipped until they come back.
@@ -244,8 +237,6 @@ class CombosPage(RefreshOnShowPage):
         self.health_timer.timeout.connect(self.show_health)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
         layout.addWidget(about)
         layout.addWidget(box, 2)
         layout.addWidget(usage)
@@ -284,7 +275,8 @@ class CombosPage(RefreshOnShowPage):
                 back = tr("{seconds} s", seconds=f"{item['seconds']:.0f}") if item["state"] == "open" else "—"
                 rows.append([cell(item["provider"]), cell(tr("Circuit open") if item["state"] == "open"
                                                           else tr("Being probed")),
-                             cell(tr("{count} failures in a row", count=item["failures"])),
+                             cell(fmt.plural(item["failures"], tr("{count} failure in a row"),
+                                              tr("{count} failures in a row"))),
                              cell(back, align_right=True)])
         show_rows(self.health_table, self.health_empty, rows, None)
         self.reset_button.setEnabled(bool(rows))
@@ -293,7 +285,7 @@ class CombosPage(RefreshOnShowPage):
         if self.services.runtime is not None:
             self.services.runtime.resilience.reset()
         self.show_health()
-        self.page_status.ok(tr("Every target will be tried again from the next request."))
+        self.status.ok(tr("Every target will be tried again from the next request."))
 
     # -- data ------------------------------------------------------------------------------------
     def can_refresh(self) -> bool:
@@ -308,7 +300,7 @@ class CombosPage(RefreshOnShowPage):
                 lambda: (load_combos(), store.accounts(), store.endpoints(), store.aliases()))
         except Exception as exc:
             log.exception("Reading combos failed")
-            self.page_status.error(tr("Could not read the combos: {error}", error=exc))
+            self.status.error(tr("Could not read the combos: {error}", error=exc))
             return
         self._show()
 
@@ -333,10 +325,9 @@ class CombosPage(RefreshOnShowPage):
 
     def _update_buttons(self) -> None:
         has = self._selected() is not None
-        testing = self.test_task is not None and not self.test_task.done()
         self.edit_button.setEnabled(has)
         self.delete_button.setEnabled(has)
-        self.test_button.setEnabled(has and not testing)
+        self.test_button.setEnabled(has and not self.test_action.running())
 
     def _configuration(self) -> Configuration:
         if self.services.configuration is None:
@@ -367,8 +358,7 @@ class CombosPage(RefreshOnShowPage):
             done = tr("Saved {name}.", name=saved.name)
         await self.refresh()
         select_row_with(self.table, saved.id)
-        self.test_status.clear()
-        self.page_status.ok(done)
+        self.status.ok(done)
 
     def confirm_delete(self) -> ConfirmBox | None:
         combo = self._selected()
@@ -384,62 +374,38 @@ class CombosPage(RefreshOnShowPage):
         try:
             await self._configuration().delete_combo(combo.id)
         except ConfigError as exc:
-            self.page_status.error(tr("Could not delete {name}: {error}", name=combo.name, error=exc))
+            self.status.error(tr("Could not delete {name}: {error}", name=combo.name, error=exc))
             return
         await self.refresh()
-        self.test_status.clear()
-        self.page_status.ok(tr("Deleted {name}.", name=combo.name))
+        self.status.ok(tr("Deleted {name}.", name=combo.name))
 
     # -- Test ------------------------------------------------------------------------------------
     def test_selected(self) -> asyncio.Task[None] | None:
+        """One request for the selected combo through the gateway; its status line counts the seconds and
+        Cancel stops it."""
         combo = self._selected()
         if combo is None:
-            self.test_status.error(tr("Select a combo to test."))
+            self.status.error(tr("Select a combo to test."))
             return None
-        self.test_task = self.tasks.start(self._test(combo))
-        return self.test_task
-
-    def cancel_test(self) -> None:
-        if self.test_task is not None and not self.test_task.done():
-            self.test_task.cancel()
-
-    def _show_elapsed(self) -> None:
-        seconds = time.perf_counter() - self._test_started
-        self.test_status.busy(tr("Testing {name}… {seconds} s", name=self._test_name, seconds=f"{seconds:.1f}"))
-
-    async def _test(self, combo: Combo) -> None:
         state = self.services.gateway_state
         if not state.running:
-            self.test_status.error(tr("The gateway is stopped, so nothing can be tested now."))
-            return
-        self._test_started, self._test_name = time.perf_counter(), combo.name
-        self.page_status.clear()
-        self.test_button.setText(tr("Testing…"))
-        self._update_buttons()
-        self.cancel_test_button.show()
-        self._show_elapsed()
-        self.elapsed_timer.start()
-        try:
-            outcome = await send_test_request(state.url, combo.name)
-        except asyncio.CancelledError:
-            seconds = time.perf_counter() - self._test_started
-            self.test_status.info(tr("{name}: test cancelled after {seconds} s.", name=combo.name,
-                                     seconds=f"{seconds:.1f}"))
-        except Exception as exc:  # an unexpected failure still ends the busy state with words
-            log.exception("Combo test failed")
-            self.test_status.error(tr("{name}: the test could not run ({error}).", name=combo.name, error=exc))
-        else:
+            self.status.error(tr("The gateway is stopped, so nothing can be tested now."))
+            return None
+
+        def done(outcome: ProbeOutcome, _seconds: float) -> None:
             text = describe_outcome(combo.name, outcome)
             if outcome.status == 401:
                 text += "\n" + tr("The gateway asks clients for an API key (API keys page), so the Test cannot "
                                   "pass; try the combo from a client that sends a key.")
-            (self.test_status.ok if outcome.ok else self.test_status.error)(text)
-        finally:
-            self.elapsed_timer.stop()
-            self.cancel_test_button.hide()
-            self.test_button.setText(tr("Test"))
-            self.test_task = None
-            self._update_buttons()
+            (self.status.ok if outcome.ok else self.status.error)(text)
+
+        return self.test_action.start(
+            tr("Testing {name}…", name=combo.name), lambda: send_test_request(state.url, combo.name), done,
+            lambda seconds: tr("{name}: test cancelled after {seconds} s.", name=combo.name, seconds=seconds),
+            lambda exc: tr("{name}: the test could not run ({error}).", name=combo.name, error=exc))
+
+    def cancel_test(self) -> None:
+        self.test_action.cancel()
 
 
 @dataclass

@@ -40,6 +40,7 @@ from desktop.widgets import format as fmt
 from desktop.widgets.cards import StatCard
 from desktop.pages.dashboard_storage import StoragePanel
 from desktop.widgets.chart import ChartSeries, TimeSeriesChart, nice_ceiling
+from desktop.widgets.evals_panel import EvalsPanel
 from desktop.widgets.feedback import (
     ERROR_COLOR,
     MUTED_COLOR,
@@ -262,6 +263,8 @@ class DashboardPage(QWidget):
         self.storage_panel = StoragePanel(services)
         self.tabs.addTab(self.storage_panel, tr("Storage"))
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.evals_panel = EvalsPanel(services)
+        self.tabs.addTab(self.evals_panel, tr("Evaluations"))
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from core import settings
-from core.i18n import tr
+from core.i18n import tr, translatable
 from core.services import CoreServices
-from core.settings import ConfigError
 from desktop.pages.backups import format_size
 from desktop.widgets import format as fmt
+from desktop.widgets.commit import CommitBar, configuration_of
 from desktop.widgets.feedback import StatusLabel, hint
 from desktop.widgets.tasks import PageTasks, off_loop
 
@@ -46,17 +46,16 @@ class StoragePanel(QWidget):
         self.keep_rows.setRange(1000, 100_000_000)
         self.keep_rows.setSingleStep(ROWS_STEP)
         self.keep_rows.setGroupSeparatorShown(True)
-        self.save_button = QPushButton(tr("Save"))
-        self.save_button.clicked.connect(lambda: self.tasks.start(self.save()))
         limits = QHBoxLayout()
         limits.addWidget(QLabel(tr("Keep requests for")))
         limits.addWidget(self.keep_days)
         limits.addWidget(QLabel(tr("and at most")))
         limits.addWidget(self.keep_rows)
         limits.addWidget(QLabel(tr("requests")))
-        limits.addWidget(self.save_button)
         limits.addStretch(1)
-        self.status = StatusLabel()
+        self.status = StatusLabel()  # what measuring the store says
+        self.commit = CommitBar(self.tasks, self._limits, self._show_limits, self._save)
+        self.commit.watch(self.keep_days.valueChanged, self.keep_rows.valueChanged)
 
         layout = QVBoxLayout(self)
         layout.addLayout(sizes)
@@ -66,6 +65,7 @@ class StoragePanel(QWidget):
                                  "to the disk. The charts and totals keep their hourly and daily sums for good.")))
         layout.addWidget(self.status)
         layout.addStretch(1)
+        layout.addWidget(self.commit)
 
     async def refresh(self, limits_too: bool = True) -> None:
         store = self.services.store
@@ -88,22 +88,25 @@ class StoragePanel(QWidget):
         self.free_label.setText(format_size(report["freeBytes"]))
         self.total_label.setText(format_size(report["totalBytes"]) if report["exact"]
                                  else tr("{size} (the parts are estimates)", size=format_size(report["totalBytes"])))
-        if limits_too:
-            self.keep_days.setValue(int(days))
-            self.keep_rows.setValue(int(rows))
+        if limits_too and not self.commit.dirty and not self.commit.saving():  # never over the user's edits
+            self._show_limits((int(days), int(rows)))
+            self.commit.reset()
+
+    # -- the limits: kept until the commit bar's Save ------------------------------------------------------
+    def _limits(self) -> tuple[int, int]:
+        return self.keep_days.value(), self.keep_rows.value()
+
+    def _show_limits(self, limits: tuple[int, int]) -> None:
+        self.keep_days.setValue(limits[0])
+        self.keep_rows.setValue(limits[1])
 
     async def save(self) -> bool:
-        configuration = self.services.configuration
-        if configuration is None:
-            self.status.error(tr("Not saved: Quotagate is shutting down."))
-            return False
-        values = {settings.KEY_REQUEST_LOG_DAYS: self.keep_days.value(),
-                  settings.KEY_REQUEST_LOG_ROWS: self.keep_rows.value()}
-        try:
-            await configuration.update_settings(values, reason="changing how long requests are kept")
-        except ConfigError as exc:
-            self.status.error(tr("Not saved: {error}", error=exc))
-            return False
-        self.status.ok(tr("Saved. Requests past these limits are being removed now."))
+        return await self.commit.save()
+
+    async def _save(self) -> str:
+        configuration = configuration_of(self.services)
+        days, rows = self._limits()
+        await configuration.update_settings({settings.KEY_REQUEST_LOG_DAYS: days, settings.KEY_REQUEST_LOG_ROWS: rows},
+                                            reason=translatable("changing how long requests are kept"))
         await self.refresh(limits_too=False)
-        return True
+        return tr("Saved. Requests past these limits are being removed now.")

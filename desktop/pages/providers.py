@@ -9,8 +9,8 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QHideEvent, QIcon, QPainter, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,6 +43,7 @@ from core.providers.catalog import Provider
 from core.net.proxies import mask_proxy, scrub_proxy
 from core.services import CoreServices
 from core.settings import ConfigError
+from core.subscriptions.credentials import SUBSCRIPTION_PROVIDERS
 from desktop.widgets import format as fmt
 from desktop.widgets.feedback import (
     ERROR_COLOR,
@@ -61,7 +62,9 @@ from desktop.widgets.feedback import (
     show_rows,
     title_label,
 )
+from desktop.pages.subscriptions import SubscriptionActions, subscription_headers, subscription_row
 from desktop.widgets.layouts import button_row, table_section
+from desktop.widgets.long_action import LongAction
 from desktop.widgets.saving_dialog import Saver, SavingDialog
 from desktop.widgets.proxy_field import ProxyField
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
@@ -70,6 +73,7 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "provider"
 NODE = "node"
+MARKS_EVERY_MS = 5000  # how often a shown page looks for accounts the gateway set aside
 
 
 def format_label(api_format: str) -> str:
@@ -121,6 +125,28 @@ def describe_check(name: str, result: CheckResult) -> str:
     return tr("{name}: Connected{latency}{models}.", name=name, latency=latency, models=models)
 
 
+def _key_headers() -> list[str]:
+    return [tr("Name"), tr("API key"), tr("Priority"), tr("State"), tr("Default model")]
+
+
+Marks = dict[tuple[str, Any], str]  # (provider, account id) -> why the gateway set the account aside
+
+
+def set_aside_cell(reason: str) -> Any:
+    """An account the gateway skips after the provider refused it (HTTP 401/402/403), until it changes."""
+    return cell(tr("⚠ set aside: {reason}", reason=tr(reason)), color=ERROR_COLOR,
+                tooltip=tr("The gateway stopped sending requests to this account: {reason}. It tries the account "
+                           "again once it (or any other setting) is changed: edit it to paste a new key, or add "
+                           "credit at the provider and save the account.", reason=tr(reason)))
+
+
+def state_cell(account: Account, marks: Marks) -> Any:
+    reason = marks.get((account.provider, account.id))
+    if reason is not None and account.active:
+        return set_aside_cell(reason)
+    return cell(tr("Active") if account.active else tr("Off"), color=None if account.active else MUTED_COLOR)
+
+
 def _context(tokens: int | None) -> str:
     if not tokens:
         return "—"
@@ -142,6 +168,10 @@ class ProvidersPage(RefreshOnShowPage):
         self.dialog: QDialog | None = None  # the open add/edit dialog (tests reach it here)
         self.confirm_box: ConfirmBox | None = None
         self.test_task: asyncio.Task[None] | None = None
+        self.marks: Marks = {}
+        self.marks_timer = QTimer(self)  # runs while the page is shown
+        self.marks_timer.setInterval(MARKS_EVERY_MS)
+        self.marks_timer.timeout.connect(self.show_marks)
 
         # Left: catalogue and custom endpoints
         self.filter_field = QLineEdit()
@@ -189,8 +219,7 @@ class ProvidersPage(RefreshOnShowPage):
         self.key_link = QLabel()
         self.key_link.setOpenExternalLinks(True)
 
-        self.accounts_table = read_only_table([tr("Name"), tr("API key"), tr("Priority"), tr("Active"),
-                                               tr("Default model")])
+        self.accounts_table = read_only_table(_key_headers())
         self.accounts_table.itemSelectionChanged.connect(self._update_account_buttons)
         self.accounts_table.itemDoubleClicked.connect(lambda _item: self.open_account_dialog(self._selected_account()))
         self.accounts_empty = empty_state("")
@@ -203,12 +232,14 @@ class ProvidersPage(RefreshOnShowPage):
         self.test_button = QPushButton(tr("Test"))
         self.test_button.setToolTip(tr("Ask the provider whether the selected account's key works, and how fast"))
         self.test_button.clicked.connect(self.test_selected)
-        buttons = button_row(self.add_account_button, self.edit_account_button, self.remove_account_button,
-                             right=self.test_button)
-        self.test_status = StatusLabel()
-        self.page_status = StatusLabel()
+        self.subscription_actions = SubscriptionActions(self, self._after_change)  # Sign in…, Import…
+        self.status = StatusLabel()  # the view's one line: a Test, an add, a removal — each replaces the last
+        self.test_action = LongAction(self.tasks, self.status, self)
+        self.test_action.running_changed.connect(lambda _running: self._update_test_buttons())
+        buttons = button_row(self.add_account_button, self.subscription_actions, self.edit_account_button,
+                             self.remove_account_button, right=self.test_action.button_slot(self.test_button))
         accounts_box = table_section(tr("Accounts"), self.accounts_table, self.accounts_empty, buttons,
-                                     self.test_status, self.page_status)
+                                     self.subscription_actions.warning, self.status)
 
         self.models_table = read_only_table([tr("Model"), tr("Type"), tr("Input"), tr("Output"), tr("Cached"),
                                              tr("Context")])
@@ -271,14 +302,15 @@ class ProvidersPage(RefreshOnShowPage):
         self.endpoint_test_button = QPushButton(tr("Test"))
         self.endpoint_test_button.setToolTip(tr("List the endpoint's models to check that it answers"))
         self.endpoint_test_button.clicked.connect(self.test_selected)
-        buttons = button_row(self.edit_endpoint_button, self.remove_endpoint_button, right=self.endpoint_test_button)
         self.endpoint_status = StatusLabel()
-        self.endpoint_page_status = StatusLabel()
+        self.endpoint_test_action = LongAction(self.tasks, self.endpoint_status, self)
+        self.endpoint_test_action.running_changed.connect(lambda _running: self._update_test_buttons())
+        buttons = button_row(self.edit_endpoint_button, self.remove_endpoint_button,
+                             right=self.endpoint_test_action.button_slot(self.endpoint_test_button))
         details_layout = QVBoxLayout()
         details_layout.addLayout(self.endpoint_details)
         details_layout.addLayout(buttons)
         details_layout.addWidget(self.endpoint_status)
-        details_layout.addWidget(self.endpoint_page_status)
         details_box = QGroupBox(tr("Endpoint"))
         details_box.setLayout(details_layout)
 
@@ -312,8 +344,33 @@ class ProvidersPage(RefreshOnShowPage):
             log.exception("Reading accounts failed")
             self._page_status().error(tr("Could not read the accounts: {error}", error=exc))
             return
+        self.marks = self._read_marks()
         self._rebuild_list()
         self._show_current()
+
+    # -- accounts the gateway set aside (a rejected key, no credit) ----------------------------------------
+    def _read_marks(self) -> Marks:
+        runtime = self.services.runtime
+        if runtime is None:
+            return {}
+        return {(mark["provider"], mark["accountId"]): mark["reason"]
+                for mark in runtime.resilience.state()["marks"]}
+
+    def show_marks(self) -> None:
+        """Look again (the gateway marks accounts as it serves); redraw only when something changed."""
+        marks = self._read_marks()
+        if marks != self.marks:
+            self.marks = marks
+            self._rebuild_list()  # a provider whose accounts are all set aside is no longer "connected"
+            self._show_current()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        self.marks_timer.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt's name)
+        self.marks_timer.stop()
+        super().hideEvent(event)
 
     def _accounts_of(self, provider_id: str) -> list[Account]:
         return [a for a in self.accounts if a.provider == provider_id]
@@ -358,7 +415,7 @@ class ProvidersPage(RefreshOnShowPage):
         self.provider_list.addItem(item)
 
     def _add_provider_item(self, provider_id: str, label: str, accounts: list[Account]) -> None:
-        usable = [a for a in accounts if a.active and not a.needs_key]
+        usable = [a for a in accounts if a.active and not a.needs_key and (a.provider, a.id) not in self.marks]
         if usable:
             icon, tip = _dot("#22a06b"), (tr("Connected: {count} active account", count=len(usable)) if len(usable) == 1
                                           else tr("Connected: {count} active accounts", count=len(usable)))
@@ -413,10 +470,9 @@ class ProvidersPage(RefreshOnShowPage):
         if not key or key[0] not in (PROVIDER, NODE) or key == self.current:
             return
         self.current = tuple(key)
-        self.test_status.clear()
-        self.endpoint_status.clear()
-        self.page_status.clear()
-        self.endpoint_page_status.clear()
+        for action in (self.test_action, self.endpoint_test_action):
+            if not action.running():  # a running test keeps its line (and its Cancel) until it ends
+                action.status.clear()
         self.model_filter.clear()
         self._show_current()
 
@@ -432,7 +488,7 @@ class ProvidersPage(RefreshOnShowPage):
         return None
 
     def _page_status(self) -> StatusLabel:
-        return self.endpoint_page_status if self.current and self.current[0] == NODE else self.page_status
+        return self.endpoint_status if self.current and self.current[0] == NODE else self.status
 
     def _show_current(self) -> None:
         if self.current is None:
@@ -461,8 +517,16 @@ class ProvidersPage(RefreshOnShowPage):
             self.key_link.setText(f'<a href="{provider.key_url}">{tr("Get an API key")}</a>' if provider.key_url
                                   else "")
         self.add_account_button.setEnabled(provider is not None)
+        subscription = provider_id in SUBSCRIPTION_PROVIDERS  # signed in, not keyed
+        self.add_account_button.setVisible(not subscription)
+        self.subscription_actions.show_for(provider_id if subscription else None)
+        self.accounts_table.setHorizontalHeaderLabels(subscription_headers() if subscription else _key_headers())
         rows = []
         for account in accounts:
+            if subscription:
+                reason = self.marks.get((account.provider, account.id))
+                rows.append(subscription_row(account, set_aside_cell(reason) if reason is not None else None))
+                continue
             public = account.public()
             if account.needs_key:
                 key_cell = cell(tr("⚠ re-enter key"), color=ERROR_COLOR,
@@ -477,7 +541,7 @@ class ProvidersPage(RefreshOnShowPage):
                 cell(account.name, data=account.id, tooltip=name_tip),
                 key_cell,
                 cell(str(account.priority), align_right=True),
-                cell(tr("Yes") if account.active else tr("Off"), color=None if account.active else MUTED_COLOR),
+                state_cell(account, self.marks),
                 cell(account.default_model or "—", color=None if account.default_model else MUTED_COLOR),
             ])
         selected = selected_data(self.accounts_table)
@@ -485,7 +549,10 @@ class ProvidersPage(RefreshOnShowPage):
         if not (selected is not None and select_row_with(self.accounts_table, selected)) and rows:
             self.accounts_table.selectRow(0)
         name = provider.name if provider else provider_id
-        if provider is not None and provider.local:
+        if provider is not None and subscription:
+            empty = tr("No {name} sign-in yet. Sign in (recommended), or import the sign-in of a tool you use, to "
+                       "use {prefix}/… models.", name=name, prefix=provider.prefix)
+        elif provider is not None and provider.local:
             empty = tr("No {name} account yet. Add one (a key is only needed if your server asks for a token) "
                        "to use {prefix}/… models.", name=name, prefix=provider.prefix)
         elif provider is not None:
@@ -568,12 +635,14 @@ class ProvidersPage(RefreshOnShowPage):
 
     def _update_account_buttons(self) -> None:
         has = self._selected_account() is not None
-        self.edit_account_button.setEnabled(has and self._current_provider() is not None)
+        provider = self._current_provider()
+        # A sign-in has no key to edit: sign in again to replace it (the dialog would store a key over it).
+        self.edit_account_button.setEnabled(has and provider is not None and provider.id not in SUBSCRIPTION_PROVIDERS)
         self.remove_account_button.setEnabled(has)
         self._update_test_buttons()
 
     def _update_test_buttons(self) -> None:
-        testing = self.test_task is not None and not self.test_task.done()
+        testing = self.test_action.running() or self.endpoint_test_action.running()
         self.test_button.setEnabled(not testing and self._selected_account() is not None
                                     and self._current_provider() is not None)
         self.endpoint_test_button.setEnabled(not testing and self._current_endpoint() is not None)
@@ -587,57 +656,57 @@ class ProvidersPage(RefreshOnShowPage):
 
     # -- Test ------------------------------------------------------------------------------------
     def test_selected(self) -> asyncio.Task[None] | None:
-        target: Account | CustomEndpoint | None = self._current_endpoint() if self.current and self.current[0] == NODE \
+        """Test the selected account (or the endpoint shown): the seconds count on the view's line and Cancel
+        stands in the Test button's place."""
+        endpoint_view = self.current is not None and self.current[0] == NODE
+        target: Account | CustomEndpoint | None = self._current_endpoint() if endpoint_view \
             else self._selected_account()
+        action = self.endpoint_test_action if endpoint_view else self.test_action
         if target is None:
-            self._status_for_test().error(tr("Select an account to test."))
+            action.status.error(tr("Select an account to test."))
             return None
-        self.test_task = self.tasks.start(self._test(target))
+        runtime = self.services.runtime
+        if runtime is None:
+            action.status.error(tr("The gateway is stopped, so nothing can be tested now."))
+            return None
+        key = (NODE, target.id) if isinstance(target, CustomEndpoint) else (PROVIDER, target.provider)
+        proxies: list[ProxySettings] = []  # read in the test, used to scrub whatever it says
+
+        async def work() -> CheckResult:
+            proxies.append(await off_loop(self._proxy_settings))
+            return await check_connection(target, runtime.clients, proxies[0])
+
+        def done(result: CheckResult, _seconds: float) -> None:
+            self._tested(target, key, result, proxies[0] if proxies else None)
+
+        def named(message: str) -> str:
+            return self._scrub(tr("{name}: {message}", name=target.name, message=message), target,
+                               proxies[0] if proxies else None)
+
+        self.test_task = action.start(
+            tr("Testing {name}…", name=target.name), work, done,
+            lambda seconds: named(tr("test cancelled after {seconds} s.", seconds=seconds)),
+            lambda exc: named(tr("the test could not run ({error}).", error=exc)))
         return self.test_task
 
-    def _status_for_test(self) -> StatusLabel:
-        return self.endpoint_status if self.current and self.current[0] == NODE else self.test_status
-
-    async def _test(self, target: Account | CustomEndpoint) -> None:
-        status = self._status_for_test()
-        button = self.endpoint_test_button if isinstance(target, CustomEndpoint) else self.test_button
-        key = (NODE, target.id) if isinstance(target, CustomEndpoint) else (PROVIDER, target.provider)
-        button.setText(tr("Testing…"))
-        self._update_test_buttons()
-        self.setCursor(Qt.CursorShape.BusyCursor)
-        status.busy(tr("Testing {name}…", name=target.name))
-        proxies: ProxySettings | None = None
-        try:
-            if self.services.runtime is None:
-                status.error(tr("The gateway is stopped, so nothing can be tested now."))
-                return
-            proxies = await off_loop(self._proxy_settings)
-            result = await check_connection(target, self.services.runtime.clients, proxies)
-        except Exception as exc:  # an unexpected failure still ends the busy state with words
-            log.exception("Connection test failed")
-            status.error(self._scrub(tr("{name}: {message}", name=target.name,
-                                        message=tr("the test could not run ({error}).", error=exc)), target, proxies))
+    def _tested(self, target: Account | CustomEndpoint, key: tuple[str, Any], result: CheckResult,
+                proxies: ProxySettings | None) -> None:
+        status = self.endpoint_status if key[0] == NODE else self.status
+        if result.ok and result.models:
+            self.live_models[key] = result.models
+        if self.current != key:  # the user moved on to another provider meanwhile
+            status.clear()
+            return
+        if result.ok:
+            status.ok(describe_check(target.name, result))
         else:
-            if result.ok and result.models:
-                self.live_models[key] = result.models
-            if self.current != key:  # the user moved on to another provider meanwhile
-                status.clear()
-            elif result.ok:
-                status.ok(describe_check(target.name, result))
-            else:
-                message = describe_check(target.name, result)
-                proxy = self._proxy_for(target, proxies)
-                if proxy and result.status is None:  # not an answer from the provider: the way there failed
-                    message += tr(" The request went through the proxy {proxy} (Proxies page).",
-                                  proxy=mask_proxy(proxy))
-                status.error(self._scrub(message, target, proxies))
-            if self.current == key:
-                self._show_current()
-        finally:
-            button.setText(tr("Test"))
-            self.unsetCursor()
-            self.test_task = None
-            self._update_test_buttons()
+            message = describe_check(target.name, result)
+            proxy = self._proxy_for(target, proxies)
+            if proxy and result.status is None:  # not an answer from the provider: the way there failed
+                message += tr(" The request went through the proxy {proxy} (Proxies page).", proxy=mask_proxy(proxy))
+            status.error(self._scrub(message, target, proxies))
+        self.marks = self._read_marks()  # a refused key is set aside by the gateway, not by the Test
+        self._show_current()
 
     @staticmethod
     def _proxy_for(target: Account | CustomEndpoint, proxies: ProxySettings | None) -> str | None:
@@ -662,7 +731,7 @@ class ProvidersPage(RefreshOnShowPage):
     # -- accounts: add, edit, remove -----------------------------------------------------------------
     def open_account_dialog(self, account: Account | None = None) -> "AccountDialog | None":
         provider = self._current_provider()
-        if provider is None:
+        if provider is None or provider.id in SUBSCRIPTION_PROVIDERS:  # sign-ins come from "Sign in…"
             return None
         siblings = self._accounts_of(provider.id)
         models = [m.id for m in provider.models if m.kind == "chat"]
@@ -703,6 +772,9 @@ class ProvidersPage(RefreshOnShowPage):
                        else tr("Requests for {prefix}/… will fail until you add another account.", prefix=prefix))
         self.confirm_box = ConfirmBox(self, tr("Remove account"), tr("Remove the account “{name}”?", name=account.name),
                                       tr("Remove"), lambda: self.tasks.start(self._remove_account(account)),
+                                      tr("Its sign-in is deleted from Quotagate (no tool's own files are "
+                                         "touched). {consequence}", consequence=consequence)
+                                      if account.kind == "subscription" else
                                       tr("Its API key is deleted from Quotagate. {consequence}",
                                          consequence=consequence))
         self.confirm_box.open()
@@ -712,7 +784,7 @@ class ProvidersPage(RefreshOnShowPage):
         try:
             await self._configuration().delete_account(account.id)
         except ConfigError as exc:
-            self.page_status.error(tr("Could not remove {name}: {error}", name=account.name, error=exc))
+            self.status.error(tr("Could not remove {name}: {error}", name=account.name, error=exc))
             return
         await self._after_change(tr("Removed {name}.", name=account.name))
 
@@ -751,7 +823,7 @@ class ProvidersPage(RefreshOnShowPage):
         try:
             await self._configuration().delete_endpoint(endpoint.id)
         except ConfigError as exc:
-            self.endpoint_page_status.error(tr("Could not remove {name}: {error}", name=endpoint.name, error=exc))
+            self.endpoint_status.error(tr("Could not remove {name}: {error}", name=endpoint.name, error=exc))
             return
         self.live_models.pop((NODE, endpoint.id), None)
         self.current = None
@@ -796,8 +868,9 @@ class AccountDialog(SavingDialog):
         self.model_field.addItems([""] + models)
         self.model_field.lineEdit().setPlaceholderText(tr("None (clients name the model)"))
         self.model_field.setCurrentText(account.default_model or "" if account else "")
-        self.proxy_field = ProxyField(optional_hint=tr("Optional, e.g. socks5://127.0.0.1:1080"))
+        self.proxy_field = ProxyField(optional_hint=tr("Optional, e.g. socks5://127.0.0.1:1080"), key="proxy")
         self.proxy_field.set_url((account.options.get("proxy") if account else None) or None)
+        self.focus_for["proxy"] = self.proxy_field.address  # a refused proxy: the focus goes there
 
         form = QFormLayout()
         form.addRow(tr("Name:"), self.name_field)

@@ -41,7 +41,9 @@ from desktop.widgets.feedback import (
     selected_data,
     show_rows,
 )
+from desktop.widgets.commit import CommitBar
 from desktop.widgets.layouts import button_row, table_section
+from desktop.widgets.long_action import LongAction
 from desktop.widgets.proxy_field import ProxyField
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
@@ -63,31 +65,33 @@ def labelled(who: str, text: str) -> str:
 
 
 class ProxiesPage(RefreshOnShowPage):
+    """Edits are kept until the page's Save (the commit bar); each proxy can be tested before."""
+
     def __init__(self, services: CoreServices) -> None:
         super().__init__("Proxies page")
         self.services = services
         self.saved: dict[str, Any] = {"global": None, "providers": {}}
         self.overrides: dict[str, str] = {}  # the edited per-provider proxies, saved with Save
         self.endpoint_names: dict[str, str] = {}  # custom endpoint prefix -> name
-        self.dirty = False
         self.dialog: OverrideDialog | None = None
-        self.test_task: asyncio.Task[None] | None = None
 
         # Global proxy
-        self.global_field = ProxyField(optional_hint=tr("Empty: connect directly"))
-        self.global_field.changed.connect(self._mark_dirty)
+        self.global_field = ProxyField(optional_hint=tr("Empty: connect directly"), key="global")
         self.global_test_button = QPushButton(tr("Test"))
         self.global_test_button.setToolTip(tr("Send one request through this proxy (nothing is saved)"))
         self.global_test_button.clicked.connect(self.test_global)
         self.global_result = StatusLabel()
+        self.global_test = LongAction(self.tasks, self.global_result, self)
+        self.global_field.changed.connect(self._forget_global_result)
         global_row = QHBoxLayout()
         global_row.addWidget(self.global_field, 1)
-        global_row.addWidget(self.global_test_button, 0, Qt.AlignmentFlag.AlignTop)
+        global_row.addWidget(self.global_test.button_slot(self.global_test_button), 0, Qt.AlignmentFlag.AlignTop)
         global_layout = QVBoxLayout()
         global_layout.addLayout(global_row)
         global_layout.addWidget(self.global_result)
         global_layout.addWidget(hint(tr("Use http://, https://, socks5:// or socks5h:// (socks5h lets the proxy "
-                                        "resolve host names).")))
+                                        "resolve host names); an address without one, such as localhost:3128, is "
+                                        "read as http://.")))
         env = describe_proxy_from_environment()
         self.environment_note = hint(
             tr("{env} is set in Quotagate's environment: it applies while no proxy is set here, and NO_PROXY is "
@@ -111,35 +115,33 @@ class ProxiesPage(RefreshOnShowPage):
         self.remove_button.clicked.connect(self.remove_selected)
         self.override_test_button = QPushButton(tr("Test"))
         self.override_test_button.clicked.connect(self.test_selected_override)
-        buttons = button_row(self.add_button, self.edit_button, self.remove_button, right=self.override_test_button)
         self.override_result = StatusLabel()
+        self.override_test = LongAction(self.tasks, self.override_result, self)
+        buttons = button_row(self.add_button, self.edit_button, self.remove_button,
+                             right=self.override_test.button_slot(self.override_test_button))
         overrides_box = table_section(
             tr("Per-provider proxies"), self.table, self.empty, buttons, self.override_result,
             hint(tr("A provider's proxy wins over the global one; an account's own proxy "
                     "(Providers page) wins over both.")))
+        for action in (self.global_test, self.override_test):
+            action.running_changed.connect(lambda _running: self._update_buttons())
 
-        # Save / Revert
-        self.save_button = QPushButton(tr("Save"))
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        self.revert_button = QPushButton(tr("Revert"))
-        self.revert_button.setToolTip(tr("Forget unsaved changes"))
-        self.revert_button.clicked.connect(self.revert)
-        self.feedback = StatusLabel()
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.feedback, 100)
-        save_row.addStretch(1)  # keeps the buttons compact while there is no feedback
-        save_row.addWidget(self.revert_button)
-        save_row.addWidget(self.save_button)
+        self.commit = CommitBar(self.tasks, self.form_state, self.show_form_state, self._save)
+        self.commit.add_field("global", self.global_field.address, self.global_field.error, self.global_field.changed)
+        self.feedback = self.commit.status
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(global_box)
         layout.addWidget(overrides_box, 1)
-        layout.addLayout(save_row)
+        layout.addWidget(self.commit)
         self._show_overrides()
         self._update_buttons()
+        self.commit.reset()
         self.refresh_soon()
+
+    @property
+    def dirty(self) -> bool:
+        return self.commit.dirty
 
     # -- loading -----------------------------------------------------------------------------------
     def refresh_on_show(self) -> bool:
@@ -172,11 +174,26 @@ class ProxiesPage(RefreshOnShowPage):
         self.global_field.set_url(self.saved["global"])
         self.overrides = dict(self.saved["providers"])
         self._show_overrides()
-        self._set_dirty(False)
+        self.commit.reset()
 
     def revert(self) -> None:
-        self._show_saved()
-        self.feedback.info(tr("Unsaved changes were discarded."))
+        self.commit.revert()
+
+    # -- the form: the global proxy as typed and the per-provider table --------------------------------
+    def form_state(self) -> tuple[Any, ...]:
+        field = self.global_field
+        return (field.address.text().strip(), field.user.text().strip(), field.password.text(),
+                tuple(sorted(self.overrides.items())))
+
+    def show_form_state(self, state: tuple[Any, ...]) -> None:
+        address, user, password, overrides = state
+        field = self.global_field
+        for edit, value in ((field.address, address), (field.user, user), (field.password.edit, password)):
+            edit.blockSignals(True)
+            edit.setText(value)
+            edit.blockSignals(False)
+        self.overrides = dict(overrides)
+        self._show_overrides()
 
     # -- per-provider table --------------------------------------------------------------------------
     def _show_overrides(self) -> None:
@@ -188,7 +205,7 @@ class ProxiesPage(RefreshOnShowPage):
 
     def _update_buttons(self) -> None:
         has = selected_data(self.table) is not None
-        testing = self.test_task is not None and not self.test_task.done()
+        testing = self.global_test.running() or self.override_test.running()
         self.edit_button.setEnabled(has)
         self.remove_button.setEnabled(has)
         self.override_test_button.setEnabled(has and not testing)
@@ -212,7 +229,7 @@ class ProxiesPage(RefreshOnShowPage):
         self.overrides[provider_id] = url
         self._show_overrides()
         select_row_with(self.table, provider_id)
-        self._mark_dirty()
+        self.commit.check()
 
     def remove_selected(self) -> None:
         provider_id = selected_data(self.table)
@@ -220,92 +237,65 @@ class ProxiesPage(RefreshOnShowPage):
             return
         self.overrides.pop(provider_id, None)
         self._show_overrides()
-        self._mark_dirty()
+        self.commit.check()
 
     # -- saving ------------------------------------------------------------------------------------
-    def _mark_dirty(self) -> None:
-        self._set_dirty(True)
-        self.feedback.info(tr("Unsaved changes."))
+    def save(self) -> asyncio.Task[bool]:
+        return self.commit.start_save()
 
-    def _set_dirty(self, dirty: bool) -> None:
-        self.dirty = dirty
-        self.save_button.setEnabled(dirty)
-        self.revert_button.setEnabled(dirty)
-        if not dirty and self.feedback.kind == "info":
-            self.feedback.clear()
-
-    def save(self) -> asyncio.Task[None] | None:
-        try:
-            global_url = self.global_field.url()
-        except ConfigError as exc:
-            self.feedback.error(tr("Not saved: the global proxy is not usable. {error}", error=exc))
-            return None
-        value = {"global": global_url, "providers": dict(self.overrides)}
-        return self.tasks.start(self._save(value))
-
-    async def _save(self, value: dict[str, Any]) -> None:
+    async def _save(self) -> str:
+        global_url = self.global_field.url()  # the one proxy rule; a refusal is shown under the field
         configuration = self.services.configuration
         if configuration is None:
-            self.feedback.error(tr("Not saved: Quotagate is shutting down."))
-            return
-        self.save_button.setEnabled(False)
-        self.feedback.busy(tr("Saving…"))
-        try:
-            saved = await configuration.set_proxies(value)
-        except ConfigError as exc:  # the one proxy rule says which entry and what to fix
-            self.feedback.error(tr("Not saved: {error}", error=exc))
-            self.save_button.setEnabled(True)
-            return
+            raise ConfigError(tr("Quotagate is shutting down."))
+        saved = await configuration.set_proxies({"global": global_url, "providers": dict(self.overrides)})
         self.saved = {"global": saved["global"], "providers": dict(saved["providers"])}
-        self._set_dirty(False)
+        self._show_saved()  # as stored: `localhost:3128` reads back as http://localhost:3128
         if saved["global"] or saved["providers"]:
-            self.feedback.ok(tr("Saved. New requests use these proxies."))
-        elif describe_proxy_from_environment():
-            self.feedback.ok(tr("Saved. Quotagate connects directly (or through the environment's proxy)."))
-        else:
-            self.feedback.ok(tr("Saved. Quotagate connects directly."))
+            return tr("Saved. New requests use these proxies.")
+        if describe_proxy_from_environment():
+            return tr("Saved. Quotagate connects directly (or through the environment's proxy).")
+        return tr("Saved. Quotagate connects directly.")
 
     # -- testing -----------------------------------------------------------------------------------
     def test_global(self) -> asyncio.Task[None] | None:
         try:
             url = self.global_field.url()
-        except ConfigError as exc:
-            self.global_result.error(str(exc))
+        except ConfigError:
+            self.global_result.clear()  # the field says what to fix
+            self.global_field.address.setFocus()
             return None
         if url is None:
             self.global_result.error(tr("Enter a proxy address to test."))
             return None
-        self.test_task = self.tasks.start(self._test(url, self.global_result, self.global_test_button))
-        return self.test_task
+        return self._test(self.global_test, url)
+
+    def _forget_global_result(self) -> None:
+        """A test's outcome is about the address it tested: once that is edited, the line would be stale."""
+        if not self.global_test.running():
+            self.global_result.clear()
 
     def test_selected_override(self) -> asyncio.Task[None] | None:
         provider_id = selected_data(self.table)
         if provider_id is None:
             return None
-        self.test_task = self.tasks.start(self._test(self.overrides[provider_id], self.override_result,
-                                                     self.override_test_button,
-                                                     provider_label(provider_id, self.endpoint_names)))
-        return self.test_task
+        return self._test(self.override_test, self.overrides[provider_id],
+                          provider_label(provider_id, self.endpoint_names))
 
-    async def _test(self, url: str, result_label: StatusLabel, button: QPushButton, who: str = "") -> None:
-        button.setText(tr("Testing…"))
-        self._update_buttons()
-        button.setEnabled(False)
-        result_label.busy(labelled(who, tr("testing {proxy}…", proxy=mask_proxy(url))))
-        try:
-            if self.services.runtime is None:
-                result_label.error(tr("The gateway is stopped, so nothing can be tested now."))
-                return
-            result = await check_proxy(url, self.services.runtime.clients)
-        except Exception as exc:
-            log.exception("Proxy test failed")
-            result_label.error(scrub_proxy(labelled(who, tr("the test could not run ({error}).", error=exc)), url))
-        else:
-            (result_label.ok if result.ok else result_label.error)(labelled(who, scrub_proxy(result.message, url)))
-        finally:
-            button.setText(tr("Test"))
-            self.test_task = None
-            self._update_buttons()
+    def _test(self, action: LongAction, url: str, who: str = "") -> asyncio.Task[None] | None:
+        runtime = self.services.runtime
+        if runtime is None:
+            action.status.error(tr("The gateway is stopped, so nothing can be tested now."))
+            return None
+
+        def done(result: Any, _seconds: float) -> None:
+            (action.status.ok if result.ok else action.status.error)(labelled(who, scrub_proxy(result.message, url)))
+
+        return action.start(labelled(who, tr("testing {proxy}…", proxy=mask_proxy(url))),
+                            lambda: check_proxy(url, runtime.clients), done,
+                            lambda seconds: labelled(who, tr("test cancelled after {seconds} s.", seconds=seconds)),
+                            lambda exc: scrub_proxy(labelled(who, tr("the test could not run ({error}).", error=exc)),
+                                                    url))
 
 
 class OverrideDialog(QDialog):
@@ -323,7 +313,7 @@ class OverrideDialog(QDialog):
             self.provider_field.addItem(label, ident)
         if provider_id:
             self.provider_field.setCurrentIndex(max(0, self.provider_field.findData(provider_id)))
-        self.proxy_field = ProxyField()
+        self.proxy_field = ProxyField(key="provider")
         self.proxy_field.set_url(url)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)
@@ -339,9 +329,11 @@ class OverrideDialog(QDialog):
         try:
             url = self.proxy_field.url()
         except ConfigError:
+            self.proxy_field.address.setFocus()
             return False  # the field shows why
         if url is None:
             self.proxy_field.error.error(tr("Enter the proxy address, e.g. http://127.0.0.1:8080."))
+            self.proxy_field.address.setFocus()
             return False
         self.provider_id = self.provider_field.currentData()
         self.url = url

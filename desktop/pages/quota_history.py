@@ -1,4 +1,5 @@
-"""History: each quota window's used % over the last days, per account, as a chart."""
+"""History: each quota window's % left over the last days, per account, as a chart (the tray's measure; the
+% used is the secondary figure, in the hover text)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from core.i18n import tr
 from core.quota import history
-from core.quota.model import QuotaSnapshot
-from core.quota.text import account_title
+from core.quota.model import QuotaSnapshot, QuotaWindow
+from core.quota.order import display_order
+from core.quota.text import account_title, window_label
 from desktop.widgets.chart import ChartSeries, TimeSeriesChart
-from desktop.widgets.feedback import hint, title_label
+from desktop.widgets.feedback import hint
 from desktop.widgets.tasks import PageTasks, off_loop
 
 COLORS = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#0ea5e9")
@@ -29,6 +31,19 @@ def aligned_start(moment: datetime, bucket: timedelta) -> datetime:
         hours = max(1, int(bucket.total_seconds() // 3600))
         local = local.replace(hour=local.hour - local.hour % hours, minute=0, second=0, microsecond=0)
     return local.astimezone(timezone.utc)
+
+
+def percent_axis(value: float) -> str:
+    return f"{value:.0f} %"
+
+
+def left_and_used(left: float) -> str:
+    """The hover text of a point: % left first, % used after it."""
+    return tr("{left} % left ({used} % used)", left=f"{left:.0f}", used=f"{100 - left:.0f}")
+
+
+def left_series(used: list[float | None]) -> list[float | None]:
+    return [None if value is None else max(0.0, 100.0 - value) for value in used]
 
 
 def range_labels() -> list[str]:
@@ -53,8 +68,7 @@ class QuotaHistoryPage(QWidget):
         controls.addWidget(self.range)
         controls.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label(tr("Quota history")))
-        layout.addWidget(hint(tr("Used % of each window. A drop means the window reset.")))
+        layout.addWidget(hint(tr("% left of each window, as in the tray. A jump up means the window reset.")))
         layout.addLayout(controls)
         layout.addWidget(self.chart, 1)
         self.account.currentIndexChanged.connect(lambda _: self.tasks.start(self.load()))
@@ -67,7 +81,7 @@ class QuotaHistoryPage(QWidget):
         current = self.account.currentData()
         self.account.blockSignals(True)
         self.account.clear()
-        for snapshot in snapshots:
+        for snapshot in display_order(snapshots):
             if snapshot.windows:
                 self.account.addItem(account_title(snapshot), (snapshot.provider, snapshot.account_key))
         index = self.account.findData(current)
@@ -85,6 +99,7 @@ class QuotaHistoryPage(QWidget):
         since = aligned_start(until - span, bucket)
         recorded = await off_loop(history.load, choice[0], choice[1], since)
         starts, windows = history.used_percent_series(recorded, since, until, bucket)
-        series = [ChartSeries(label, values, COLORS[i % len(COLORS)], style="line", format=lambda v: f"{v:.0f} %")
-                  for i, (label, values) in enumerate(windows.values())]
+        series = [ChartSeries(window_label(QuotaWindow(window_id, label)), left_series(used), COLORS[i % len(COLORS)],
+                              style="line", format=percent_axis, describe=left_and_used)
+                  for i, (window_id, (label, used)) in enumerate(windows.items())]
         self.chart.set_data(starts if series else [], bucket.total_seconds(), series)

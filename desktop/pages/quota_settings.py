@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -11,7 +13,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -21,27 +22,21 @@ from core import i18n, settings
 from core.i18n import tr
 from core.quota.alerts import DEFAULT_THRESHOLDS
 from core.quota.model import QuotaSnapshot
+from core.quota.order import display_order
 from core.quota.providers import PROVIDER_IDS
 from core.quota.runtime import thresholds_from
 from core.quota.text import account_title, provider_name
 from core.services import CoreServices
 from core.settings import ConfigError
-from desktop.widgets.feedback import StatusLabel, hint, title_label
+from desktop.widgets.commit import CommitBar
+from desktop.widgets.feedback import hint
+from desktop.widgets.field_error import FieldError, with_error
 from desktop.widgets.tasks import PageTasks
 
 
-def parse_thresholds(text: str) -> list[float]:
-    """"50, 20" → [50.0, 20.0]; a clear ValueError for anything else (the range is the setting's rule)."""
-    values = []
-    for part in text.replace(";", ",").split(","):
-        part = part.strip().rstrip("%").strip()
-        if not part:
-            continue
-        try:
-            values.append(float(part))
-        except ValueError:
-            raise ValueError(tr("“{part}” is not a number.", part=part)) from None
-    return settings.thresholds(values, tr("Notify below (% left):").rstrip(":："))
+def thresholds_field() -> str:
+    """How refusals name the thresholds field (its label, without the colon)."""
+    return tr("Notify below (% left):").rstrip(":：")
 
 
 class QuotaSettingsPage(QWidget):
@@ -65,6 +60,7 @@ class QuotaSettingsPage(QWidget):
         self.thresholds = QLineEdit(", ".join(f"{t:g}" for t in thresholds_from(
             current.get_setting(settings.KEY_QUOTA_THRESHOLDS))))
         self.thresholds.setPlaceholderText(", ".join(f"{t:g}" for t in DEFAULT_THRESHOLDS))
+        self.thresholds_error = FieldError()
         self.hide_personal = QCheckBox(tr("Hide personal information (mask emails as well as keys)"))
         self.hide_personal.setChecked(bool(current.get_setting(settings.KEY_HIDE_PERSONAL, False)))
         self.language = QComboBox()
@@ -72,13 +68,11 @@ class QuotaSettingsPage(QWidget):
         for code, name in i18n.LANGUAGES.items():
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(current.get_setting(settings.KEY_LANGUAGE, "auto"))))
-        self.save_button = QPushButton(tr("Save"))
-        self.save_button.clicked.connect(lambda: self.tasks.start(self.save()))
-        self.status = StatusLabel()
+        self._saved_language = self.language.currentData()
 
         form = QFormLayout()
         form.addRow(tr("Refresh every:"), self.interval)
-        form.addRow(tr("Notify below (% left):"), self.thresholds)
+        form.addRow(tr("Notify below (% left):"), with_error(self.thresholds, self.thresholds_error))
         form.addRow("", hint(tr("Also when a quota runs out and when it comes back. Each notice is shown once per "
                                 "crossing, also across restarts.")))
         form.addRow(tr("Language:"), self.language)
@@ -89,53 +83,80 @@ class QuotaSettingsPage(QWidget):
         shown_layout = QVBoxLayout(shown_box)
         shown_layout.addWidget(self.shown)
 
+        self.commit = CommitBar(self.tasks, self.form_state, self.show_form_state, self._save)
+        self.commit.add_field(settings.KEY_QUOTA_THRESHOLDS, self.thresholds, self.thresholds_error,
+                              self.thresholds.textChanged)
+        self.commit.watch(self.interval.valueChanged, self.hide_personal.toggled,
+                          self.language.currentIndexChanged, self.shown.itemChanged)
+
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label(tr("Quota")))
         layout.addWidget(general)
         layout.addWidget(shown_box, 1)
-        layout.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.status)
+        layout.addWidget(self.commit)
+        self.commit.reset()
 
     def hidden_choices(self) -> list[str]:
         return [self.shown.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.shown.count())
                 if self.shown.item(i).checkState() == Qt.CheckState.Unchecked]
 
+    # -- the form ----------------------------------------------------------------------------------
+    def form_state(self) -> tuple[Any, ...]:
+        return (self.interval.value(), self.thresholds.text().strip(), self.hide_personal.isChecked(),
+                self.language.currentData(), tuple(self.hidden_choices()))
+
+    def show_form_state(self, state: tuple[Any, ...]) -> None:
+        interval, thresholds, hide_personal, language, hidden = state
+        self.interval.setValue(interval)
+        self.thresholds.setText(thresholds)
+        self.hide_personal.setChecked(hide_personal)
+        self.language.setCurrentIndex(max(0, self.language.findData(language)))
+        for i in range(self.shown.count()):
+            item = self.shown.item(i)
+            item.setCheckState(Qt.CheckState.Unchecked if item.data(Qt.ItemDataRole.UserRole) in hidden
+                               else Qt.CheckState.Checked)
+
     async def save(self) -> bool:
-        try:
-            thresholds = parse_thresholds(self.thresholds.text())
-        except ValueError as exc:
-            self.status.error(str(exc))
-            return False
+        return await self.commit.save()
+
+    async def _save(self) -> str:
         values = {
             settings.KEY_QUOTA_HIDDEN: self.hidden_choices(),
             settings.KEY_QUOTA_INTERVAL: self.interval.value() * 60,
-            settings.KEY_QUOTA_THRESHOLDS: thresholds,
+            settings.KEY_QUOTA_THRESHOLDS: self.thresholds.text(),  # the setting's rule reads "50, 20 %"
             settings.KEY_HIDE_PERSONAL: self.hide_personal.isChecked(),
             settings.KEY_LANGUAGE: self.language.currentData(),
         }
         if self.services.configuration is None:
-            self.status.error(tr("Not saved: Quotagate is shutting down."))
-            return False
-        try:  # the configuration checks them and makes the quota glance use them (headless too)
-            await self.services.configuration.update_settings(values, reason="changing quota settings")
-        except ConfigError as exc:
-            self.status.error(tr("Not saved: {error}", error=exc))
-            return False
-        i18n.set_language(self.language.currentData())
-        self.status.ok(tr("Saved. Windows opened from now on use the new language."))
+            raise ConfigError(tr("Quotagate is shutting down."))
+        # the configuration checks them and makes the quota glance use them (headless too)
+        stored = await self.services.configuration.update_settings(
+            values, {settings.KEY_QUOTA_THRESHOLDS: thresholds_field()}, reason="changing quota settings")
+        self.thresholds.blockSignals(True)  # shown as stored: "60, 25%" reads back as "60, 25"
+        self.thresholds.setText(", ".join(f"{t:g}" for t in stored[settings.KEY_QUOTA_THRESHOLDS]))
+        self.thresholds.blockSignals(False)
         self.changed.emit()
-        return True
+        if self.language.currentData() == self._saved_language:
+            return tr("Saved.")
+        self._saved_language = self.language.currentData()
+        i18n.set_language(self._saved_language)
+        return tr("Saved. Windows opened from now on use the new language.")
 
     def show_accounts(self, snapshots: list[QuotaSnapshot]) -> None:
         """Accounts found since the page opened join the list; the user's ticks are kept."""
         hidden = self.hidden_choices()
+        self.shown.blockSignals(True)
         self.shown.clear()
         self._fill_shown(snapshots, hidden)
+        self.shown.blockSignals(False)
 
     def _fill_shown(self, snapshots: list[QuotaSnapshot], hidden: list[str]) -> None:
-        entries = [(provider_id, provider_name(provider_id)) for provider_id in PROVIDER_IDS]
-        entries += [(s.key, "    " + account_title(s)) for s in snapshots if s.key not in dict(entries)]
-        entries.sort(key=lambda e: (e[0].split("/")[0], "/" in e[0]))
+        """Each provider, then its accounts, in the order the tray lists them."""
+        ordered = display_order(snapshots)
+        entries = []
+        for provider_id in PROVIDER_IDS:
+            entries.append((provider_id, provider_name(provider_id)))
+            entries += [(s.key, "    " + account_title(s)) for s in ordered if s.provider == provider_id]
+        entries += [(s.key, account_title(s)) for s in ordered if s.provider not in PROVIDER_IDS]
         for key, label in entries:
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, key)

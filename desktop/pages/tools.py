@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -41,8 +39,8 @@ from desktop.widgets.feedback import (
     StatusLabel,
     hint,
     monospace_font,
-    title_label,
 )
+from desktop.widgets.long_action import LongAction
 from desktop.widgets.tasks import RefreshOnShowPage
 
 log = logging.getLogger(__name__)
@@ -98,8 +96,6 @@ class ToolCard(QGroupBox):
         self.page, self.tool_id, self.name = page, tool_id, TOOLS[tool_id].name
         self.state: dict[str, Any] | None = None
         self.action: asyncio.Task[None] | None = None
-        self.trial: asyncio.Task[None] | None = None
-        self._trial_started = 0.0
 
         self.install_label = QLabel()
         self.install_label.setWordWrap(True)
@@ -119,18 +115,15 @@ class ToolCard(QGroupBox):
         self.try_button.setToolTip(tr("Send one short request through the gateway as {name} would",
                                       name=self.name))
         self.try_button.clicked.connect(lambda: self.page.try_tool(self.tool_id))
-        self.cancel_button = QPushButton(tr("Cancel"))
-        self.cancel_button.clicked.connect(self.cancel_trial)
-        self.cancel_button.hide()
-        self.status = StatusLabel()
-        self.elapsed_timer = QTimer(self)
-        self.elapsed_timer.setInterval(100)
-        self.elapsed_timer.timeout.connect(self._show_elapsed)
+        self.status = StatusLabel()  # what the last action did: one line, replaced by the next
+        self.trial = LongAction(page.tasks, self.status, self)
+        self.trial.running_changed.connect(lambda _running: self.update_buttons())
+        self.cancel_button = self.trial.cancel_button
 
         row = QHBoxLayout()
         row.addWidget(QLabel(tr("Model:")))
         row.addWidget(self.model_picker, 1)
-        for button in (self.connect_button, self.disconnect_button, self.try_button, self.cancel_button):
+        for button in (self.connect_button, self.disconnect_button, self.trial.button_slot(self.try_button)):
             row.addWidget(button)
         layout = QVBoxLayout(self)
         for widget in (self.install_label, self.config_label, self.connection_label, self.problem):
@@ -167,7 +160,7 @@ class ToolCard(QGroupBox):
         self.update_buttons()
 
     def busy(self) -> bool:
-        return any(task is not None and not task.done() for task in (self.action, self.trial))
+        return self.trial.running() or self.action is not None and not self.action.done()
 
     def update_buttons(self) -> None:
         state, busy = self.state or {}, self.busy()
@@ -177,25 +170,8 @@ class ToolCard(QGroupBox):
         self.try_button.setEnabled(not busy and bool(state.get("connected")))
         self.model_picker.setEnabled(not busy)
 
-    # -- Try it: elapsed time while it runs, and Cancel -------------------------------------------
-    def start_elapsed(self) -> None:
-        self._trial_started = time.perf_counter()
-        self.cancel_button.show()
-        self._show_elapsed()
-        self.elapsed_timer.start()
-
-    def stop_elapsed(self) -> float:
-        self.elapsed_timer.stop()
-        self.cancel_button.hide()
-        return time.perf_counter() - self._trial_started
-
-    def _show_elapsed(self) -> None:
-        seconds = time.perf_counter() - self._trial_started
-        self.status.busy(tr("Trying {name}… {seconds} s", name=self.name, seconds=f"{seconds:.1f}"))
-
     def cancel_trial(self) -> None:
-        if self.trial is not None and not self.trial.done():
-            self.trial.cancel()
+        self.trial.cancel()
 
 
 class SnippetView(QWidget):
@@ -297,8 +273,6 @@ class ToolsPage(RefreshOnShowPage):
         scroll.setWidget(content)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title_label(tr("Tools")))
         layout.addWidget(about)
         layout.addWidget(self.page_status)
         layout.addWidget(scroll, 1)
@@ -382,33 +356,15 @@ class ToolsPage(RefreshOnShowPage):
             pass
 
     # -- Try it ----------------------------------------------------------------------------------
-    def try_tool(self, tool_id: str) -> asyncio.Task[None]:
+    def try_tool(self, tool_id: str) -> asyncio.Task[None] | None:
+        """One request through the gateway as the tool would send it; the card counts the seconds and
+        Cancel stops it."""
         card = self.cards[tool_id]
-        card.trial = self.tasks.start(self._try(card))
-        card.update_buttons()
-        return card.trial
-
-    async def _try(self, card: ToolCard) -> None:
         if not self.services.gateway_state.running:
             card.status.error(tr("The gateway is stopped, so nothing can be tried now."))
-            card.trial = None
-            card.update_buttons()
-            return
-        card.start_elapsed()
-        try:
-            result = await self.tools.try_it(card.tool_id)
-        except asyncio.CancelledError:
-            card.status.info(tr("{name}: cancelled after {seconds} s.", name=card.name,
-                                seconds=f"{card.stop_elapsed():.1f}"))
-        except ToolFileError as exc:
-            card.stop_elapsed()
-            card.status.error(exc.message)
-        except Exception as exc:
-            card.stop_elapsed()
-            log.exception("Trying %s failed", card.name)
-            card.status.error(tr("{name}: the try could not run ({error}).", name=card.name, error=exc))
-        else:
-            card.stop_elapsed()
+            return None
+
+        def done(result: Any, _seconds: float) -> None:
             ms = f"{result.seconds * 1000:.0f}"
             if result.ok:
                 card.status.ok(tr("{name} ({model}) answered in {ms} ms: “{answer}”", name=card.name,
@@ -417,9 +373,15 @@ class ToolsPage(RefreshOnShowPage):
                 status = tr(" (HTTP {status})", status=result.status) if result.status else ""
                 card.status.error(tr("{name} ({model}) failed after {ms} ms{status}: {error}", name=card.name,
                                      model=result.model, ms=ms, status=status, error=result.error))
-        finally:
-            card.trial = None
-            card.update_buttons()
+
+        def failed(exc: Exception) -> str:
+            if isinstance(exc, ToolFileError):
+                return exc.message
+            return tr("{name}: the try could not run ({error}).", name=card.name, error=exc)
+
+        return card.trial.start(tr("Trying {name}…", name=card.name), lambda: self.tools.try_it(tool_id), done,
+                                lambda seconds: tr("{name}: cancelled after {seconds} s.", name=card.name,
+                                                   seconds=seconds), failed)
 
     # -- client key and snippets -------------------------------------------------------------------
     def create_key(self) -> asyncio.Task[None]:

@@ -36,6 +36,7 @@ class ChartSeries:
     style: Literal["bars", "line"] = "bars"
     axis: Axis = "left"
     format: Callable[[float], str] = _plain
+    describe: Callable[[float], str] | None = None  # the hover text of a value, when it says more than `format`
 
 
 def nice_ceiling(value: float, ticks: int = _TICKS) -> float:
@@ -276,7 +277,8 @@ class TimeSeriesChart(QWidget):
         lines = [when]
         for one in self.series:
             value = one.values[index]
-            lines.append(tr("{name}: {value}", name=one.name, value="—" if value is None else one.format(value)))
+            shown = "—" if value is None else (one.describe or one.format)(value)
+            lines.append(tr("{name}: {value}", name=one.name, value=shown))
         return "\n".join(lines)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -62,10 +62,30 @@ class StatusLabel(QLabel):
         self.setVisible(bool(text))
 
 
+class WrappingLabel(QLabel):
+    """Text that wraps to the width it is given and is exactly as tall as that takes. (Qt sizes a wrapped
+    label for a narrow guess of its width, so in a form it gets lines of empty space, or too few lines.)"""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        natural = super().sizeHint()
+        if self.width() <= 20:  # not laid out yet
+            return natural
+        return QSize(natural.width(), self.heightForWidth(self.width()) if self.text() else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.text() and self.heightForWidth(self.width()) != self.height():
+            self.updateGeometry()  # another width, another number of lines
+
+
 def hint(text: str, parent: QWidget | None = None) -> QLabel:
     """Grey explanatory text that wraps."""
-    label = QLabel(text, parent)
-    label.setWordWrap(True)
+    label = WrappingLabel(text, parent)
     label.setStyleSheet(f"color: {MUTED_COLOR};")
     return label
 

@@ -87,3 +87,9 @@ def ago(epoch: float | None, now: float | None = None) -> str:
     if seconds < 86400:
         return tr("{hours} h ago", hours=int(seconds // 3600))
     return datetime.fromtimestamp(epoch).strftime("%Y-%m-%d")
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """"1 account" / "3 accounts": `one` and `many` are translated templates with a {count} placeholder,
+    e.g. plural(n, tr("{count} account"), tr("{count} accounts"))."""
+    return (one if count == 1 else many).format(count=f"{count:,}")

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidg
 from core.i18n import tr
 from core.net.proxies import join_credentials, proxy_url, split_credentials
 from core.settings import SettingError
-from desktop.widgets.feedback import SecretField, StatusLabel
+from desktop.widgets.feedback import SecretField
+from desktop.widgets.field_error import FieldError
 
 
 def proxy_placeholder() -> str:
@@ -18,19 +19,21 @@ def proxy_placeholder() -> str:
 
 class ProxyField(QWidget):
     """Address plus optional sign-in. `url()` returns the full URL (or None when empty) or raises the core's
-    `SettingError` (the one proxy rule, `core.net.proxies.proxy_url`), which is also shown under the field."""
+    `SettingError` (the one proxy rule, `core.net.proxies.proxy_url`) with `key` set to this field's `key`; the
+    message is also shown under the field, in a line kept for it."""
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None, optional_hint: str = "") -> None:
+    def __init__(self, parent: QWidget | None = None, optional_hint: str = "", key: str = "proxy") -> None:
         super().__init__(parent)
+        self.key = key
         self.address = QLineEdit()
         self.address.setPlaceholderText(optional_hint or proxy_placeholder())
         self.address.editingFinished.connect(self._lift_credentials)
         self.user = QLineEdit()
         self.user.setPlaceholderText(tr("user (optional)"))
         self.password = SecretField(tr("password"))
-        self.error = StatusLabel()
+        self.error = FieldError()
         for edit in (self.address, self.user, self.password.edit):
             edit.textChanged.connect(self._on_edit)
         grid = QGridLayout(self)
@@ -73,7 +76,9 @@ class ProxyField(QWidget):
 
     def _fail(self, message: str) -> None:
         self.error.error(message)
-        raise SettingError(message)
+        refusal = SettingError(message)
+        refusal.key = self.key
+        raise refusal
 
     def _lift_credentials(self) -> None:
         """A pasted `user:pw@` moves into the sign-in fields, where the password is masked."""

@@ -27,6 +27,8 @@ class SavingDialog(QDialog):
         self._save = save
         self.save_task: asyncio.Task[None] | None = None
         self.error = StatusLabel()
+        # A refusal whose `key` is listed here moves the focus to that input (not left on Save).
+        self.focus_for: dict[str, QWidget] = {}
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.buttons.accepted.connect(self.submit)
@@ -41,6 +43,7 @@ class SavingDialog(QDialog):
             values = self.values()
         except ValueError as exc:  # ConfigError is one: the proxy field applies the core's proxy rule
             self.error.error(str(exc))
+            self._focus_refused(exc)
             return None
         self.save_task = asyncio.ensure_future(self._run_save(values))
         return self.save_task
@@ -52,6 +55,7 @@ class SavingDialog(QDialog):
             await self._save(values)
         except ConfigError as exc:  # the configuration's refusal says what to fix
             self.error.error(tr("Not saved: {error}.", error=str(exc).rstrip(".")))
+            self._focus_refused(exc)
         except Exception as exc:
             log.exception("Saving failed")
             self.error.error(tr("Not saved: {error}", error=exc))
@@ -61,6 +65,11 @@ class SavingDialog(QDialog):
         finally:
             self.buttons.setEnabled(True)
             self.save_task = None
+
+    def _focus_refused(self, exc: Exception) -> None:
+        widget = self.focus_for.get(getattr(exc, "key", None) or "")
+        if widget is not None:
+            widget.setFocus()
 
     def reject(self) -> None:
         if self.save_task is None:  # never abandon a save half-way

@@ -94,7 +94,7 @@ class Bench:
             "pyside6": package_version("PySide6-Essentials"), "qasync": package_version("qasync"),
             "uvicorn": package_version("uvicorn"), "starlette": package_version("starlette"),
             "httpx": package_version("httpx"), "aiohttp": package_version("aiohttp"),
-            "wrk": wrk_version, "duration_s": self.args.duration, "pinned": self.pinned,
+            "wrk": wrk_version, "duration_s": self.args.duration, "pinned": self.pinned, "qt_loop": self.args.qt_loop,
             "gateway_cpus": sorted(self.gateway_cpus or []), "load_cpus": sorted(self.load_cpus or []),
         }
 
@@ -136,7 +136,8 @@ class Bench:
         return child, wait_until_ready(child, port)
 
     def start_desktop(self, data_dir: Path, port: int) -> tuple[Child, float]:
-        env = self.env(data_dir, QT_QPA_PLATFORM="offscreen", QUOTAGATE_PORT=str(port))
+        env = self.env(data_dir, QT_QPA_PLATFORM="offscreen", QUOTAGATE_PORT=str(port),
+                       QUOTAGATE_QT_LOOP=self.args.qt_loop)
         child = Child("quotagate (desktop)", quotagate_command(), env, self.gateway_cpus, cwd=REPO)
         self.gateway = child
         ready = wait_until_ready(child, port)
@@ -255,7 +256,7 @@ class Bench:
                                    "rss_median_mib": statistics.median(rsses)}
 
     def desktop_load(self) -> None:
-        print("Desktop app (`quotagate`, qasync loop, QT_QPA_PLATFORM=offscreen)", flush=True)
+        print(f"Desktop app (`quotagate`, {self.args.qt_loop} loop, QT_QPA_PLATFORM=offscreen)", flush=True)
         port = free_port()
         child, ready = self.start_desktop(self.data_dir("desktop"), port)
         section: dict[str, Any] = {"ready_s": ready}
@@ -275,7 +276,7 @@ class Bench:
               flush=True)
         port = free_port()
         folder = self.data_dir("tray")
-        env = self.env(folder, QT_QPA_PLATFORM="offscreen")
+        env = self.env(folder, QT_QPA_PLATFORM="offscreen", QUOTAGATE_QT_LOOP=self.args.qt_loop)
         child = Child("tray probe", [sys.executable, "-m", "tests.bench.tray_probe", "--data-dir", str(folder),
                                      "--port", str(port)], env, self.gateway_cpus, cwd=REPO)
         self.gateway = child
@@ -342,6 +343,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     parser.add_argument("--no-install", action="store_true", help="do not try to apt-get install wrk")
     parser.add_argument("--skip-desktop", action="store_true", help="headless measurements only")
+    parser.add_argument("--qt-loop", choices=("asyncio", "qasync"), default="asyncio",
+                        help="the desktop's loop: desktop/loop.py's asyncio scheduling (what ships) or qasync's "
+                             "own, for A/B runs (sets QUOTAGATE_QT_LOOP in the desktop and tray processes)")
     parser.add_argument("--only", default="", metavar="SECTIONS",
                         help="comma-separated subset of: headless, startup, desktop, tray; or fuzz (opt-in)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

@@ -1,6 +1,6 @@
-"""Tray responsiveness under load: the desktop app in this process, on its qasync loop, with a timer.
+"""Tray responsiveness under load: the desktop app in this process, on its event loop, with a timer.
 
-Builds what `quotagate` builds (QApplication, qasync loop, `DesktopApp` over `CoreServices`, tray
+Builds what `quotagate` builds (QApplication, the desktop's event loop, `DesktopApp` over `CoreServices`, tray
 included) and arms a precise single-shot 50 ms QTimer over and over, each time noting how late it fired
 (fired − armed − 50 ms) and refreshing the tray's status text, as the tray's live countdowns will. The
 benchmark puts load on the gateway meanwhile and compares the lateness in idle and loaded windows.
@@ -22,12 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from core.services import CoreServices
 from desktop.app import DesktopApp, configure_application
+from desktop.loop import new_event_loop
 
 
 class GcPauses:
@@ -43,15 +43,6 @@ class GcPauses:
         else:
             now = time.monotonic()
             self.pauses.append((now, info["generation"], (now - self._started) * 1000))
-
-
-def event_loop_class() -> type:
-    """The loop class the desktop app runs on: its own when it has one, else qasync's."""
-    try:
-        from desktop.loop import QEventLoop
-    except ImportError:
-        return qasync.QEventLoop
-    return QEventLoop
 
 
 class LatenessProbe:
@@ -103,7 +94,7 @@ def main() -> None:
     parser.add_argument("--interval-ms", type=int, default=50)
     args = parser.parse_args()
     app = configure_application(QApplication.instance() or QApplication(sys.argv[:1]))
-    loop = event_loop_class()(app)
+    loop = new_event_loop(app)  # QUOTAGATE_QT_LOOP=qasync measures qasync's own scheduling
     asyncio.set_event_loop(loop)
     desktop = DesktopApp(CoreServices(args.data_dir, port=args.port), tray_available=True)
     pauses = GcPauses()

@@ -1,4 +1,4 @@
-"""Desktop fixtures: a qasync loop over pytest-qt's QApplication, and a DesktopApp on a free port."""
+"""Desktop fixtures: the desktop's event loop over pytest-qt's QApplication, and a DesktopApp on a free port."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-import qasync
 from PySide6.QtCore import QCoreApplication, QEvent
 
 from core.services import CoreServices
 from desktop.app import DesktopApp, configure_application
+from desktop.loop import new_event_loop
 from tests.conftest import free_port
 
 
@@ -18,7 +18,7 @@ from tests.conftest import free_port
 def qloop(qapp):
     """One loop for the session, as the app has one for its life: loops created and collected per test
     leave Qt objects to the garbage collector mid-run, which crashes PySide."""
-    loop = qasync.QEventLoop(configure_application(qapp))
+    loop = new_event_loop(configure_application(qapp))  # the loop the app ships
     asyncio.set_event_loop(loop)
     yield loop
     loop.close()

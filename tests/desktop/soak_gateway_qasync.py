@@ -29,10 +29,10 @@ from typing import Iterator
 
 import httpx
 import PySide6
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from core.services import CoreServices
+from desktop.loop import new_event_loop
 
 # (path, expected status): cheap routes, one that touches the store off-loop, and the JSON 404.
 ROUTES: tuple[tuple[str, int], ...] = (
@@ -158,7 +158,7 @@ async def soak(requests: int, concurrency: int, cycle: int, progress_every: int)
     rate = tally.ok / elapsed if elapsed > 0 else 0.0
     print(f"soak: {tally.ok}/{requests} ok in {elapsed:.1f}s ({rate:.0f} req/s)")
     print(f"soak: before {refs_before}, after {refs_after}; PySide6 {PySide6.__version__}, "
-          f"qasync {version('qasync')}, Python {platform.python_version()}", flush=True)
+          f"qasync {version('qasync')} ({type(asyncio.get_running_loop()).__name__}), Python {platform.python_version()}", flush=True)
     return 0 if tally.ok == requests and tally.failed == 0 else 1
 
 
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])  # must outlive the loop
-    loop = qasync.QEventLoop(app)
+    loop = new_event_loop(app)  # the desktop app's loop (qasync underneath)
     asyncio.set_event_loop(loop)
     with loop:
         return loop.run_until_complete(soak(args.requests, args.concurrency, args.cycle, args.progress_every))

@@ -14,7 +14,7 @@ from core.services import CoreServices
 from core.store.models import QuotaSnapshotRow
 from desktop.pages.backups import BackupsPage
 from desktop.pages.quota_history import QuotaHistoryPage
-from desktop.pages.quota_settings import QuotaSettingsPage, parse_thresholds
+from desktop.pages.quota_settings import QuotaSettingsPage
 from tests.backup.conftest import PROVIDER_KEY, fill
 
 
@@ -43,7 +43,9 @@ def test_back_up_now_adds_a_row_with_contents(backups_page, qloop) -> None:
     assert backups_page.table.rowCount() == 0
     qloop.run_until_complete(backups_page.back_up_now())
     assert table_column(backups_page.table, 1) == ["manual"]
-    assert "2 accounts, 1 custom endpoints" in backups_page.table.item(0, 3).text()
+    contents = backups_page.table.item(0, 3)
+    assert contents.text().startswith("2 accounts, 1 custom endpoint, 1 combo, 1 API key, ")
+    assert contents.toolTip() == contents.text()  # the column is narrower than the text
     assert backups_page.status.kind == "ok"
 
 
@@ -56,7 +58,7 @@ def test_export_and_import_show_what_the_file_holds_before_restoring(backups_pag
 
     dialog = qloop.run_until_complete(backups_page.inspect(target))
     assert dialog is not None and dialog.isVisible()
-    assert dialog.holds.text().startswith("2 accounts, 1 custom endpoints, 1 combos, 1 API keys")
+    assert dialog.holds.text().startswith("2 accounts, 1 custom endpoint, 1 combo, 1 API key")
     assert dialog.info.counts["accounts"] == 2 and dialog.info.secrets == "passphrase"
     dialog.passphrase.setText("pw")
     dialog.accept()
@@ -110,7 +112,7 @@ def test_history_charts_each_window_of_the_chosen_account(services, qloop, qtbot
     assert page.chart.has_data()
     names = [series.name for series in page.chart.series]
     assert names == ["Session", "Weekly"]
-    assert page.chart.series[0].values[-1] == 70
+    assert page.chart.series[0].values[-1] == 30  # % left, as the tray shows it (70 % used)
 
 
 def test_history_without_accounts_shows_its_empty_state(qloop, qtbot, services) -> None:
@@ -143,18 +145,21 @@ def test_unusable_thresholds_are_refused_in_words(services, qloop, qtbot) -> Non
     qtbot.addWidget(page)
     page.thresholds.setText("fifty")
     assert not qloop.run_until_complete(page.save())
-    assert page.status.kind == "error" and "not a number" in page.status.text()
+    assert page.commit.status.kind == "error"
+    assert page.thresholds_error.text() == "Notify below (% left): “fifty” is not a number."
+    assert services.store.get_setting(settings.KEY_QUOTA_THRESHOLDS) == [50, 20]  # as filled: nothing changed
 
 
 @pytest.mark.parametrize("text,expected", [("50, 20", [50.0, 20.0]), ("20;50;50", [50.0, 20.0]), ("10 %", [10.0])])
-def test_thresholds_parse(text: str, expected: list[float]) -> None:
-    assert parse_thresholds(text) == expected
+def test_thresholds_typed_as_text_are_read_by_the_settings_rule(text: str, expected: list[float]) -> None:
+    assert settings.checked(settings.KEY_QUOTA_THRESHOLDS, text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "0", "100", "abc"])
-def test_thresholds_refused(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_thresholds(text)
+@pytest.mark.parametrize("text", ["", "0", "100", "abc", "nan"])
+def test_unusable_threshold_texts_are_refused_naming_the_setting(text: str) -> None:
+    with pytest.raises(settings.SettingError) as refused:
+        settings.checked(settings.KEY_QUOTA_THRESHOLDS, text)
+    assert refused.value.key == settings.KEY_QUOTA_THRESHOLDS
 
 
 def test_accounts_found_later_join_the_show_list_keeping_choices(services, qtbot) -> None:

@@ -165,7 +165,7 @@ def test_an_out_of_range_limit_is_refused_with_words(page, services, qloop) -> N
     panel.keep_rows.setMinimum(10)
     panel.keep_rows.setValue(10)
     assert not qloop.run_until_complete(panel.save())
-    assert panel.status.kind == "error" and "whole number from 1000" in panel.status.text()
+    assert panel.commit.status.kind == "error" and "whole number from 1000" in panel.commit.status.text()
 
 
 def test_the_export_dialog_offers_to_leave_the_request_log_out_and_shows_its_size(services, qloop, qtbot,

@@ -48,7 +48,7 @@ def test_settings_opens_the_main_window_on_its_general_page(make_desktop, qloop,
     desktop.tray.settings_action.trigger()
     qtbot.waitUntil(desktop.window.isVisible)
     assert desktop.window.page_titles() == ["General", "Quota", "History", "Providers", "Combos", "Proxies", "API keys",
-                                            "Tools", "Dashboard", "Backups"]
+                                            "Gateway rules", "Tools", "Dashboard", "Requests", "Backups"]
     page = desktop.general_page
     assert page.folder_field.text() == str(data_dir)
     assert page.folder_field.isReadOnly()
@@ -62,13 +62,14 @@ def test_saving_a_new_port_moves_the_gateway_and_remembers_it(make_desktop, qloo
     page = desktop.general_page
     new_port = free_port()
 
-    async def apply() -> None:
+    async def save() -> None:
         page.port_input.setValue(new_port)
-        qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
-        await page.apply_task
+        qtbot.mouseClick(page.commit.save_button, Qt.MouseButton.LeftButton)
+        await page.commit.save_task
 
-    qloop.run_until_complete(apply())
-    assert page.port_feedback.text() == f"Saved. The gateway now listens on http://127.0.0.1:{new_port}."
+    qloop.run_until_complete(save())
+    assert page.commit.status.text() == f"Saved. The gateway now listens on http://127.0.0.1:{new_port}."
+    assert not page.commit.dirty and not page.commit.save_button.isEnabled()
     assert qloop.run_until_complete(get(f"http://127.0.0.1:{new_port}/healthz")).text == "ok"
     assert port_is_free(old.port)
     assert desktop.services.store.get_setting(settings.KEY_PORT) == new_port
@@ -84,40 +85,46 @@ def test_a_taken_port_is_refused_and_the_gateway_stays_where_it_was(make_desktop
         other_program.listen()
         taken = other_program.getsockname()[1]
 
-        async def apply() -> None:
+        async def save() -> None:
             page.port_input.setValue(taken)
-            qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
-            await page.apply_task
+            qtbot.mouseClick(page.commit.save_button, Qt.MouseButton.LeftButton)
+            await page.commit.save_task
 
-        qloop.run_until_complete(apply())
-    assert page.port_feedback.text().startswith(f"Not saved: Port {taken}")
+        qloop.run_until_complete(save())
+    assert page.port_error.text().startswith(f"Port {taken}")  # under the field, which has the focus
+    assert page.commit.status.kind == "error"
     assert qloop.run_until_complete(get(f"{old.url}/healthz")).text == "ok"
     assert desktop.services.store.get_setting(settings.KEY_PORT) is None
-    assert page.apply_button.isEnabled()  # the spin box still differs from the port in use: retry allowed
+    assert page.commit.save_button.isEnabled()  # the spin box still differs from the port in use: retry allowed
 
 
-def test_apply_is_only_offered_for_a_different_port(make_desktop, qloop) -> None:
+def test_save_is_only_offered_for_a_change_and_says_it_is_unsaved(make_desktop, qloop) -> None:
     desktop = make_desktop()
     state = qloop.run_until_complete(desktop.start())
     page = desktop.general_page
-    assert not page.apply_button.isEnabled()
+    assert not page.commit.save_button.isEnabled()
     page.port_input.setValue(state.port + 1)
-    assert page.apply_button.isEnabled()
+    assert page.commit.save_button.isEnabled() and page.commit.status.text() == "Unsaved changes."
+    assert desktop.window.navigation.item(0).text() == "General •"  # the page list marks it too
     page.port_input.setValue(state.port)
-    assert not page.apply_button.isEnabled()
-    assert page.port_feedback.isHidden()
+    assert not page.commit.save_button.isEnabled()
+    assert page.commit.status.isHidden() and desktop.window.navigation.item(0).text() == "General"
 
 
 def test_start_at_login_writes_and_removes_the_autostart_entry(make_desktop, qloop) -> None:
     desktop = make_desktop()
     qloop.run_until_complete(desktop.start())
-    checkbox = desktop.general_page.start_at_login
+    page = desktop.general_page
+    checkbox = page.start_at_login
     assert not checkbox.isChecked()
     checkbox.setChecked(True)
+    assert not autostart.entry_path().exists()  # committed with Save, like every setting
+    qloop.run_until_complete(page.commit.save())
     assert autostart.entry_path().is_file()
     qloop.run_until_complete(desktop.tasks.settle())  # saved through the configuration service
     assert desktop.services.store.get_setting(settings.KEY_START_AT_LOGIN) is True
     checkbox.setChecked(False)
+    qloop.run_until_complete(page.commit.save())
     assert not autostart.entry_path().exists()
     qloop.run_until_complete(desktop.tasks.settle())
     assert desktop.services.store.get_setting(settings.KEY_START_AT_LOGIN) is False
@@ -188,7 +195,7 @@ def test_restore_from_the_tray_opens_the_backups_page(make_desktop, qloop, qtbot
     qloop.run_until_complete(desktop.start())
     desktop.tray.restore_action.trigger()
     qtbot.waitUntil(desktop.window.isVisible)
-    assert desktop.window.pages.currentWidget() is desktop.backups_page
+    assert desktop.window.current_page() is desktop.backups_page
 
 
 def test_a_restore_refreshes_the_windows(make_desktop, qloop) -> None:

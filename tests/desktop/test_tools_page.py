@@ -65,7 +65,7 @@ def connect(qloop, qtbot, page, tool: str, model: str = MODEL) -> None:
 
 def test_the_tools_page_follows_api_keys(desktop) -> None:
     titles = desktop.window.page_titles()
-    assert titles[titles.index("API keys") + 1] == "Tools"
+    assert titles.index("API keys") < titles.index("Tools")
 
 
 def test_each_tool_says_whether_it_is_installed_and_where_it_points(home: Path, desktop, page, qloop) -> None:

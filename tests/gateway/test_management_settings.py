@@ -13,7 +13,7 @@ async def test_the_defaults_and_read_only_facts_are_shown(services: CoreServices
     assert body == {
         "requireApiKey": False, "maxBodyMb": 32, "upstreamReadTimeoutS": 300.0, "upstreamConnectTimeoutS": 10.0,
         "upstreamFirstByteTimeoutS": 60.0, "upstreamAnswerTimeoutS": 600.0, "priceOverrides": {},
-        "allowedHosts": [], "requestLogDays": 30, "requestLogRows": 1_000_000, "accountSelection": "fill-first", "apiKeysEnforced": False, "requireLogin": False, "host": "127.0.0.1", "port": services.gateway_state.port,
+        "allowedHosts": [], "accountSelection": "fill-first", "requestLogDays": 30, "requestLogRows": 1_000_000, "apiKeysEnforced": False, "requireLogin": False, "host": "127.0.0.1", "port": services.gateway_state.port,
         "version": __version__, "dataDir": str(services.data_folder),
     }
 

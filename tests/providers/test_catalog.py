@@ -51,7 +51,7 @@ def test_no_two_providers_share_a_name() -> None:
 
 
 def test_every_model_has_a_kind() -> None:
-    assert all(m.kind in ("chat", "embedding") for p in providers() for m in p.models)
+    assert all(m.kind in ("chat", "embedding", "image", "transcription") for p in providers() for m in p.models)
 
 
 def test_every_known_price_is_non_negative() -> None:

@@ -189,6 +189,9 @@ DROPPED_TOOLS = "dropped_tools"  # built-in tools the client offered that only i
 #                                  way to another format they are left out (the model simply does not see
 #                                  them) and named in the answer's X-Quotagate-Dropped-Tools header
 STREAM_MEDIA_TYPE = "stream_media_type"  # the client's stream framing when it is not the dialect's usual one
+ADDED_DEFAULTS = "added_defaults"  # the gateway's system prompt / default thinking put into the common form
+#                                    but not into `payload`: a same-format pass-through adds them per attempt
+#                                    to a copy of the payload (see `core.gateway.request_defaults`)
 
 
 # --- the answer ----------------------------------------------------------------------------------------

@@ -216,4 +216,163 @@ MESSAGES: dict[str, str] = {
         '无法通过 {url} 访问网关：{error}',
     'The gateway answered, but the answer had no text.':
         '网关已回答，但回答中没有文本。',
+    # evaluation suites and the request settings (system prompt, default thinking)
+    "Unknown field(s) {fields}; send `suite` or `suiteName`, and `targets`.":
+        "未知字段 {fields}；请发送 `suite` 或 `suiteName`，以及 `targets`。",
+    "`apiKey` must be one of this gateway's client keys.": "`apiKey` 必须是本网关的客户端密钥之一。",
+    "Send `suite` (the cases) or `suiteName` (a saved or built-in suite such as smoke).":
+        "请发送 `suite`（用例）或 `suiteName`（已保存或内置的套件，例如 smoke）。",
+    "{field}.regex[{index}] is not a valid pattern: {error}.": "{field}.regex[{index}] 不是有效的正则表达式：{error}。",
+    "{field} needs at least one of `contains`, `regex` or `notContains`.":
+        "{field} 至少需要 `contains`、`regex` 或 `notContains` 之一。",
+    "{field} must be a list of at most {count} texts of 1 to {length} characters.":
+        "{field} 必须是最多 {count} 条、每条 1 到 {length} 个字符的文本列表。",
+    "does not contain “{expected}”": "不包含“{expected}”",
+    "does not match /{pattern}/": "不匹配 /{pattern}/",
+    "contains “{expected}”": "包含“{expected}”",
+    "`name` must be 1 to 100 letters, digits, spaces, '.', '_' or '-'.":
+        "`name` 必须由 1 到 100 个字母、数字、空格、'.'、'_' 或 '-' 组成。",
+    "“{name}” is a built-in suite; give yours another name.": "“{name}”是内置套件；请为你的套件另取名称。",
+    "`suite` must be an object with `name` and `cases`.": "`suite` 必须是包含 `name` 和 `cases` 的对象。",
+    "`cases` must be a list of 1 to {count} cases.": "`cases` 必须是包含 1 到 {count} 个用例的列表。",
+    "`targets` must be a list of 1 to {count} model or combo names.": "`targets` 必须是包含 1 到 {count} 个模型或组合名称的列表。",
+    "{field} must be an object with `prompt` and `contains`, `regex` or `notContains`.":
+        "{field} 必须是包含 `prompt` 以及 `contains`、`regex` 或 `notContains` 的对象。",
+    "{field}.prompt must be text of 1 to {count} characters.": "{field}.prompt 必须是 1 到 {count} 个字符的文本。",
+    "{field}.system must be text of at most {count} characters.": "{field}.system 必须是最多 {count} 个字符的文本。",
+    "{field} must be an object with `enabled`, `prompt` and `position`.":
+        "{field} 必须是包含 `enabled`、`prompt` 和 `position` 的对象。",
+    "{field}.prompt must be text of at most {count} characters.": "{field}.prompt 必须是最多 {count} 个字符的文本。",
+    "{field}.prompt is empty; write the prompt or turn it off.": "{field}.prompt 为空；请填写提示词或将其关闭。",
+    "{field} must be an object with `mode`, `effort`, `budgetTokens` and `models`.":
+        "{field} 必须是包含 `mode`、`effort`、`budgetTokens` 和 `models` 的对象。",
+    # subscription sign-ins: renewal, imports, sign-in flows (core/subscriptions)
+    "Request too large.": "请求过大。",
+    "Quotagate could not finish the sign-in (internal error; see the log).": "Quotagate 无法完成登录（内部错误；请查看日志）。",
+    "Quotagate sign-in": "Quotagate 登录",
+    "Quotagate signs in to {service} with the OAuth client of {tool}, which it did not find installed. Install it, "
+    "or set {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET.":
+        "Quotagate 使用 {tool} 的 OAuth 客户端登录 {service}，但未找到已安装的 {tool}。请安装它，或设置 {prefix}_CLIENT_ID 和 "
+        "{prefix}_CLIENT_SECRET。",
+    "{service} refused the sign-in ({error}).": "{service} 拒绝了登录（{error}）。",
+    "{service} answered without an access token.": "{service} 的回答中没有访问令牌。",
+    "The GitHub Copilot sign-in has no GitHub token.": "该 GitHub Copilot 登录没有 GitHub 令牌。",
+    "GitHub no longer accepts this sign-in (HTTP {status}).": "GitHub 不再接受此登录（HTTP {status}）。",
+    "This GitHub account has no GitHub Copilot subscription.": "此 GitHub 账户没有 GitHub Copilot 订阅。",
+    "{service} did not answer in time; will retry.": "{service} 未及时回答；稍后重试。",
+    "Could not reach {service}; check the connection. Will retry.": "无法连接 {service}；请检查网络连接。稍后重试。",
+    "{service} is unavailable right now (HTTP {status}); will retry.": "{service} 暂时不可用（HTTP {status}）；稍后重试。",
+    "{service} answered HTTP {status}.": "{service} 返回了 HTTP {status}。",
+    "{service} sent an answer that is not JSON.": "{service} 返回的内容不是 JSON。",
+    "The {service} sign-in has no refresh token, so it cannot be renewed once it expires.":
+        "该 {service} 登录没有刷新令牌，过期后无法续期。",
+    "Google no longer accepts this {service} sign-in.": "Google 不再接受此 {service} 登录。",
+    "{file} cannot be imported: it has no \"{field}\".": "无法导入 {file}：其中没有“{field}”。",
+    "{file} cannot be imported: \"{field}\" is not an OAuth sign-in.": "无法导入 {file}：“{field}”不是 OAuth 登录。",
+    "{file} cannot be imported: \"{field}\" is not a list.": "无法导入 {file}：“{field}”不是列表。",
+    "{file} cannot be imported: \"{field}\" is missing or not an object.": "无法导入 {file}：“{field}”缺失或不是对象。",
+    "Quotagate cannot import {provider} sign-ins from {source}.": "Quotagate 无法从 {source} 导入 {provider} 登录。",
+    "any tool": "任何工具",
+    "{file} cannot be imported: {reason}.": "无法导入 {file}：{reason}。",
+    "No {provider} sign-in was found in {files}. Sign in with the tool first, or sign in here.":
+        "在 {files} 中未找到 {provider} 登录。请先用该工具登录，或在这里登录。",
+    "An imported sign-in shares one session with the tool it came from. When the provider rotates refresh tokens, "
+    "whichever renews first (Quotagate or the tool) signs the other out. Signing in separately here is recommended.":
+        "导入的登录与其来源工具共用同一个会话。服务商轮换刷新令牌时，先续期的一方（Quotagate 或该工具）会让另一方退出登录。"
+        "建议在这里单独登录。",
+    "must be signed in again ({reason})": "需要重新登录（{reason}）",
+    "{service} signs in with a code you type at the provider: use device-code.":
+        "{service} 通过在服务商处输入代码登录：请使用 device-code。",
+    "Port {port} on 127.0.0.1 is in use, and {service} only returns to that port. Close the program using it "
+    "(another sign-in, e.g. `{tool}`), then try again.":
+        "127.0.0.1 上的端口 {port} 已被占用，而 {service} 只会回到该端口。请关闭占用它的程序（另一个登录，例如 `{tool}`），然后重试。",
+    "Send the `code` and `state` the provider returned.": "请发送服务商返回的 `code` 和 `state`。",
+    "This sign-in is unknown or over; start it again.": "此登录不存在或已结束；请重新开始。",
+    "The answer does not belong to this sign-in (its state differs); start it again.":
+        "该回答不属于此登录（state 不一致）；请重新开始。",
+    "The provider did not sign you in: {reason}.": "服务商未让您登录：{reason}。",
+    "Signed in to {service}. You can close this window and go back to Quotagate.":
+        "已登录 {service}。您可以关闭此窗口并返回 Quotagate。",
+    "{service} signs in through the browser: use authorize.": "{service} 通过浏览器登录：请使用 authorize。",
+    "GitHub answered without a device code; try again.": "GitHub 的回答中没有设备代码；请重试。",
+    "The code expired before it was entered; start again.": "代码在输入前已过期；请重新开始。",
+    "The sign-in was declined at GitHub.": "登录在 GitHub 上被拒绝。",
+    "GitHub refused the sign-in ({error}).": "GitHub 拒绝了登录（{error}）。",
+    "The sign-in was cancelled.": "登录已取消。",
+    "Too many sign-ins are open at once; finish or cancel one first.": "同时进行的登录过多；请先完成或取消其中一个。",
+    "Could not reach GitHub; check the connection and try again.": "无法连接 GitHub；请检查网络连接后重试。",
+    "GitHub answered HTTP {status}; try again.": "GitHub 返回了 HTTP {status}；请重试。",
+    "The sign-in timed out; start it again.": "登录超时；请重新开始。",
+    "This sign-in is already over; start it again.": "此登录已结束；请重新开始。",
+    "Unknown subscription {provider}. Valid: {valid}.": "未知的订阅 {provider}。有效值：{valid}。",
+    "Subscription account {id} does not exist (any more).": "订阅账户 {id} 不存在（或已删除）。",
+    "its tokens were sealed on another machine and cannot be read here": "其令牌在另一台计算机上加密，无法在此读取",
+    "Sign in to “{name}” again in Quotagate's Providers window: {reason}": "请在 Quotagate 的提供商窗口中重新登录“{name}”：{reason}",
+    "its sign-in was refused": "其登录被拒绝",
+    # gateway rules, policies, budgets, audit log, lifecycle (issue 17, part A)
+    "`period` must be \"daily\" or \"monthly\".": "`period` 必须是 \"daily\" 或 \"monthly\"。",
+    "`keyId` must be the id of an API key (GET /api/keys lists them).": "`keyId` 必须是某个 API 密钥的 ID（GET /api/keys 可列出）。",
+    "`limit` must be a positive amount in USD (at most {most:,.0f}), or null to remove the budget.":
+        "`limit` 必须是正的美元金额（最多 {most:,.0f}），或为 null 以移除预算。",
+    "changing an API key's budget": "修改 API 密钥的预算",
+    "changing the IP filter": "修改 IP 过滤",
+    "changing the global rate limit": "修改全局速率限制",
+    "saving a routing policy": "保存路由策略",
+    "deleting a routing policy": "删除路由策略",
+    "adding a provider model": "添加提供商模型",
+    "removing a provider model": "移除提供商模型",
+    "This gateway takes at most {count} requests per minute from all clients together; try again in {seconds} s.":
+        "此网关每分钟最多接受所有客户端合计 {count} 个请求；请在 {seconds} 秒后重试。",
+    "{field} must be an object with `requestsPerMinute`, or null for no limit.":
+        "{field} 必须是包含 `requestsPerMinute` 的对象，或为 null 表示不限制。",
+    "{field}.requestsPerMinute must be a whole number from 1 to {most:,}.":
+        "{field}.requestsPerMinute 必须是 1 到 {most:,} 之间的整数。",
+    "{field} must be an object with `allow` and `block` lists of addresses or CIDR ranges such as 192.168.1.0/24.":
+        "{field} 必须是包含 `allow` 和 `block` 列表的对象，列表项为地址或 CIDR 网段，例如 192.168.1.0/24。",
+    "{field} must be a list of at most {count} addresses or CIDR ranges.": "{field} 必须是最多 {count} 个地址或 CIDR 网段的列表。",
+    "a non-text value": "非文本值",
+    "{field}: {entry} is not an IP address or a CIDR range such as 192.168.1.0/24 (a range must start at its first address).":
+        "{field}：{entry} 不是 IP 地址或 CIDR 网段（例如 192.168.1.0/24；网段必须从其第一个地址开始）。",
+    "The address {peer} is blocked by this gateway's IP filter.": "地址 {peer} 已被此网关的 IP 过滤阻止。",
+    "The address {peer} is not on this gateway's IP allow list.": "地址 {peer} 不在此网关的 IP 允许列表中。",
+    "Routing policy “{name}” allows only {models}; '{model}' is not among them.":
+        "路由策略“{name}”只允许 {models}；'{model}' 不在其中。",
+    "Routing policy “{names}” blocks {providers}, so '{model}' has no target left.":
+        "路由策略“{names}”阻止了 {providers}，因此 '{model}' 没有可用的目标。",
+    "{field} must be a list of at most {count} policies.": "{field} 必须是最多 {count} 条策略的列表。",
+    "{field}: two policies are named “{name}”; names must be unique.": "{field}：有两条策略都名为“{name}”；名称必须唯一。",
+    "A policy is an object with `name` and `blockProviders`, `allowModels` and/or `keys`.":
+        "策略是一个对象，包含 `name` 以及 `blockProviders`、`allowModels` 和/或 `keys`。",
+    "A policy's `name` must be a non-empty string of at most 100 characters.": "策略的 `name` 必须是最多 100 个字符的非空字符串。",
+    "Policy “{name}” blocks no provider and restricts no model; give `blockProviders` or `allowModels`.":
+        "策略“{name}”既未阻止任何提供商也未限制任何模型；请提供 `blockProviders` 或 `allowModels`。",
+    "Policy “{name}”: `keys` must be a list of API key ids (GET /api/keys lists them); leave it empty to apply the policy to every request.":
+        "策略“{name}”：`keys` 必须是 API 密钥 ID 的列表（GET /api/keys 可列出）；留空则对所有请求生效。",
+    "Policy “{name}”: `{field}` must be a list of at most {count} names.": "策略“{name}”：`{field}` 必须是最多 {count} 个名称的列表。",
+    "{field} must be an object of provider id to a list of models.": "{field} 必须是从提供商 ID 到模型列表的对象。",
+    "{field}.{provider} must be a list of at most {count} models.": "{field}.{provider} 必须是最多 {count} 个模型的列表。",
+    "`provider` must be a catalogue provider (GET /api/providers/catalog lists them), not {provider}; custom endpoints list their own models.":
+        "`provider` 必须是目录中的提供商（GET /api/providers/catalog 可列出），而不是 {provider}；自定义端点会列出自己的模型。",
+    "`modelId` must be the model's id as the provider names it: up to 200 characters, no spaces.":
+        "`modelId` 必须是提供商所用的模型 ID：最多 200 个字符，不含空格。",
+    "`modelName` must be a string of at most 200 characters.": "`modelName` 必须是最多 200 个字符的字符串。",
+    "Restarting…": "正在重新启动…",
+    # what a configuration change is called (snapshots "before …", the audit log)
+    "adding a provider connection": "添加提供商连接",
+    "changing a provider connection": "更改提供商连接",
+    "deleting a provider connection": "删除提供商连接",
+    "adding a custom endpoint": "添加自定义端点",
+    "changing a custom endpoint": "更改自定义端点",
+    "deleting a custom endpoint": "删除自定义端点",
+    "adding a combo": "添加组合",
+    "changing a combo": "更改组合",
+    "deleting a combo": "删除组合",
+    "setting a model alias": "设置模型别名",
+    "deleting a model alias": "删除模型别名",
+    "changing proxy settings": "更改代理设置",
+    "creating an API key": "创建 API 密钥",
+    "changing an API key": "更改 API 密钥",
+    "revoking an API key": "吊销 API 密钥",
+    "changing settings": "更改设置",
+    "changing the login setting": "更改登录设置",
 }

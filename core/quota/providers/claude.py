@@ -66,7 +66,8 @@ class ClaudeProvider(QuotaProvider[ClaudeCredential]):
                                     None))
 
         for item in self.stored(stored):
-            found.add(self._account(f"stored:{secret_fingerprint(item.secret)}", item.label or "Claude",
+            key = item.options.get("key") or f"stored:{secret_fingerprint(item.secret)}"  # a sign-in's own key
+            found.add(self._account(key, item.label or "Claude",
                                     "Quotagate", QUOTAGATE, item.secret.strip(), None, item.options.get("plan")))
         return found
 

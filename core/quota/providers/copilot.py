@@ -141,12 +141,12 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
         exchange_key = f"{account.provider}/{account.key}/exchange"
         if not ctx.memo.get(exchange_key):
             response = await send(ctx.client, SERVICE, "GET", USER_URL,
-                                  headers=_headers(f"token {credential.oauth_token}"))
+                                  headers=editor_headers(f"token {credential.oauth_token}"))
             if response.status_code not in (401, 403, 404):
                 check_status(response, SERVICE, account.tool)
                 return decode_json(response, SERVICE)
         session = await self._session_token(ctx, account, credential)
-        response = await send(ctx.client, SERVICE, "GET", USER_URL, headers=_headers(f"Bearer {session}"))
+        response = await send(ctx.client, SERVICE, "GET", USER_URL, headers=editor_headers(f"Bearer {session}"))
         if response.status_code in (401, 403):
             ctx.tokens.drop(TokenCache.key("copilot", credential.oauth_token))
         check_status(response, SERVICE, account.tool)
@@ -156,7 +156,7 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
     async def _session_token(self, ctx: FetchContext, account: QuotaAccount[Any], credential: CopilotOAuth) -> str:
         async def exchange() -> tuple[str, datetime | None]:
             response = await send(ctx.client, SERVICE, "GET", TOKEN_URL,
-                                  headers=_headers(f"token {credential.oauth_token}"))
+                                  headers=editor_headers(f"token {credential.oauth_token}"))
             if response.status_code == 404:
                 raise QuotaError(ErrorKind.API, tr("{service}: this GitHub account has no Copilot subscription (or "
                                                    "the token lacks access to it). Sign in again: {how}.",
@@ -171,7 +171,7 @@ class CopilotProvider(QuotaProvider[CopilotCredential]):
         return await ctx.tokens.get_or_fetch(TokenCache.key("copilot", credential.oauth_token), ctx.now(), exchange)
 
 
-def _headers(authorization: str) -> dict[str, str]:
+def editor_headers(authorization: str) -> dict[str, str]:
     """The internal API wants to know the editor; Quotagate names itself rather than posing as one."""
     return {"Authorization": authorization, "Accept": "application/json",
             "Editor-Version": f"Quotagate/{__version__}", "Editor-Plugin-Version": f"Quotagate/{__version__}"}

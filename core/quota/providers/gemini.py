@@ -72,7 +72,8 @@ class GeminiProvider(QuotaProvider[GeminiCredential]):
 
     def _stored(self, item: StoredAccount) -> QuotaAccount[GeminiCredential]:
         tool: Tool = QUOTAGATE
-        return QuotaAccount(self.id, item.options.get("email") or f"stored:{secret_fingerprint(item.secret)}",
+        key = item.options.get("key") or item.options.get("email") or f"stored:{secret_fingerprint(item.secret)}"
+        return QuotaAccount(self.id, key,
                        item.options.get("email") or item.label or "Gemini", "Quotagate", tool,
                        GeminiCredential(None, item.secret.strip(), None))
 
