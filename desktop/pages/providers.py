@@ -261,8 +261,8 @@ class ProvidersPage(RefreshOnShowPage):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(accounts_box)
         splitter.addWidget(models_box)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 1)  # the accounts' notes (e.g. the shared-session warning) need the room
+        splitter.setStretchFactor(1, 1)
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -379,9 +379,16 @@ class ProvidersPage(RefreshOnShowPage):
         current = self.current
         self.provider_list.blockSignals(True)
         self.provider_list.clear()
-        self._add_header(tr("PROVIDERS"))
         known = {p.id for p in catalog.providers()}
+        # The subscriptions people already pay for come first; API-key providers after them.
+        subscriptions = [p for p in catalog.providers() if p.id in SUBSCRIPTION_PROVIDERS]
+        self._add_header(tr("SUBSCRIPTIONS"))
+        for provider in subscriptions:
+            self._add_provider_item(provider.id, provider.name, self._accounts_of(provider.id))
+        self._add_header(tr("PROVIDERS"))
         for provider in catalog.providers():
+            if provider.id in SUBSCRIPTION_PROVIDERS:
+                continue
             self._add_provider_item(provider.id, tr("{name}  · local", name=provider.name) if provider.local
                                     else provider.name, self._accounts_of(provider.id))
         for provider_id in sorted({a.provider for a in self.accounts} - known):

@@ -107,9 +107,13 @@ class SignInDialog(QDialog):
         self.flow_id, self.url = started["flowId"], started["url"]
         self.intro.setText(tr("Your browser opens {service}'s sign-in page. Sign in there; Quotagate finishes by "
                               "itself when the browser comes back.", service=self.provider.name))
+        self.copy_button.setText(tr("Copy link"))  # for a browser other than the default one
         self.open_button.setVisible(True)
+        self.copy_button.setVisible(True)
+        if not self.open_page():
+            self.intro.setText(tr("No browser could be opened here. Copy the link and open it in a browser on this "
+                                  "computer; Quotagate finishes by itself when the sign-in comes back."))
         self.adjustSize()  # as tall as the text now in it
-        self.open_page()
         return await self.subscriptions.flows.wait(started["flowId"])
 
     async def _start_device(self) -> dict[str, Any]:
@@ -142,12 +146,13 @@ class SignInDialog(QDialog):
 
     # -- buttons ------------------------------------------------------------------------------------
     def copy_code(self) -> None:
-        QGuiApplication.clipboard().setText(self.code_label.text())
+        """The device code to type or, for a browser sign-in, the link to open."""
+        QGuiApplication.clipboard().setText(self.code_label.text() if self.code_label.text() else self.url or "")
         self.copy_button.setText(tr("Copied"))
 
-    def open_page(self) -> None:
-        if self.url:
-            QDesktopServices.openUrl(QUrl(self.url))
+    def open_page(self) -> bool:
+        """Whether a browser took the page."""
+        return bool(self.url) and QDesktopServices.openUrl(QUrl(self.url))
 
     def reject(self) -> None:
         """Closing the dialog (Esc, the window's ✕) while it waits cancels the sign-in too."""

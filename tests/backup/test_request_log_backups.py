@@ -120,3 +120,19 @@ def test_the_command_line_export_can_leave_the_request_log_out(data_dir: Path, t
     assert exported.returncode == 0, exported.stderr
     assert "request log was left out" in exported.stdout
     assert rows(target, "usage_row") == []
+
+
+async def test_the_download_api_leaves_the_request_log_out_when_asked(services: CoreServices, tmp_path: Path) -> None:
+    import httpx
+
+    record(services, 50)
+    async with httpx.AsyncClient(base_url=services.gateway_state.url, timeout=30) as api:
+        full = await api.get("/api/db-backups/export")
+        lean = await api.get("/api/db-backups/export", params={"requestLog": "false"})
+        wrong = await api.get("/api/db-backups/export", params={"requestLog": "maybe"})
+    (tmp_path / "full.sqlite").write_bytes(full.content)
+    (tmp_path / "lean.sqlite").write_bytes(lean.content)
+    assert len(rows(tmp_path / "full.sqlite", "usage_row")) >= 50
+    assert rows(tmp_path / "lean.sqlite", "usage_row") == []
+    assert rows(tmp_path / "lean.sqlite", "usage_day") == rows(tmp_path / "full.sqlite", "usage_day") != []
+    assert wrong.status_code == 400 and "requestLog" in wrong.json()["error"]

@@ -110,6 +110,19 @@ def test_sign_in_through_the_browser_lists_the_account(desktop, qloop, browser: 
     assert page.status.text() == "Signed in as claude.user@example.com."
 
 
+def test_the_sign_in_link_can_be_copied_for_another_browser(desktop, qloop, browser: Browser) -> None:
+    page = desktop.providers_page
+    page.select("provider", "claude")
+    dialog = page.subscription_actions.open_sign_in()
+    run(qloop, asyncio.sleep(0.2))
+    assert dialog.copy_button.isVisible() and dialog.copy_button.text() == "Copy link"
+    dialog.copy_button.click()
+    assert QGuiApplication.clipboard().text() == browser.opened[-1] == dialog.url
+    assert dialog.copy_button.text() == "Copied"
+    dialog.cancel_button.click()
+    run(qloop, dialog.tasks.settle())
+
+
 def test_cancelling_a_sign_in_releases_its_listener(desktop, qloop, browser: Browser) -> None:
     page = desktop.providers_page
     page.select("provider", "claude")

@@ -86,8 +86,14 @@ async def _download(manager: BackupManager, request: Request, archive: bool) -> 
     name = f"quotagate-{stamp}.tar.gz" if archive else f"quotagate-{stamp}.sqlite"
     target = folder / name
     export = manager.export_archive if archive else manager.export_sqlite
+    include = request.query_params.get("requestLog", "true").strip().lower()
+    if include not in ("true", "false", "1", "0"):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ManagementError(400, "`requestLog` must be true or false (false: without the raw request log; the "
+                                   "usage sums are always included).")
     try:
-        await off_loop(export, target, request.headers.get(PASSPHRASE_HEADER) or None)
+        await off_loop(export, target, request.headers.get(PASSPHRASE_HEADER) or None,
+                       include_request_log=include in ("true", "1"))
     except BackupError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise ManagementError(500, str(exc)) from None
