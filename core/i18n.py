@@ -46,3 +46,31 @@ def translatable(text: str) -> str:
     """Marks a text kept in data (a module constant, a record field) for the catalogue; it is translated
     with `tr(text, ...)` where it is shown, so that it follows the language in use then."""
     return text
+
+
+class Phrase(str):
+    """A text with values kept in data that must read in English where it is data (API answers, logs) and in
+    the language in use where a window shows it (`said`). It is the English text, so JSON and comparisons
+    see a plain string; the template (marked `translatable` where it is written) and the values ride along."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, **values: object) -> "Phrase":
+        phrase = super().__new__(cls, template.format(**values) if values else template)
+        phrase.template, phrase.values = template, values
+        return phrase
+
+    @classmethod
+    def of(cls, text: str) -> "Phrase":
+        """`text` as a phrase: itself when it is one, else a translatable constant kept in data."""
+        return text if isinstance(text, Phrase) else cls(text)
+
+
+def said(text: str) -> str:
+    """`text` as a window shows it: a `Phrase` in the language in use (its phrase values too), any other text
+    through the catalogue (a translatable constant kept in data)."""
+    if isinstance(text, Phrase):
+        return tr(text.template, **{name: said(value) if isinstance(value, Phrase) else value
+                                    for name, value in text.values.items()})
+    return tr(text)

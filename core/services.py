@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core import i18n, running, settings
 from core.events import Event
-from core.i18n import tr
+from core.i18n import tr, translatable
 from core.backup.manager import DEFAULT_KEEP_COUNT, DEFAULT_KEEP_DAYS, DEFAULT_MAX_IMPORT_MB, BackupManager
 from core.configuration import Configuration
 from core.gateway.accounts import AccountStore
@@ -189,7 +189,7 @@ class CoreServices:
         state = await self._start_gateway(port)
         if state.running and self.configuration is not None:
             await self.configuration.update_settings({settings.KEY_PORT: state.port}, {settings.KEY_PORT: "port"},
-                                                     reason="changing the port")
+                                                     reason=translatable("changing the port"))
         elif previous.running:
             await self._start_gateway(previous.port)
             # Tell the caller why the move failed even though the old port is serving again.

@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTi
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from core import __version__, audit, autostart, i18n, lifecycle, settings
-from core.i18n import tr
+from core.i18n import tr, translatable
 from core.headless import EXIT_FAILED, EXIT_OK, run_headless
 from core.services import CoreServices, GatewayState
 from core.store.migrations import SchemaTooNewError
@@ -215,6 +215,7 @@ class DesktopApp(QObject):
 
     def dispose(self) -> None:
         """Hand the Qt objects back to Qt for deletion (deterministic, instead of Python's GC order)."""
+        audit.set_process_source("cli")  # what is left of this process is no longer the windows
         if self.tray is not None:
             self.tray.dispose()
         if getattr(self, "quota_glance", None) is not None:
@@ -229,7 +230,7 @@ class DesktopApp(QObject):
         autostart.set_enabled(enabled)
         if self.services.configuration is not None:
             self.tasks.start(self.services.configuration.update_settings(
-                {settings.KEY_START_AT_LOGIN: enabled}, reason="changing start at login"))
+                {settings.KEY_START_AT_LOGIN: enabled}, reason=translatable("changing start at login")))
 
 
 def configure_application(app: QApplication) -> QApplication:

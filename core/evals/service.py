@@ -11,7 +11,7 @@ from core.configuration import Configuration
 from core.evals import history
 from core.evals.runner import run_suite
 from core.evals.suites import Suite, parse_suite, parse_targets
-from core.i18n import tr
+from core.i18n import tr, translatable
 from core.settings import ConfigError
 
 T = TypeVar("T")
@@ -63,7 +63,7 @@ class Evaluations:
         if "suite" in request:
             suite = parse_suite(request["suite"])
             if request.get("save", True) is not False:
-                await self.configuration.change("saving an evaluation suite", lambda: history.save_suite(suite),
+                await self.configuration.change(translatable("saving an evaluation suite"), lambda: history.save_suite(suite),
                                                 {"suite": suite.name})
             return suite
         name = request.get("suiteName")

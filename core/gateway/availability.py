@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from core.gateway.accounts import Account
 from core.gateway.combos import MAX_DEPTH, ComboRef
 from core.gateway.routing import ResolveError, RoutingTable, Upstream
+from core.i18n import Phrase, translatable
 from core.providers import catalog
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def availability(runtime: "GatewayRuntime", requested: str, accounts: Iterable[A
         for upstream in route.upstreams:
             policy = config.rules.policies.blocked_by(key_id, route.requested, upstream)
             if policy is not None:
-                targets.append(_target(upstream, "policy", f"blocked by routing policy “{policy}”"))
+                why = Phrase(translatable("blocked by routing policy “{policy}”"), policy=policy)
+                targets.append(_target(upstream, "policy", why))
                 continue
             targets.append(_checked(upstream, blocked, runtime, threshold, now))
         targets += _unresolved_combo_targets(table, requested.strip())
@@ -68,14 +70,17 @@ def _checked(upstream: Upstream, blocked: dict[str, dict[Any, Any]], runtime: "G
              threshold: float, now: float) -> dict[str, Any]:
     mark = blocked["marks"].get((upstream.provider, upstream.account_id))
     if mark is not None:
-        return _target(upstream, "account", f"the account {mark}; skipped until its configuration changes")
+        return _target(upstream, "account", Phrase(translatable("the account {reason}; skipped until its "
+                                                                "configuration changes"), reason=Phrase.of(mark)))
     cooldown = blocked["cooldowns"].get((upstream.provider, upstream.account_id, upstream.model))
     if cooldown is not None:
-        return _target(upstream, "cooldown", f"cooling down: {cooldown['reason']}", now + cooldown["seconds"])
+        return _target(upstream, "cooldown", Phrase(translatable("cooling down: {reason}"),
+                                                    reason=Phrase.of(cooldown["reason"])), now + cooldown["seconds"])
     breaker = blocked["breakers"].get(upstream.provider)
     if breaker is not None and breaker["state"] == "open":
-        return _target(upstream, "breaker", f"{upstream.provider}'s circuit breaker is open after "
-                                            f"{breaker['failures']} failures", now + breaker["seconds"])
+        return _target(upstream, "breaker", Phrase(translatable("{provider}'s circuit breaker is open after "
+                                                                "{failures} failures"), provider=upstream.provider,
+                                                   failures=breaker["failures"]), now + breaker["seconds"])
     _, out_of_quota = runtime.quota_gate.usable([upstream], threshold)
     if out_of_quota:
         skipped = out_of_quota[0]
@@ -83,7 +88,8 @@ def _checked(upstream: Upstream, blocked: dict[str, dict[Any, Any]], runtime: "G
                        now + skipped.seconds if skipped.seconds is not None else None)
     target = _target(upstream, None, None)
     if breaker is not None:  # half-open: the next request is the probe
-        target["note"] = f"{upstream.provider} is recovering: the next request tests it"
+        target["note"] = Phrase(translatable("{provider} is recovering: the next request tests it"),
+                                provider=upstream.provider)
     return target
 
 
@@ -147,9 +153,9 @@ def _is_idle(account: Account, table: RoutingTable) -> bool:
 
 
 def _idle(account: Account) -> dict[str, Any]:
-    reason = ("switched off" if not account.active else
-              "its key cannot be read here (restored from another machine): enter it again" if account.needs_key
-              else "it has no API key")
+    reason = (translatable("switched off") if not account.active else
+              translatable("its key cannot be read here (restored from another machine): enter it again")
+              if account.needs_key else translatable("it has no API key"))
     return {"provider": account.provider, "model": None, "accountId": account.id, "account": account.name,
             "available": False, "kind": "inactive" if not account.active else "no_key", "reason": reason,
             "until": None}

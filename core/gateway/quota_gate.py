@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from core.gateway.resilience import Skipped
+from core.i18n import Phrase, translatable
 from core.quota.model import QuotaSnapshot, secret_fingerprint
 
 EXHAUSTED_PERCENT = 0.5  # a window with less than this left is used up in practice
@@ -74,13 +75,14 @@ class QuotaGate:
             key = target.quota_key
             found = self._exhausted.get(key) if key else None
             if found is not None and found[0] > now:
-                skipped.append(Skipped(target, f"its {found[1]} quota is used up",
+                skipped.append(Skipped(target, Phrase(translatable("its {window} quota is used up"), window=found[1]),
                                        (found[0] - now).total_seconds(), True))
                 continue
             low = self._left.get(key) if key and threshold > 0 else None
             if low is not None and low[0] < threshold and low[1] is not None and low[1] > now:
-                skipped.append(Skipped(target, f"only {low[0]:g}% of its quota is left (this combo keeps "
-                                               f"{threshold:g}% in reserve)", (low[1] - now).total_seconds(), True))
+                why = Phrase(translatable("only {left}% of its quota is left (this combo keeps {reserve}% in "
+                                          "reserve)"), left=f"{low[0]:g}", reserve=f"{threshold:g}")
+                skipped.append(Skipped(target, why, (low[1] - now).total_seconds(), True))
                 continue
             kept.append(target)
         return kept, skipped

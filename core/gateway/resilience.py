@@ -21,13 +21,19 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
+from core.i18n import Phrase, translatable
+
 COOL_FIRST_S = 5.0
 COOL_MAX_S = 300.0
 BREAKER_THRESHOLD = 5
 BREAKER_OPEN_S = 30.0
 BREAKER_MAX_S = 300.0
 RETRY_AFTER_MAX_S = 24 * 3600.0  # a provider's own hint is honoured, within reason
-_MARKS = {401: "rejected the key (HTTP 401)", 402: "has no credit left (HTTP 402)", 403: "refused access (HTTP 403)"}
+# Why an account or target is skipped: English in the API, `said` in the language in use by the windows.
+_MARKS = {401: translatable("rejected the key (HTTP 401)"), 402: translatable("has no credit left (HTTP 402)"),
+          403: translatable("refused access (HTTP 403)")}
+# what relay.py marks a subscription whose sign-in cannot be renewed with (it passes the same text)
+SIGN_IN_AGAIN = translatable("needs to be signed in again")
 _BREAKER_STATUSES = frozenset({500, 502, 503, 504, 529})
 
 
@@ -84,7 +90,8 @@ class Resilience:
             mark = self._marks.get((target.provider, target.account_id)) or standing.get((target.provider,
                                                                                            target.account_id))
             if mark is not None:
-                skipped.append(Skipped(target, f"the account {mark[0]}", None, False))
+                why = Phrase(translatable("the account {reason}"), reason=Phrase.of(mark[0]))
+                skipped.append(Skipped(target, why, None, False))
                 continue
             cooldown = self._cooldowns.get(_key(target))
             if cooldown is not None and cooldown.until > now:
@@ -93,13 +100,14 @@ class Resilience:
             breaker = self._breakers.get(target.provider)
             if breaker is not None and breaker.opened_until:
                 if breaker.opened_until > now:
-                    skipped.append(Skipped(target, f"{target.provider} is failing (circuit open)",
+                    skipped.append(Skipped(target, Phrase(translatable("{provider} is failing (circuit open)"),
+                                                          provider=target.provider),
                                            breaker.opened_until - now, False))
                     continue
                 in_flight = breaker.probe_started is not None and now - breaker.probe_started < breaker.open_for
                 if in_flight or target.provider in probing:  # half-open: one request finds out
-                    skipped.append(Skipped(target, f"{target.provider} is being probed after failures", 1.0,
-                                           False))
+                    skipped.append(Skipped(target, Phrase(translatable("{provider} is being probed after failures"),
+                                                          provider=target.provider), 1.0, False))
                     continue
                 probing.add(target.provider)
             kept.append(target)
@@ -118,7 +126,7 @@ class Resilience:
         """Remember a failure that is the target's, not the request's (status None: network or timeout).
         Returns the seconds the (account, model) now cools down, None for an account mark."""
         if status in _MARKS:
-            self._marks[(target.provider, target.account_id)] = (_MARKS[status], target.account_name)
+            self._marks[(target.provider, target.account_id)] = (Phrase(_MARKS[status]), target.account_name)
             return None
         now = self._now()
         key = _key(target)
@@ -126,8 +134,9 @@ class Resilience:
         failures = (previous.failures if previous is not None else 0) + 1
         hinted = _retry_after_seconds(retry_after, self._wall())
         seconds = hinted if hinted is not None else min(COOL_FIRST_S * 2 ** (failures - 1), COOL_MAX_S)
-        reason = ("rate-limited (HTTP 429)" if status == 429 else
-                  f"failing (HTTP {status})" if status is not None else "unreachable or timing out")
+        reason = (Phrase(translatable("rate-limited (HTTP 429)")) if status == 429 else
+                  Phrase(translatable("failing (HTTP {status})"), status=status) if status is not None else
+                  Phrase(translatable("unreachable or timing out")))
         self._cooldowns[key] = _Cooldown(now + seconds, failures, reason, status == 429)
         if status is None or status in _BREAKER_STATUSES:
             self._trip(target.provider, now)
@@ -136,7 +145,7 @@ class Resilience:
     def mark(self, target: Target, reason: str) -> None:
         """Skip the whole account until the configuration changes, for a reason that is not an HTTP status
         (a subscription whose sign-in must be renewed by the user: signing in again reloads the gateway)."""
-        self._marks[(target.provider, target.account_id)] = (reason, target.account_name)
+        self._marks[(target.provider, target.account_id)] = (Phrase.of(reason), target.account_name)
 
     def _trip(self, provider: str, now: float) -> None:
         breaker = self._breakers.setdefault(provider, _Breaker())

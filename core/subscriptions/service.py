@@ -100,7 +100,7 @@ class Subscriptions:
         def write() -> list[Account]:
             return [self.store.save(s) for s in sign_ins]
         if self._configuration is not None:
-            saved = await self._configuration.change("adding a subscription sign-in", write)
+            saved = await self._configuration.change(translatable("adding a subscription sign-in"), write)
         else:
             saved = await _off_loop(write)
         for account in saved:

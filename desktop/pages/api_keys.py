@@ -34,7 +34,7 @@ from core.gateway import client_keys
 from core.gateway.client_keys import CreatedKey
 from core.gateway.combos import load_combos
 from core.gateway.key_limits import MAX_RPM, MAX_USD
-from core.i18n import tr
+from core.i18n import tr, translatable
 from core.services import CoreServices
 from core.settings import ConfigError
 from desktop.pages.combos import Choice, TargetChoices
@@ -258,7 +258,7 @@ class ApiKeysPage(RefreshOnShowPage):
             raise ConfigError(tr("Quotagate is shutting down."))
         required = self.require_box.isChecked()
         await self.services.configuration.update_settings({settings.KEY_REQUIRE_API_KEY: required},
-                                                          reason="changing the API key requirement")
+                                                          reason=translatable("changing the API key requirement"))
         self._show_mode(required)
         return (tr("Saved. Requests without a valid key are refused from now on.") if required
                 else tr("Saved. Programs on this computer need no key now."))

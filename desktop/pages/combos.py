@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from core.configuration import Configuration
 from core.gateway.accounts import Account, CustomEndpoint
 from core.gateway.combos import STRATEGIES, Combo, ComboOptions, ComboRef, ModelTarget, load_combos
-from core.i18n import tr
+from core.i18n import said, tr
 from core.providers import catalog
 from core.services import CoreServices
 from core.settings import ACCOUNT_SELECTIONS
@@ -265,11 +265,11 @@ class CombosPage(RefreshOnShowPage):
         rows = []
         for item in state["cooldowns"]:
             target = f"{item['provider']}/{item['model']} ({names.get(item['accountId'], item['accountId'])})"
-            rows.append([cell(target), cell(tr("Cooling down")), cell(item["reason"]),
+            rows.append([cell(target), cell(tr("Cooling down")), cell(said(item["reason"])),
                          cell(tr("{seconds} s", seconds=f"{item['seconds']:.0f}"), align_right=True)])
         for item in state["marks"]:
             rows.append([cell(f"{item['provider']} ({item['account']})"), cell(tr("Set aside")),
-                         cell(item["reason"]), cell(tr("when its key changes"), align_right=True)])
+                         cell(said(item["reason"])), cell(tr("when its key changes"), align_right=True)])
         for item in state["breakers"]:
             if item["state"] != "closed":
                 back = tr("{seconds} s", seconds=f"{item['seconds']:.0f}") if item["state"] == "open" else "—"

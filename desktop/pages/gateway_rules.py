@@ -3,7 +3,8 @@ limit), where budgets live (the API keys' limits), and two read-only views — w
 now and why the others cannot, and the audit log of configuration changes.
 
 Everything is read from and saved through the core (the configuration service checks the IP filter and the
-rate limit with the same rules as the API); this page only shows and collects."""
+rate limit with the same rules as the API); this page only shows and collects. The Access tab's fields are
+committed with the page's Save / Revert bar, like every other page's settings."""
 
 from __future__ import annotations
 
@@ -28,9 +29,10 @@ from PySide6.QtWidgets import (
 from core import audit, settings
 from core.gateway.availability import all_models, availability
 from core.gateway.key_limits import MAX_RPM
-from core.i18n import tr, translatable
+from core.i18n import said, tr, translatable
 from core.services import CoreServices
 from core.settings import ConfigError
+from desktop.widgets.commit import CommitBar, configuration_of
 from desktop.widgets.feedback import (
     ERROR_COLOR,
     OK_COLOR,
@@ -42,11 +44,14 @@ from desktop.widgets.feedback import (
     read_only_table,
     show_rows,
 )
+from desktop.widgets.field_error import FieldError, with_error
 from desktop.widgets.format import date_time, timestamp
 from desktop.widgets.layouts import button_row, table_section
 from desktop.widgets.tasks import RefreshOnShowPage, off_loop
 
 AUDIT_ROWS = 200
+
+AccessState = tuple[tuple[str, ...], tuple[str, ...], int]  # allow entries, block entries, requests per minute
 
 
 def source_name(source: str) -> str:
@@ -69,7 +74,6 @@ class GatewayRulesPage(RefreshOnShowPage):
     def __init__(self, services: CoreServices) -> None:
         super().__init__("Gateway rules page")
         self.services = services
-        self.save_task: asyncio.Task[None] | None = None
         self.check_task: asyncio.Task[None] | None = None
 
         tabs = QTabWidget()
@@ -77,8 +81,16 @@ class GatewayRulesPage(RefreshOnShowPage):
         tabs.addTab(self._availability_tab(), tr("Availability"))
         tabs.addTab(self._audit_tab(), tr("Audit log"))
         self.tabs = tabs
+
+        self.commit = CommitBar(self.tasks, self.access_state, self.show_access, self._save)
+        self.commit.add_field(settings.KEY_IP_FILTER, self.allow_edit, self.ip_error,
+                              self.allow_edit.textChanged, self.block_edit.textChanged)
+        self.commit.add_field(settings.KEY_RATE_LIMIT, self.rate_spin, self.rate_error, self.rate_spin.valueChanged)
+        self.feedback = self.commit.status
         layout = QVBoxLayout(self)
-        layout.addWidget(tabs)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(tabs, 1)
+        layout.addWidget(self.commit)
 
     # -- building ---------------------------------------------------------------------------------------
     def _access_tab(self) -> QWidget:
@@ -99,6 +111,8 @@ class GatewayRulesPage(RefreshOnShowPage):
         ip_layout.addWidget(hint(tr("For /v1 and /api when the gateway listens on the network. This computer "
                                     "(127.0.0.1, ::1) is always allowed, so you cannot lock yourself out.")))
         ip_layout.addLayout(lists)
+        self.ip_error = FieldError()
+        ip_layout.addWidget(self.ip_error)
         ip_layout.addWidget(self.enforced_label)
 
         self.rate_spin = QSpinBox()
@@ -108,7 +122,8 @@ class GatewayRulesPage(RefreshOnShowPage):
         self.rate_spin.setMaximumWidth(260)
         rate_box = QGroupBox(tr("Global rate limit"))
         rate_form = QFormLayout(rate_box)
-        rate_form.addRow(tr("All clients together:"), self.rate_spin)
+        self.rate_error = FieldError()
+        rate_form.addRow(tr("All clients together:"), with_error(self.rate_spin, self.rate_error))
         rate_form.addRow(hint(tr("Past it, requests get HTTP 429 with Retry-After. Each API key can also have "
                                  "its own limit.")))
 
@@ -117,25 +132,11 @@ class GatewayRulesPage(RefreshOnShowPage):
         budgets_layout.addWidget(hint(tr("Daily and monthly budgets in USD are set per API key: API keys › Limits. "
                                          "A key over its budget gets HTTP 429 until the budget resets.")))
 
-        self.feedback = StatusLabel()
-        self.save_button = QPushButton(tr("Save"))
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        self.revert_button = QPushButton(tr("Revert"))
-        self.revert_button.setToolTip(tr("Forget unsaved changes"))
-        self.revert_button.clicked.connect(self.refresh_soon)
-        save_row = QHBoxLayout()
-        save_row.addWidget(self.feedback, 100)
-        save_row.addStretch(1)
-        save_row.addWidget(self.revert_button)
-        save_row.addWidget(self.save_button)
-
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addWidget(ip_box, 1)
         layout.addWidget(rate_box)
         layout.addWidget(budgets_box)
-        layout.addLayout(save_row)
         return tab
 
     def _availability_tab(self) -> QWidget:
@@ -182,9 +183,10 @@ class GatewayRulesPage(RefreshOnShowPage):
         ip_filter = await off_loop(store.get_setting, settings.KEY_IP_FILTER) or {}
         rate = await off_loop(store.get_setting, settings.KEY_RATE_LIMIT) or {}
         entries = await off_loop(audit.recent, AUDIT_ROWS)
-        self.allow_edit.setPlainText("\n".join(ip_filter.get("allow", [])))
-        self.block_edit.setPlainText("\n".join(ip_filter.get("block", [])))
-        self.rate_spin.setValue(rate.get("requestsPerMinute") or 0)
+        if not self.commit.dirty and not self.commit.saving():  # the user's edits win over what was read
+            self.show_access((tuple(ip_filter.get("allow", [])), tuple(ip_filter.get("block", [])),
+                              rate.get("requestsPerMinute") or 0))
+            self.commit.reset()
         self.enforced_label.setText(
             tr("The gateway listens on this computer only, so the lists apply once it listens on the network.")
             if settings.is_loopback_host(self.services.host) else
@@ -201,33 +203,42 @@ class GatewayRulesPage(RefreshOnShowPage):
                 for e in entries]
         show_rows(self.audit_table, self.audit_empty, rows)
 
-    # -- saving -----------------------------------------------------------------------------------------
-    def save(self) -> asyncio.Task[None]:
-        ip_filter = {"allow": lines(self.allow_edit.toPlainText()), "block": lines(self.block_edit.toPlainText())}
-        rpm = self.rate_spin.value()
-        self.save_task = self.tasks.start(self._save(ip_filter, {"requestsPerMinute": rpm} if rpm else None))
-        return self.save_task
+    # -- the Access tab's form ---------------------------------------------------------------------------
+    def access_state(self) -> AccessState:
+        """What the Access tab says; blank lines and surrounding spaces are no change."""
+        return (tuple(lines(self.allow_edit.toPlainText())), tuple(lines(self.block_edit.toPlainText())),
+                self.rate_spin.value())
 
-    async def _save(self, ip_filter: dict[str, list[str]], rate: dict[str, int] | None) -> None:
-        configuration = self.services.configuration
-        if configuration is None:
-            self.feedback.error(tr("Not saved: Quotagate is shutting down."))
-            return
-        self.save_button.setEnabled(False)
-        self.feedback.busy(tr("Saving…"))
+    def show_access(self, state: AccessState) -> None:
+        allow, block, rpm = state
+        self.allow_edit.setPlainText("\n".join(allow))
+        self.block_edit.setPlainText("\n".join(block))
+        self.rate_spin.setValue(rpm)
+
+    # -- saving -----------------------------------------------------------------------------------------
+    def save(self) -> asyncio.Task[bool]:
+        return self.commit.start_save()
+
+    async def _save(self) -> str:
+        configuration = configuration_of(self.services)
+        allow, block, rpm = self.access_state()
+        ip_filter = {"allow": list(allow), "block": list(block)} if allow or block else None
+        # the same rules as the API: a refusal names the entry and lands under the lists
         try:
             await configuration.update_settings(
-                {settings.KEY_IP_FILTER: ip_filter if ip_filter["allow"] or ip_filter["block"] else None,
-                 settings.KEY_RATE_LIMIT: rate},
+                {settings.KEY_IP_FILTER: ip_filter,
+                 settings.KEY_RATE_LIMIT: {"requestsPerMinute": rpm} if rpm else None},
                 {settings.KEY_IP_FILTER: tr("IP filter"), settings.KEY_RATE_LIMIT: tr("Global rate limit")},
                 reason=translatable("changing the gateway rules"))
-        except ConfigError as exc:  # the same rules as the API: which entry, and what is allowed
-            self.feedback.error(tr("Not saved: {error}", error=exc))
-            return
-        finally:
-            self.save_button.setEnabled(True)
-        self.feedback.ok(tr("Saved. The gateway uses the new rules now."))
-        await self.refresh()
+        except ConfigError as exc:
+            if exc.key == settings.KEY_IP_FILTER:  # the focus goes to the list that holds the refused entry
+                in_block = any(repr(entry[:60]) in str(exc) for entry in block if entry not in allow)
+                self.commit.add_field(settings.KEY_IP_FILTER, self.block_edit if in_block else self.allow_edit,
+                                      self.ip_error)
+            raise
+        self.show_access((allow, block, rpm))  # tidied: one entry per line, no blank lines
+        await self.refresh()  # the audit tab lists the change (the form is left as it is while saving)
+        return tr("Saved. The gateway uses the new rules now.")
 
     # -- availability -----------------------------------------------------------------------------------
     def check(self) -> asyncio.Task[None] | None:
@@ -256,7 +267,7 @@ class GatewayRulesPage(RefreshOnShowPage):
             where = "/".join(part for part in (target["provider"], target["model"]) if part)
             state, color = ((tr("ready"), OK_COLOR) if target["available"] else
                             (tr("waiting"), WARNING_COLOR) if target["until"] else (tr("unavailable"), ERROR_COLOR))
-            why = target.get("note") or target["reason"] or ""
+            why = said(target.get("note") or target["reason"] or "")  # the API says it in English
             rows.append([cell(target["account"] or "—"), cell(where), cell(state, color=color),
                          cell(why, tooltip=why), cell(date_time(target["until"]) if target["until"] else "—")])
         show_rows(self.targets_table, self.targets_empty, rows)

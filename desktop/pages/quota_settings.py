@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import i18n, settings
-from core.i18n import tr
+from core.i18n import tr, translatable
 from core.quota.alerts import DEFAULT_THRESHOLDS
 from core.quota.model import QuotaSnapshot
 from core.quota.order import display_order
@@ -130,7 +130,8 @@ class QuotaSettingsPage(QWidget):
             raise ConfigError(tr("Quotagate is shutting down."))
         # the configuration checks them and makes the quota glance use them (headless too)
         stored = await self.services.configuration.update_settings(
-            values, {settings.KEY_QUOTA_THRESHOLDS: thresholds_field()}, reason="changing quota settings")
+            values, {settings.KEY_QUOTA_THRESHOLDS: thresholds_field()},
+            reason=translatable("changing quota settings"))
         self.thresholds.blockSignals(True)  # shown as stored: "60, 25%" reads back as "60, 25"
         self.thresholds.setText(", ".join(f"{t:g}" for t in stored[settings.KEY_QUOTA_THRESHOLDS]))
         self.thresholds.blockSignals(False)

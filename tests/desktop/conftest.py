@@ -15,14 +15,21 @@ from tests.conftest import free_port
 
 
 @pytest.fixture(scope="session")
-def qloop(qapp):
+def session_qloop(qapp):
     """One loop for the session, as the app has one for its life: loops created and collected per test
     leave Qt objects to the garbage collector mid-run, which crashes PySide."""
     loop = new_event_loop(configure_application(qapp))  # the loop the app ships
-    asyncio.set_event_loop(loop)
     yield loop
     loop.close()
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def qloop(session_qloop):
+    """The session's loop, made the current one for this test: an asyncio test that ran before (pytest-asyncio)
+    leaves no current loop behind, and code run outside the loop (Qt slots) looks it up."""
+    asyncio.set_event_loop(session_qloop)
+    return session_qloop
 
 
 @pytest.fixture

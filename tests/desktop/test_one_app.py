@@ -345,6 +345,9 @@ EDITS = {
     "Dashboard": (lambda desktop, qloop: open_storage_tab(desktop, qloop).commit,
                   lambda desktop: desktop.dashboard_page.storage_panel.keep_days.setValue(9),
                   settings.KEY_REQUEST_LOG_DAYS, 9),
+    "Gateway rules": (lambda desktop, qloop: loaded(desktop, qloop, "Gateway rules").commit,
+                      lambda desktop: desktop.gateway_rules_page.allow_edit.setPlainText("192.168.1.0/24\n"),
+                      settings.KEY_IP_FILTER, {"allow": ["192.168.1.0/24"], "block": []}),
     "Requests": (lambda desktop, qloop: loaded(desktop, qloop, "Requests").commit,
                  lambda desktop: (desktop.requests_page.prompt_enabled.setChecked(True),
                                   desktop.requests_page.prompt_text.setPlainText("Be kind.")),
@@ -384,6 +387,46 @@ def test_a_dashboard_refresh_does_not_overwrite_an_unsaved_limit(desktop, qloop)
     panel.keep_rows.setValue(5000)
     run(qloop, panel.refresh(limits_too=True))
     assert panel.keep_rows.value() == 5000 and panel.commit.dirty
+
+
+def test_a_refused_gateway_rule_is_shown_under_its_list_with_the_focus_there(desktop, qloop, qtbot) -> None:
+    page = loaded(desktop, qloop, "Gateway rules")
+    window = desktop.window
+    below = [page.rate_spin, page.commit.save_button]
+    before = [at(widget, window) for widget in below]
+    page.block_edit.setPlainText("203.0.113.7\n10.0.0.300")
+    page.commit.save_button.setFocus()
+    page.commit.save_button.click()
+    assert not run(qloop, page.commit.save_task)
+    QApplication.processEvents()
+    assert "'10.0.0.300' is not an IP address or a CIDR range" in page.ip_error.text() and fits(page.ip_error)
+    assert page.commit.status.text() == "Not saved: see the message under the field."
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.block_edit)  # the list that holds the entry
+    assert [at(widget, window) for widget in below] == before
+    assert desktop.services.store.get_setting(settings.KEY_IP_FILTER) is None
+    page.block_edit.setPlainText("203.0.113.7")  # editing a list clears the message
+    assert page.ip_error.text() == "" and page.commit.status.text() == "Unsaved changes."
+    assert page.commit.save_button.isEnabled()
+    page.allow_edit.setPlainText("not-an-address")
+    assert not run(qloop, page.save())
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.allow_edit)
+
+
+def test_a_gateway_rules_refresh_keeps_unsaved_edits_and_the_bar_stays_under_every_tab(desktop, qloop) -> None:
+    page = loaded(desktop, qloop, "Gateway rules")
+    page.rate_spin.setValue(90)
+    run(qloop, desktop.services.configuration.update_settings({settings.KEY_IP_FILTER: {"allow": ["10.0.0.1"]}}))
+    run(qloop, page.refresh())  # changed elsewhere (the API) while the user edits
+    assert page.rate_spin.value() == 90 and page.allow_edit.toPlainText() == "" and page.commit.dirty
+    assert page.audit_table.rowCount() == 1  # the read-only views still follow
+    for index in range(page.tabs.count()):
+        page.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        assert page.commit.isVisible() and page.commit.status.text() == "Unsaved changes."
+    page.commit.revert_button.click()  # back to what was read last, then the next refresh follows the API
+    assert page.rate_spin.value() == 0 and not page.commit.dirty
+    run(qloop, page.refresh())
+    assert page.allow_edit.toPlainText() == "10.0.0.1"
 
 
 def test_backing_up_counts_its_seconds_and_offers_no_cancel(desktop, qloop) -> None:
@@ -506,3 +549,25 @@ def test_a_refused_account_proxy_takes_the_focus_in_the_dialog(desktop, qloop, q
     assert dialog.isVisible() and "'ftp://' proxies are not supported" in dialog.proxy_field.error.text()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.proxy_field.address)
     assert not desktop.services.accounts.accounts()
+
+
+def test_why_the_gateway_skips_a_target_reads_in_chinese_on_the_combos_and_providers_pages(desktop, qloop,
+                                                                                           chinese_ui) -> None:
+    services = desktop.services
+    for name in ("Work", "Busy"):
+        services.accounts.create_account("openai", name, "sk-ok")
+    run(qloop, services.reload_gateway_config())
+    upstreams = {u.account_name: u for u in services.runtime.config.table.resolve("openai/gpt-4.1").upstreams}
+    services.runtime.resilience.failed(upstreams["Work"], 401)
+    services.runtime.resilience.failed(upstreams["Busy"], 429, "120")
+    combos = desktop.combos_page
+    combos.show_health()
+    why = [combos.health_table.item(row, 2).text() for row in range(combos.health_table.rowCount())]
+    assert why == ["被限流 (HTTP 429)", "拒绝了密钥 (HTTP 401)"]
+    providers = show(desktop, "Providers")  # the window was built in English; its cells follow the language
+    providers.select("provider", "openai")
+    run(qloop, providers.settle())
+    states = {providers.accounts_table.item(row, 0).text(): providers.accounts_table.item(row, 3).text()
+              for row in range(providers.accounts_table.rowCount())}
+    assert states["Work"] == "⚠ 已暂停使用：拒绝了密钥 (HTTP 401)"
+    assert services.runtime.resilience.state()["marks"][0]["reason"] == "rejected the key (HTTP 401)"  # the API's

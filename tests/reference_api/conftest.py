@@ -7,7 +7,6 @@ import httpx
 import pytest
 
 from core.services import CoreServices
-from tests.desktop.conftest import make_desktop, qloop  # noqa: F401  (fixtures)
 from tests.gateway.conftest import client, services  # noqa: F401  (fixtures)
 from tests.integration.test_serve_command import served  # noqa: F401  (fixture: `quotagate serve` running)
 from tests.gateway.test_management_guard import _non_loopback_address

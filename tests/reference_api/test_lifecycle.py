@@ -62,7 +62,7 @@ async def test_restart_and_shutdown_answer_first_then_ask_the_program(client, ho
 
 async def test_a_process_that_cannot_restart_itself_says_so(client) -> None:
     response = await client.post("/api/restart")
-    assert response.status_code == 503 and "cannot restart itself" in response.json()["error"]
+    assert response.status_code == 409 and "cannot restart itself" in response.json()["error"]
 
 
 async def test_restart_and_shutdown_are_behind_the_login_when_it_is_on(client, hooks) -> None:

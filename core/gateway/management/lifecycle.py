@@ -37,7 +37,8 @@ def lifecycle_routes(context: "GatewayContext") -> list[Route]:
 
     def _asked(action: str, words: str) -> Response:
         if not lifecycle.can(action):
-            raise ManagementError(503, f"This Quotagate process cannot {action} itself; stop it the way it was "
+            # 409: nothing is wrong with the gateway; this process (embedded, a test) has no way to do it
+            raise ManagementError(409, f"This Quotagate process cannot {action} itself; stop it the way it was "
                                        f"started.")
         async def ask() -> None:  # on the loop: a sync task would run in a worker thread, and the programs'
             lifecycle.request(action)  # hooks set asyncio events, which only the loop's own thread may set

@@ -303,7 +303,6 @@ MESSAGES: dict[str, str] = {
     "Forget unsaved changes": "放弃未保存的更改",
     "Could not read the proxy settings: {error}": "无法读取代理设置：{error}",
     "Unsaved changes.": "有未保存的更改。",
-    "Not saved: Quotagate is shutting down.": "未保存：Quotagate 正在退出。",
     "Saved. New requests use these proxies.": "已保存。新的请求将使用这些代理。",
     "Saved. Quotagate connects directly (or through the environment's proxy).": "已保存。Quotagate 将直接连接（或经由环境变量中的代理）。",
     "Saved. Quotagate connects directly.": "已保存。Quotagate 将直接连接。",

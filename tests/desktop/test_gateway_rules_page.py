@@ -32,9 +32,9 @@ def desktop(make_desktop, qloop):
     return app
 
 
-def save(loop, qtbot, page) -> None:
-    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
-    run(loop, page.save_task)
+def save(loop, qtbot, page) -> bool:
+    qtbot.mouseClick(page.commit.save_button, Qt.MouseButton.LeftButton)
+    return run(loop, page.commit.save_task)
 
 
 def test_the_page_is_in_the_settings_window(desktop) -> None:
@@ -46,8 +46,9 @@ def test_rules_saved_in_the_window_apply_and_are_audited_as_the_windows(desktop,
     page.allow_edit.setPlainText("192.168.1.0/24\n\n  10.0.0.7  \n")
     page.block_edit.setPlainText("192.168.1.66")
     page.rate_spin.setValue(120)
-    save(qloop, qtbot, page)
+    assert save(qloop, qtbot, page)
     assert page.feedback.kind == "ok", page.feedback.text()
+    assert page.feedback.text() == "Saved. The gateway uses the new rules now."
     store = desktop.services.store
     assert store.get_setting(settings.KEY_IP_FILTER) == {"allow": ["192.168.1.0/24", "10.0.0.7"],
                                                          "block": ["192.168.1.66"]}
@@ -58,6 +59,8 @@ def test_rules_saved_in_the_window_apply_and_are_audited_as_the_windows(desktop,
     assert entry["source"] == "window" and entry["action"] == "changing the gateway rules"
     # The audit tab shows it (refreshed after the save).
     assert page.audit_table.rowCount() == 1 and page.audit_table.item(0, 1).text() == "window"
+    # The form shows what was stored, tidied, and has nothing left to save.
+    assert page.allow_edit.toPlainText() == "192.168.1.0/24\n10.0.0.7" and not page.commit.dirty
 
     page.rate_spin.setValue(0)  # "No limit"
     save(qloop, qtbot, page)
@@ -65,13 +68,14 @@ def test_rules_saved_in_the_window_apply_and_are_audited_as_the_windows(desktop,
     assert desktop.services.runtime.config.rules.requests_per_minute is None
 
 
-def test_a_bad_entry_is_refused_in_words_and_nothing_is_saved(desktop, qloop, qtbot) -> None:
+def test_a_bad_entry_is_refused_in_words_under_the_lists_and_nothing_is_saved(desktop, qloop, qtbot) -> None:
     page = desktop.gateway_rules_page
     page.allow_edit.setPlainText("10.0.0.0/8\nnot-an-address")
     page.rate_spin.setValue(50)
-    save(qloop, qtbot, page)
-    assert page.feedback.kind == "error"
-    assert "'not-an-address' is not an IP address or a CIDR range" in page.feedback.text()
+    assert not save(qloop, qtbot, page)
+    assert page.feedback.kind == "error" and page.feedback.text() == "Not saved: see the message under the field."
+    assert "'not-an-address' is not an IP address or a CIDR range" in page.ip_error.text()
+    assert page.commit.dirty and page.allow_edit.toPlainText() == "10.0.0.0/8\nnot-an-address"  # nothing lost
     assert desktop.services.store.get_setting(settings.KEY_IP_FILTER) is None
     assert desktop.services.store.get_setting(settings.KEY_RATE_LIMIT) is None  # one change: all or nothing
     assert audit.recent(5) == []
@@ -120,3 +124,29 @@ def test_the_management_api_restarts_and_quits_the_desktop_app(desktop, qloop) -
     assert desktop.restart_requested is True
     run(qloop, desktop.shutdown())
     assert not lifecycle.can("restart")  # a stopped app takes no more requests to restart
+
+
+def test_why_a_target_waits_reads_in_chinese_while_the_api_answers_in_english(desktop, qloop, qtbot,
+                                                                              chinese_ui) -> None:
+    services = desktop.services
+    for name in ("Work", "Busy"):
+        services.accounts.create_account("openai", name, "sk-ok")
+    services.accounts.create_account("openai", "Old", "sk-old", active=False)
+    run(qloop, services.reload_gateway_config())
+    upstreams = {u.account_name: u for u in services.runtime.config.table.resolve("openai/gpt-4.1").upstreams}
+    services.runtime.resilience.failed(upstreams["Work"], 401)  # the provider rejected the key
+    services.runtime.resilience.failed(upstreams["Busy"], 500)
+    page = desktop.gateway_rules_page
+    page.model_box.setEditText("openai/gpt-4.1")
+    qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
+    run(qloop, page.check_task)
+    table = page.targets_table
+    why = {table.item(r, 0).text(): table.item(r, 3).text() for r in range(table.rowCount())}
+    assert why == {"Work": "该账户拒绝了密钥 (HTTP 401)；在其配置更改前跳过", "Busy": "冷却中：出错 (HTTP 500)",
+                   "Old": "已停用"}
+    response = run(qloop, api("POST", services.gateway_state.url, "/api/models/availability",
+                              json={"model": "openai/gpt-4.1"}))
+    reasons = {t["account"]: t["reason"] for t in response.json()["targets"]}
+    assert reasons == {
+        "Work": "the account rejected the key (HTTP 401); skipped until its configuration changes",
+        "Busy": "cooling down: failing (HTTP 500)", "Old": "switched off"}
