@@ -27,11 +27,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from core.gateway import dialects
+from core.gateway.admission import attempts_for, route_for
 from core.gateway.dialects.common import Call, Usage
 from core.gateway.errors import GatewayError
 from core.gateway.relay import FALLBACK_STATUSES, Exchange, _failed, _identity_headers, _observe, _record
 from core.gateway.requests import client_key_id, read_body
-from core.gateway.proxy_routes import _nothing_to_try, _resolve, _unless_client_leaves
+from core.gateway.proxy_routes import _unless_client_leaves
 from core.gateway.routing import Upstream
 from core.gateway.runtime import GatewayRuntime
 from core.gateway.upstream import describe_transport_error, is_timeout
@@ -83,16 +84,11 @@ async def transcribe(request: Request, runtime: GatewayRuntime) -> Response:
     key_id = client_key_id(request, config.key_hashes, config.require_keys)
     fields, audio = await read_upload(request, config.max_body_bytes)
     model, answer_format = fields["model"], fields.get("response_format") or "json"
-    runtime.limiter.check(key_id, model)
-    route = _resolve(config.table, model)
-    plan = config.table.plan(route, runtime.stats, runtime.rng, runtime.quota_gate.headroom)
-    attempts, cooling = runtime.resilience.usable(plan)
-    attempts, out_of_quota = runtime.quota_gate.usable(attempts)
-    if not attempts:
-        raise _nothing_to_try(route.requested, cooling + out_of_quota)
+    route = route_for(runtime, key_id, model)  # limits and policies, as for every other request
+    attempts, skipped = attempts_for(runtime, route)
     exchange = Exchange(Call(format="openai", model=model, messages=[]), dialects.get("openai"), route, key_id,
                         PATH, started, "transcription", tuple(attempts), runtime.stats, runtime.resilience,
-                        tuple(cooling + out_of_quota))
+                        tuple(skipped))
     # A client that hangs up stops the work (an AssemblyAI transcript may be polled for minutes).
     return await _unless_client_leaves(request, _attempt_each(runtime, exchange, attempts, audio, answer_format))
 

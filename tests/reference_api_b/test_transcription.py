@@ -196,3 +196,21 @@ async def test_a_client_that_hangs_up_stops_the_polling(services, fakes) -> None
     polls = fakes["assemblyai"].polls
     await asyncio.sleep(0.4)
     assert polls > 0 and fakes["assemblyai"].polls == polls
+
+
+async def test_a_routing_policy_blocks_transcription_as_it_blocks_chat(services, client, fakes) -> None:
+    await connect(services, "deepgram", DEEPGRAM_KEY)
+    await client.post("/api/policies", json={"name": "no-deepgram", "blockProviders": ["deepgram"]})
+    response = await client.post("/v1/audio/transcriptions", **upload("deepgram/nova-3"))
+    assert response.status_code == 403 and "no-deepgram" in response.json()["error"]["message"]
+    assert fakes["deepgram"].calls == []
+
+
+async def test_a_cooling_transcriber_is_skipped_and_named_when_nothing_is_left(services, client, fakes) -> None:
+    await connect(services, "deepgram", DEEPGRAM_BUSY_KEY)
+    first = await client.post("/v1/audio/transcriptions", **upload("deepgram/nova-3"))
+    calls = len(fakes["deepgram"].calls)
+    second = await client.post("/v1/audio/transcriptions", **upload("deepgram/nova-3"))
+    assert first.status_code == 429 and second.status_code == 429
+    assert "can take a request now" in second.json()["error"]["message"]
+    assert len(fakes["deepgram"].calls) == calls  # skipped without a request
