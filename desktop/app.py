@@ -114,7 +114,7 @@ class DesktopApp(QObject):
                             (tr("Proxies"), self.proxies_page), (tr("API keys"), self.api_keys_page),
                             (tr("Gateway rules"), self.gateway_rules_page),
                             (tr("Tools"), self.tools_page),
-                            (tr("Dashboard"), self.dashboard_page), (tr("Requests"), self.requests_page),
+                            (tr("Dashboard"), self.dashboard_page), (tr("Request defaults"), self.requests_page),
                             (tr("Backups"), self.backups_page)):
             self.window.add_page(title, page)
         self.services.store_replaced.connect(lambda _store: asyncio.ensure_future(self._after_restore()))

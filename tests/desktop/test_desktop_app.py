@@ -48,7 +48,7 @@ def test_settings_opens_the_main_window_on_its_general_page(make_desktop, qloop,
     desktop.tray.settings_action.trigger()
     qtbot.waitUntil(desktop.window.isVisible)
     assert desktop.window.page_titles() == ["General", "Quota", "History", "Providers", "Combos", "Proxies", "API keys",
-                                            "Gateway rules", "Tools", "Dashboard", "Requests", "Backups"]
+                                            "Gateway rules", "Tools", "Dashboard", "Request defaults", "Backups"]
     page = desktop.general_page
     assert page.folder_field.text() == str(data_dir)
     assert page.folder_field.isReadOnly()

@@ -62,7 +62,7 @@ def add_account_through_dialog(qloop, qtbot, page, provider: str, name: str, key
 
 def test_the_window_lists_the_gateway_pages_after_general(desktop) -> None:
     assert desktop.window.page_titles()[3:11] == ["Providers", "Combos", "Proxies", "API keys", "Gateway rules", "Tools",
-                                                  "Dashboard", "Requests"]
+                                                  "Dashboard", "Request defaults"]
 
 
 def test_an_account_added_in_the_dialog_is_stored_encrypted_and_served_at_once(

@@ -348,7 +348,7 @@ EDITS = {
     "Gateway rules": (lambda desktop, qloop: loaded(desktop, qloop, "Gateway rules").commit,
                       lambda desktop: desktop.gateway_rules_page.allow_edit.setPlainText("192.168.1.0/24\n"),
                       settings.KEY_IP_FILTER, {"allow": ["192.168.1.0/24"], "block": []}),
-    "Requests": (lambda desktop, qloop: loaded(desktop, qloop, "Requests").commit,
+    "Request defaults": (lambda desktop, qloop: loaded(desktop, qloop, "Request defaults").commit,
                  lambda desktop: (desktop.requests_page.prompt_enabled.setChecked(True),
                                   desktop.requests_page.prompt_text.setPlainText("Be kind.")),
                  settings.KEY_SYSTEM_PROMPT, {"enabled": True, "prompt": "Be kind.", "position": "prefix"}),

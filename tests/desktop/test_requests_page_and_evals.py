@@ -26,7 +26,7 @@ def desktop(make_desktop, qloop):
 
 def test_the_requests_page_is_listed_before_backups(desktop) -> None:
     titles = desktop.window.page_titles()
-    assert titles.index("Requests") == titles.index("Backups") - 1
+    assert titles.index("Request defaults") == titles.index("Backups") - 1
 
 
 def test_a_system_prompt_saved_in_the_window_reaches_the_provider(openai_via_fake, upstream, desktop, qloop) -> None:

@@ -160,6 +160,7 @@ MESSAGES: dict[str, str] = {
     "Copy link": "复制链接",
     "No browser could be opened here. Copy the link and open it in a browser on this computer; Quotagate finishes by itself when the sign-in comes back.":
         "此处无法打开浏览器。请复制链接，在这台电脑上的浏览器中打开；登录返回后 Quotagate 会自动完成。",
+    "Request defaults": "请求默认设置",
     "SUBSCRIPTIONS": "订阅",
     "PROVIDERS": "服务商",
     "CUSTOM ENDPOINTS": "自定义端点",
