@@ -11,6 +11,7 @@ from pathlib import Path
 from peewee import DatabaseError
 
 from core import __version__, lifecycle, settings
+from core.gateway import collector
 from core.i18n import tr
 from core.services import CoreServices
 from core.store.migrations import SchemaTooNewError
@@ -54,6 +55,7 @@ async def _serve_until_signalled(services: CoreServices) -> int:
                 print(tr("quotagate: {error}", error=state.error), file=sys.stderr)
                 await services.stop()
                 return EXIT_FAILED
+            collector.settle_after_start()
             print(tr("Quotagate {version}: gateway on {url} (data in {folder}). Press Ctrl+C to stop.",
                      version=__version__, url=state.url, folder=services.data_folder), flush=True)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -15,6 +14,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTi
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from core import __version__, audit, autostart, i18n, lifecycle, settings
+from core.gateway import collector
 from core.i18n import tr, translatable
 from core.headless import EXIT_FAILED, EXIT_OK, run_headless
 from core.services import CoreServices, GatewayState
@@ -44,7 +44,6 @@ from desktop.widgets.tasks import PageTasks, off_loop
 log = logging.getLogger(__name__)
 
 PANEL_LINK = "open-quota-panel"
-YOUNG_GC_THRESHOLD = 10_000  # net new container objects between young collections (Python: 700)
 
 
 def no_tray_notice() -> str:
@@ -130,13 +129,10 @@ class DesktopApp(QObject):
             self.window.notice.linkActivated.connect(self._on_notice_link)
             self.quota_glance.panel.visibility_changed.connect(self._on_panel_window_shown)
             self.window.bring_to_front()
-        # Everything built so far (Qt wrappers, modules, the catalogue) lives as long as the app: keep it out
-        # of the collector's full passes, which otherwise stall the shared loop ~40 ms at a time under load.
-        gc.freeze()
-        # Requests leave no cyclic garbage (none in 1,000, plain or streamed), only short-lived objects that
-        # refcounting frees; at the default threshold (700) the young generation was still walked ~500 times a
-        # second under load, ~5 % of the loop's time (docs/BENCHMARKS.md, "Desktop loop").
-        gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+        # Everything built so far (Qt wrappers, modules, the catalogue) lives as long as the app: frozen, it is
+        # out of the collector's full passes, which otherwise stall the shared loop ~40 ms at a time under load;
+        # young collections spaced out (docs/BENCHMARKS.md, "Desktop loop").
+        collector.settle_after_start()
         return state
 
     async def back_up_now(self) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from core.gateway import sessions
 from core.gateway.errors import GatewayError
 from core.gateway.resilience import Skipped, describe_wait
-from core.gateway.routing import ResolveError, Route, Upstream
+from core.gateway.routing import ResolveError, Route, RoutingTable, Upstream
 
 if TYPE_CHECKING:
     from core.gateway.runtime import GatewayRuntime
@@ -24,11 +24,15 @@ def route_for(runtime: "GatewayRuntime", key_id: int | None, model: str) -> Rout
     and strategies; a GatewayError in words otherwise."""
     runtime.limiter.check(key_id, model)
     sessions.requested(key_id, model)
+    return runtime.config.rules.policies.apply(key_id, resolve(runtime.config.table, model))
+
+
+def resolve(table: RoutingTable, model: str) -> Route:
+    """The route of a model name, or the routing's refusal as the client's error."""
     try:
-        route = runtime.config.table.resolve(model)
+        return table.resolve(model)
     except ResolveError as exc:
         raise GatewayError(exc.status, exc.message, exc.code) from None
-    return runtime.config.rules.policies.apply(key_id, route)
 
 
 def attempts_for(runtime: "GatewayRuntime", route: Route) -> tuple[list[Upstream], list[Skipped]]:

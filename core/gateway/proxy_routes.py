@@ -13,25 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import time
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable, Coroutine
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.gateway import dialects, sessions
+from core.gateway import dialects
+from core.gateway.admission import attempts_for, resolve, route_for
 from core.gateway.answer_cache import request_key
 from core.gateway.dialects.common import STREAM_MEDIA_TYPE, Call
 from core.gateway.errors import GatewayError
 from core.gateway.images import images_call
 from core.gateway.provider_count import count_with_provider
 from core.gateway.relay import Exchange, forward
-from core.gateway.resilience import Skipped, describe_wait
 from core.gateway.requests import client_key_id, read_json_object
-from core.gateway.routing import ResolveError, RoutingTable
+from core.gateway.routing import RoutingTable
 from core.gateway.runtime import GatewayRuntime
+from core.gateway.server import CLIENT_WATCH
 from core.gateway.token_estimate import count_tokens
 from core.subscriptions.credentials import CredentialSource
 
@@ -105,19 +105,21 @@ async def _parse(request: Request, runtime: GatewayRuntime, dialect_name: str, *
     started = time.perf_counter()
     config = runtime.config
     key_id = client_key_id(request, config.key_hashes, config.require_keys)
-    payload, _ = await read_json_object(request, config.max_body_bytes)
+    payload, raw = await read_json_object(request, config.max_body_bytes)
     if provider is not None:
         payload["model"] = _scoped_model(provider, payload.get("model"), config.table)
     if operation != "chat":
         call = _embeddings_call(payload) if operation == "embeddings" else images_call(payload)
     else:
         call = dialects.get(dialect_name).parse_request(payload, model=model, stream=stream)
+        if provider is None:  # the payload is the body as sent: a pass-through may edit its bytes instead
+            call.raw = raw
         if dialect_name == "gemini":
             call.meta["sse"] = request.query_params.get("alt") == "sse"
             if not call.meta["sse"]:  # without alt=sse Gemini streams one JSON array
                 call.meta[STREAM_MEDIA_TYPE] = "application/json"
-        beta = request.headers.get("anthropic-beta")
-        if dialect_name == "anthropic" and beta:  # Claude Code's beta features go on with the request
+        beta = request.headers.get("anthropic-beta") if dialect_name == "anthropic" else None
+        if beta:  # Claude Code's beta features go on with the request
             call.meta["anthropic_beta"] = beta
         config.defaults.apply(call)  # the global system prompt and default thinking, once per request
     return call, key_id, started
@@ -127,21 +129,12 @@ async def _serve(request: Request, runtime: GatewayRuntime, credentials: Credent
                  dialect_name: str, **options: Any) -> Response:
     call, key_id, started = await _parse(request, runtime, dialect_name, **options)
     operation = options.get("operation", "chat")
-    runtime.limiter.check(key_id, call.model)
-    sessions.requested(key_id, call.model)
-    table = runtime.config.table
-    route = runtime.config.rules.policies.apply(key_id, _resolve(table, call.model))  # before combos and strategies
+    route = route_for(runtime, key_id, call.model)  # limits, then policies before combos and strategies
 
     async def answer() -> Response:
-        plan = table.plan(route, runtime.stats, runtime.rng, runtime.quota_gate.headroom)
-        attempts, cooling = runtime.resilience.usable(plan)
-        attempts, out_of_quota = runtime.quota_gate.usable(
-            attempts, route.combo.quota_threshold if route.combo is not None else 0.0)
-        skipped = cooling + out_of_quota
-        if not attempts:
-            raise _nothing_to_try(route.requested, skipped)
-        exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.url.path, started, operation,
-                            tuple(attempts), runtime.stats, runtime.resilience, tuple(skipped),
+        attempts, skipped = attempts_for(runtime, route)
+        exchange = Exchange(call, dialects.get(dialect_name), route, key_id, request.scope["path"], started,
+                            operation, tuple(attempts), runtime.stats, runtime.resilience, tuple(skipped),
                             credentials=credentials)
         work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
         if call.stream:  # a streaming response notices the client leaving by itself
@@ -161,12 +154,32 @@ async def _serve(request: Request, runtime: GatewayRuntime, credentials: Credent
     return await produce()
 
 
-async def _unless_client_leaves(request: Request, work: Awaitable[Response]) -> Response:
+async def _unless_client_leaves(request: Request, work: Coroutine[Any, Any, Response]) -> Response:
     """Run `work`, but cancel it (and so the upstream call) when the client hangs up first: nobody would
-    read the answer, and a pending call would hold Quit for the whole grace period. One watcher task per
-    request, cancelling this one: cheaper than running `work` in a task of its own."""
+    read the answer, and a pending call would hold Quit for the whole grace period. The gateway's own
+    server cancels the task when the connection closes (`server.ClientWatch`); under any other ASGI server
+    a watcher task per request does it."""
     current = asyncio.current_task()
     assert current is not None
+    client = request.scope.get(CLIENT_WATCH)
+    if client is None:
+        return await _watched_by_task(request, work, current)
+    if not client.watch(current):  # gone already: the call is not even started
+        work.close()
+        return Response(status_code=499)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if not client.unwatch(current):
+            raise
+        current.uncancel()
+        return Response(status_code=499)  # nginx's "client closed request"; no one receives it
+    finally:
+        client.unwatch(current)
+
+
+async def _watched_by_task(request: Request, work: Coroutine[Any, Any, Response],
+                           current: asyncio.Task[Any]) -> Response:
     left = False
 
     async def watch() -> None:
@@ -182,7 +195,7 @@ async def _unless_client_leaves(request: Request, work: Awaitable[Response]) -> 
         if not left:
             raise
         current.uncancel()
-        return Response(status_code=499)  # nginx's "client closed request"; no one receives it
+        return Response(status_code=499)
     finally:
         watcher.cancel()
 
@@ -206,30 +219,11 @@ async def _count(request: Request, runtime: GatewayRuntime, dialect_name: str, m
             del call.payload["max_tokens"]
     else:
         call, _, _ = await _parse(request, runtime, dialect_name, model=model, stream=False)
-    route = _resolve(runtime.config.table, call.model)
+    route = resolve(runtime.config.table, call.model)
     tokens = await count_with_provider(call, route, runtime.clients)
     if tokens is None:
         tokens = count_tokens(call)
     return JSONResponse({"input_tokens": tokens} if dialect_name == "anthropic" else {"totalTokens": tokens})
-
-
-def _nothing_to_try(requested: str, skipped: list[Skipped]) -> GatewayError:
-    """Every target is cooling down, marked or behind an open breaker: say which, and when to come back
-    (429 when they are all rate-limited, else 503)."""
-    reasons = "; ".join(f"{s.target.provider}/{s.target.model} ({s.target.account_name}): {s.reason}, "
-                        f"{describe_wait(s.seconds)}" for s in skipped)
-    waits = [s.seconds for s in skipped if s.seconds is not None]
-    headers = {"retry-after": str(max(1, math.ceil(min(waits))))} if waits else None
-    status = 429 if all(s.rate_limited for s in skipped) else 503
-    return GatewayError(status, f"No target of '{requested}' can take a request now: {reasons}.",
-                        "rate_limited" if status == 429 else "no_target_available", headers)
-
-
-def _resolve(table: RoutingTable, model: str) -> Any:
-    try:
-        return table.resolve(model)
-    except ResolveError as exc:
-        raise GatewayError(exc.status, exc.message, exc.code) from None
 
 
 def _embeddings_call(payload: dict[str, Any]) -> Call:
@@ -245,7 +239,7 @@ def _scoped_model(provider: str, model: Any, table: RoutingTable) -> str:
     """`/v1/providers/{p}/…`: add the provider's prefix when missing, refuse another provider's model."""
     if not isinstance(model, str) or not model.strip():
         raise GatewayError(400, "`model` must be a non-empty string.", "invalid_model")
-    scope = _resolve(table, f"{provider}/-").provider
+    scope = resolve(table, f"{provider}/-").provider
     first, slash, _ = model.partition("/")
     if slash:
         owner = table.provider_of_prefix(first)

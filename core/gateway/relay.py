@@ -46,8 +46,9 @@ from core.gateway.dialects.common import (
 from core.gateway.dialects.openai_chat import usage_chunk_filter
 from core.gateway.errors import GatewayError
 from core.gateway.images import image_usage
+from core.gateway.model_bytes import replace_model
 from core.gateway.request_defaults import for_passthrough
-from core.gateway.resilience import Resilience, Skipped, describe_wait
+from core.gateway.resilience import SIGN_IN_AGAIN, Resilience, Skipped, describe_wait
 from core.gateway.routing import Route, Upstream
 from core.gateway.strategies import RoutingStats
 from core.gateway.sse import EventSplitter, LineSplitter, model_rewriter
@@ -163,7 +164,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
             _failed(exchange, upstream, f"sign in again — {exc}", attempt_started)
             timeouts_only = rate_limited_only = False
             if exchange.resilience is not None:
-                exchange.resilience.mark(upstream, "needs to be signed in again")
+                exchange.resilience.mark(upstream, SIGN_IN_AGAIN)
             continue
         if response.status_code >= 400:
             body = await _read_and_close(response)
@@ -323,9 +324,12 @@ async def _complete_response(exchange: Exchange, upstream: Upstream, wire: Diale
         tokens = Usage()
         if payload is not None:
             tokens = image_usage(payload) if exchange.operation == "images" else wire.answer_usage(payload)
-            if "model" in payload:
-                payload["model"] = exchange.route.requested
-                raw = dumps(payload)
+            if "model" in payload:  # the name the client asked for, the provider's bytes otherwise kept
+                edited = replace_model(raw, exchange.route.requested)
+                if edited is None:
+                    payload["model"] = exchange.route.requested
+                    edited = dumps(payload)
+                raw = edited
         _record(usage, exchange, upstream, response.status_code, tokens)
         return Response(raw, status_code=response.status_code, headers=headers,
                         media_type=response.headers.get("content-type", "application/json"))
@@ -518,6 +522,8 @@ def _upstream_headers(upstream: Upstream, request: UpstreamRequest, stream: bool
 
 def _header_value(text: str) -> str:
     """Header values are latin-1 without control characters; names and models may be anything."""
+    if text.isascii() and text.isprintable():  # the usual case, without a loop per character
+        return text
     return "".join(c if " " <= c <= "~" else "?" for c in text)
 
 

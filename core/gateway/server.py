@@ -35,6 +35,9 @@ from core.i18n import tr
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_SECONDS = 5.0
+# The scope key under which a request finds its connection's `ClientWatch`: a handler can have its task
+# cancelled when the client hangs up, without a watcher task of its own per request.
+CLIENT_WATCH = "quotagate.client_watch"
 
 
 class PortInUseError(OSError):
@@ -135,6 +138,34 @@ def _error_bytes(status: int, reason: str, message: str, code: str, path: str | 
             f"connection: close\r\n\r\n").encode("ascii") + body
 
 
+class ClientWatch:
+    """The handler tasks of one connection that are to be cancelled when its client hangs up (a plain answer
+    nobody would read). Kept apart from the protocol so that the scope holding it makes no reference cycle."""
+
+    __slots__ = ("gone", "_tasks")
+
+    def __init__(self) -> None:
+        self.gone = False
+        self._tasks: dict[asyncio.Task[Any], bool] = {}  # task -> cancelled because the client left
+
+    def watch(self, task: asyncio.Task[Any]) -> bool:
+        """Cancel `task` if the client leaves before `unwatch`; False when it already has."""
+        if self.gone:
+            return False
+        self._tasks[task] = False
+        return True
+
+    def unwatch(self, task: asyncio.Task[Any]) -> bool:
+        """Stop watching `task`; True when it was cancelled because the client left."""
+        return self._tasks.pop(task, False)
+
+    def client_left(self) -> None:
+        self.gone = True
+        for task in self._tasks:
+            self._tasks[task] = True
+            task.cancel()
+
+
 class LimitedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits of `ServerLimits` (set per server by `limited_protocol`)."""
 
@@ -144,7 +175,13 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        # One lazy timer per connection for the header and body deadlines: moving a deadline only writes
+        # `_due`, and the timer, when it fires early, re-arms itself for the new time. Arming and
+        # cancelling a loop timer three times per request cost more than the rest of these limits.
+        self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0
+        self._on_due: Any = None  # what runs at `_due`; None: no deadline
+        self._client_watch = ClientWatch()
         self._header_bytes = 0
         self._header_count = 0
         self._answered = False  # we wrote our own error answer: ignore what else arrives
@@ -161,7 +198,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self._arm(self.limits.header_timeout, self._headers_too_slow)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._client_watch.client_left()
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def _make_room(self) -> bool:
@@ -194,10 +235,11 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope[CLIENT_WATCH] = self._client_watch  # type: ignore[literal-required]
         self._reading_headers = True
         self._header_bytes = self._header_count = 0
         self._idle_since = time.monotonic()
-        if self._deadline is None:
+        if self._on_due is None:
             self._arm(self.limits.header_timeout, self._headers_too_slow)
 
     def on_url(self, url: bytes) -> None:
@@ -246,7 +288,6 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         raise httptools.HttpParserError("headers too large")  # stops the parser; data_received ignores it
 
     def _headers_too_slow(self) -> None:
-        self._deadline = None
         if not self._reading_headers:  # connected and never began a request: just close
             self.once.warning("idle", "Closed connections that sent no request within %.0f s",
                               self.limits.header_timeout)
@@ -258,7 +299,6 @@ class LimitedHttpProtocol(HttpToolsProtocol):
                                              f"{self.limits.header_timeout:.0f} s.", "request_timeout")
 
     def _body_too_slow(self) -> None:
-        self._deadline = None
         if self.flow.read_paused:  # we stopped reading, not the client: wait on
             self._arm(self.limits.body_timeout, self._body_too_slow)
             return
@@ -285,13 +325,26 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         return request_path(url) if url else None
 
     def _arm(self, seconds: float, callback: Any) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, callback)
+        self._due = self.loop.time() + seconds
+        self._on_due = callback
+        if self._timer is None or self._timer.when() > self._due:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(self._due, self._deadline_reached)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._on_due = None  # a pending timer finds nothing due and stops
+
+    def _deadline_reached(self) -> None:
+        self._timer = None
+        callback = self._on_due
+        if callback is None:
+            return
+        if self._due - self.loop.time() > 0.001:  # the deadline moved on since this timer was set
+            self._timer = self.loop.call_at(self._due, self._deadline_reached)
+            return
+        self._on_due = None
+        callback()
 
 
 def limited_protocol(limits: ServerLimits, cap: int) -> type[LimitedHttpProtocol]:

@@ -28,6 +28,14 @@ class LoadResult:
     ttfb_p50_ms: float | None = None
     ttfb_p99_ms: float | None = None
     raw: dict = field(default_factory=dict, repr=False)
+    gateway_cpu_s: float | None = None  # the gateway process's CPU time (user + system) during the run
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        """The gateway's CPU per answered request: what the request path costs, whatever else the machine does."""
+        if self.gateway_cpu_s is None or not self.requests:
+            return None
+        return self.gateway_cpu_s * 1000 / self.requests
 
 
 def chat_body(model: str, stream: bool) -> bytes:

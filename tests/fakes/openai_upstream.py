@@ -29,6 +29,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    raw: bytes = b""  # the body's bytes as they arrived
 
 
 @dataclass
@@ -48,7 +49,7 @@ class FakeUpstream:
 
     async def chat(self, request: Request) -> Response:
         body = await request.json()
-        self.requests.append(Received(request.url.path, dict(request.headers), body))
+        self.requests.append(Received(request.url.path, dict(request.headers), body, await request.body()))
         key = request.headers.get("authorization", "").removeprefix("Bearer ")
         failure = await self._failure_for(key)
         if failure is not None:

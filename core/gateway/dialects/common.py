@@ -175,6 +175,9 @@ class Call:
     include_usage: bool = False  # an OpenAI client asked for the usage chunk at the end of a stream
     payload: dict[str, Any] = field(default_factory=dict, repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
+    # The client's body `payload` was parsed from, set by the route while the two agree. Not a field on
+    # purpose: `dataclasses.replace` (a changed copy of the payload) leaves it None on the copy.
+    raw = None
 
     def tool_names(self) -> dict[str, str]:
         """Tool-call id -> tool name over the whole history (formats that answer by name need it)."""

@@ -17,12 +17,13 @@ from typing import Any, Callable
 
 from core.gateway.dialects import fields
 from core.gateway.dialects.common import (
-    Answer, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish, Image, Message, Part, Reasoning,
-    ResponseFormat, SSEStreamDecoder, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall, ToolChoice,
-    ToolResult, UpstreamRequest, Usage, content_text, dumps, effort_for,
+    ADDED_DEFAULTS, Answer, BlockStart, BlockStop, Call, Delta, Effort, Event, Finish, Image, Message, Part,
+    Reasoning, ResponseFormat, SSEStreamDecoder, Start, StopReason, StreamError, Text, Thinking, Tool, ToolCall,
+    ToolChoice, ToolResult, UpstreamRequest, Usage, content_text, dumps, effort_for,
 )
 from core.gateway.dialects.fields import bad, is_int
 from core.gateway.errors import GatewayError
+from core.gateway.model_bytes import replace_model
 from core.gateway.sse import error_event, event_json
 
 NAME = "openai"
@@ -865,9 +866,15 @@ class OpenAIChat:
 
     def passthrough_request(self, call: Call, model: str) -> UpstreamRequest:
         """The client's body with the model replaced; a stream also asks for usage (see
-        `usage_chunk_filter`, which takes the added usage chunk out again)."""
+        `usage_chunk_filter`, which takes the added usage chunk out again). When nothing else changes, the
+        client's own bytes go with only the model's value replaced (no parse-and-dump per attempt)."""
+        adds_usage = call.stream and not call.include_usage
+        if call.raw is not None and not adds_usage and ADDED_DEFAULTS not in call.meta:
+            edited = replace_model(call.raw, model)
+            if edited is not None:
+                return UpstreamRequest(_PATH, edited)
         body = {**call.payload, "model": model}
-        if call.stream and not call.include_usage:
+        if adds_usage:
             options = body.get("stream_options") if isinstance(body.get("stream_options"), dict) else {}
             body["stream_options"] = {**options, "include_usage": True}
         return UpstreamRequest(_PATH, dumps(body))
