@@ -605,7 +605,11 @@ class ProvidersPage(RefreshOnShowPage):
                          cell(tr("live"), color=MUTED_COLOR)]
                         + [cell("—", align_right=True, color=MUTED_COLOR) for _ in range(4)])
         fill_table(self.models_table, rows)
-        note = tr("USD per 1M tokens; double-click a model to copy its full name.")
+        if provider.id in SUBSCRIPTION_PROVIDERS:  # flat-rate: what a request costs is the plan's quota
+            note = tr("Included in the subscription: no per-token price; its quota shows in the tray. "
+                      "Double-click a model to copy its full name.")
+        else:
+            note = tr("USD per 1M tokens; double-click a model to copy its full name.")
         if live:
             note += tr(" “live”: listed by the provider at the last Test ({count} in all).", count=len(live))
         self.models_hint.setText(note)

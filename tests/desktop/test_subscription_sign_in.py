@@ -89,8 +89,10 @@ def test_a_subscription_offers_sign_in_and_import_with_the_warning(desktop) -> N
     assert [a.text() for a in actions.import_menu.actions()] == ["Import from Claude Code", "Import from OpenCode"]
     assert "signs the other out" in actions.warning.text() and "recommended" in actions.warning.text()
     assert "sign in" in page.accounts_empty.text().lower()
+    assert page.models_hint.text().startswith("Included in the subscription")
     page.select("provider", "openai")
     assert not actions.isVisibleTo(page) and page.add_account_button.isVisibleTo(page)
+    assert page.models_hint.text().startswith("USD per 1M tokens")
     assert headers(page.accounts_table)[1] == "API key"
 
 

@@ -161,6 +161,8 @@ MESSAGES: dict[str, str] = {
     "No browser could be opened here. Copy the link and open it in a browser on this computer; Quotagate finishes by itself when the sign-in comes back.":
         "此处无法打开浏览器。请复制链接，在这台电脑上的浏览器中打开；登录返回后 Quotagate 会自动完成。",
     "Request defaults": "请求默认设置",
+    "Included in the subscription: no per-token price; its quota shows in the tray. Double-click a model to copy its full name.":
+        "已包含在订阅中：没有按 token 计的价格；其额度显示在托盘中。双击模型可复制其全名。",
     "SUBSCRIPTIONS": "订阅",
     "PROVIDERS": "服务商",
     "CUSTOM ENDPOINTS": "自定义端点",
