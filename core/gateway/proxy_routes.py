@@ -139,7 +139,7 @@ async def _serve(request: Request, runtime: GatewayRuntime, credentials: Credent
         work = forward(exchange, runtime.clients, runtime.usage, runtime.timeouts)
         if call.stream:  # a streaming response notices the client leaving by itself
             return await work
-        return await _unless_client_leaves(request, work)
+        return await unless_client_leaves(request, work)
 
     if call.stream:  # streams are neither cached nor replayed: each is relayed as it happens
         return await answer()
@@ -154,7 +154,7 @@ async def _serve(request: Request, runtime: GatewayRuntime, credentials: Credent
     return await produce()
 
 
-async def _unless_client_leaves(request: Request, work: Coroutine[Any, Any, Response]) -> Response:
+async def unless_client_leaves(request: Request, work: Coroutine[Any, Any, Response]) -> Response:
     """Run `work`, but cancel it (and so the upstream call) when the client hangs up first: nobody would
     read the answer, and a pending call would hold Quit for the whole grace period. The gateway's own
     server cancels the task when the connection closes (`server.ClientWatch`); under any other ASGI server

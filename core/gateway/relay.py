@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import Any, AsyncIterator, Sequence
 
 import aiohttp
 import httpx
@@ -43,7 +43,6 @@ from core.gateway.dialects.common import (
     Usage,
     dumps,
 )
-from core.gateway.dialects.openai_chat import usage_chunk_filter
 from core.gateway.errors import GatewayError
 from core.gateway.images import image_usage
 from core.gateway.model_bytes import replace_model
@@ -141,7 +140,7 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
             wire = _dialect_of(upstream)
             request = _encode(exchange, upstream, wire)
         except TranslationError as exc:
-            _failed(exchange, upstream, str(exc), attempt_started, label=upstream.account_name)
+            attempt_failed(exchange, upstream, str(exc), attempt_started, label=upstream.account_name)
             last, timeouts_only = _Failure(400, str(exc).encode(), None, upstream), False
             continue
         sender = clients.sender_for(upstream.proxy)
@@ -155,24 +154,24 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
             sessions.answered(upstream, response.headers)
         except httpx.HTTPError as exc:
             failed = _stage_failure(exc, clients)
-            _failed(exchange, upstream, str(failed), attempt_started)
+            attempt_failed(exchange, upstream, str(failed), attempt_started)
             timeouts_only = timeouts_only and failed.timed_out
             rate_limited_only = False
-            _observe(exchange, upstream, False, attempt_started)
+            observe_attempt(exchange, upstream, False, attempt_started)
             continue
         except SignInRequired as exc:  # nothing was sent: the account waits for the user, the next one goes
-            _failed(exchange, upstream, f"sign in again — {exc}", attempt_started)
+            attempt_failed(exchange, upstream, f"sign in again — {exc}", attempt_started)
             timeouts_only = rate_limited_only = False
             if exchange.resilience is not None:
                 exchange.resilience.mark(upstream, SIGN_IN_AGAIN)
             continue
         if response.status_code >= 400:
             body = await _read_and_close(response)
-            _failed(exchange, upstream, f"HTTP {response.status_code}", attempt_started, response.status_code)
+            attempt_failed(exchange, upstream, f"HTTP {response.status_code}", attempt_started, response.status_code)
             timeouts_only = False
             last = _Failure(response.status_code, body, wire, upstream, response.headers.get("retry-after"))
             if response.status_code in FALLBACK_STATUSES:
-                cooling = _observe(exchange, upstream, False, attempt_started, response.status_code,
+                cooling = observe_attempt(exchange, upstream, False, attempt_started, response.status_code,
                                    last.retry_after)
                 if response.status_code == 429 and cooling is not None:
                     back_in = cooling if back_in is None else min(back_in, cooling)
@@ -180,13 +179,13 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
                     rate_limited_only = False
             else:
                 rate_limited_only = False
-                _observe(exchange, upstream, True, attempt_started)  # it answered: the request was at fault
+                observe_attempt(exchange, upstream, True, attempt_started)  # it answered: the request was at fault
             # With several attempts every fallback-worthy failure goes on; the summary below names them all.
             if (has_next or index > 0) and response.status_code in FALLBACK_STATUSES:
                 log.info("%s/%s account %r answered %d; trying the next one", upstream.provider, upstream.model,
                          upstream.account_name, response.status_code)
                 continue
-            _record(usage, exchange, upstream, response.status_code, Usage(), error=f"HTTP {response.status_code}",
+            record_request(usage, exchange, upstream, response.status_code, Usage(), error=f"HTTP {response.status_code}",
                     answered=False)
             return _error_response(exchange, last)
         try:
@@ -196,30 +195,30 @@ async def forward(exchange: Exchange, clients: UpstreamClients, usage: UsageReco
                 answer = await _complete_response(exchange, upstream, wire, response, usage, timeouts,
                                                   clients.timeout.read)
         except _AttemptFailed as exc:
-            _failed(exchange, upstream, str(exc), attempt_started)
+            attempt_failed(exchange, upstream, str(exc), attempt_started)
             timeouts_only = timeouts_only and exc.timed_out
             rate_limited_only = False
-            _observe(exchange, upstream, False, attempt_started)
+            observe_attempt(exchange, upstream, False, attempt_started)
             continue
-        _observe(exchange, upstream, True, attempt_started)
+        observe_attempt(exchange, upstream, True, attempt_started)
         return answer
 
     message = (f"Every attempt for '{route.requested}' failed: "
                + "; ".join(failures + _skipped_words(exchange.skipped)) + ".")
     if last is not None and len(attempts) == 1 and not exchange.skipped:
-        _record(usage, exchange, last.upstream, last.status, Usage(), error=message, answered=False)
+        record_request(usage, exchange, last.upstream, last.status, Usage(), error=message, answered=False)
         return _error_response(exchange, last)
     if failures and rate_limited_only:
-        _record(usage, exchange, attempts[-1], 429, Usage(), error=message, answered=False)
+        record_request(usage, exchange, attempts[-1], 429, Usage(), error=message, answered=False)
         wait = back_in if back_in is not None else 1.0
         raise GatewayError(429, message, "rate_limited", headers={"retry-after": str(max(1, math.ceil(wait)))})
-    _record(usage, exchange, attempts[-1] if attempts else None, 502, Usage(), error=message, answered=False)
+    record_request(usage, exchange, attempts[-1] if attempts else None, 502, Usage(), error=message, answered=False)
     status = 504 if failures and timeouts_only else 502
     headers = {"retry-after": last.retry_after} if last is not None and last.retry_after else None
     raise GatewayError(status, message, "upstream_unavailable", headers=headers)
 
 
-def _failed(exchange: Exchange, upstream: Upstream, reason: str, started: float, status: int | None = None,
+def attempt_failed(exchange: Exchange, upstream: Upstream, reason: str, started: float, status: int | None = None,
             label: str | None = None) -> None:
     """An attempt failed: named in the client's error and headers, and kept for the request log."""
     reason = reason.rstrip(". ")  # the summary puts its own full stop after the list
@@ -254,7 +253,7 @@ def _label(exchange: Exchange, upstream: Upstream) -> str:
     return f"{upstream.provider}/{upstream.model} ({upstream.account_name})"
 
 
-def _observe(exchange: Exchange, upstream: Upstream, ok: bool, started: float, status: int | None = None,
+def observe_attempt(exchange: Exchange, upstream: Upstream, ok: bool, started: float, status: int | None = None,
              retry_after: str | None = None) -> float | None:
     """Tell the strategies' stats and the resilience state how an attempt went; returns the cooldown a
     failure started (seconds), if any."""
@@ -330,7 +329,7 @@ async def _complete_response(exchange: Exchange, upstream: Upstream, wire: Diale
                     payload["model"] = exchange.route.requested
                     edited = dumps(payload)
                 raw = edited
-        _record(usage, exchange, upstream, response.status_code, tokens)
+        record_request(usage, exchange, upstream, response.status_code, tokens)
         return Response(raw, status_code=response.status_code, headers=headers,
                         media_type=response.headers.get("content-type", "application/json"))
     try:
@@ -340,9 +339,9 @@ async def _complete_response(exchange: Exchange, upstream: Upstream, wire: Diale
         body = exchange.client.encode_answer(answer, exchange.call)
     except (TranslationError, ValueError, KeyError, TypeError, AttributeError) as exc:
         message = f"{upstream.provider} sent an answer the gateway could not read as {wire.name}: {exc}"
-        _record(usage, exchange, upstream, 502, Usage(), error=message)
+        record_request(usage, exchange, upstream, 502, Usage(), error=message)
         raise GatewayError(502, message, "upstream_bad_answer") from None
-    _record(usage, exchange, upstream, response.status_code, answer.usage)
+    record_request(usage, exchange, upstream, response.status_code, answer.usage)
     return Response(dumps(body), status_code=response.status_code, headers=headers, media_type="application/json")
 
 
@@ -430,7 +429,7 @@ class _StreamRelay:
             return
         self.recorded = True
         ttft = (self.first_byte - self.exchange.started) * 1000 if self.first_byte else None
-        _record(self.usage, self.exchange, self.upstream, self.status, self.tokens, ttft_ms=ttft, error=self.error)
+        record_request(self.usage, self.exchange, self.upstream, self.status, self.tokens, ttft_ms=ttft, error=self.error)
 
 
 class _PassThroughStream(_StreamRelay):
@@ -441,8 +440,7 @@ class _PassThroughStream(_StreamRelay):
         self.splitter = LineSplitter() if self.wire.stream_media_type == NDJSON else EventSplitter()
         self.rewrite = model_rewriter(self.exchange.route.requested)
         self.marker = self.wire.usage_marker
-        self.drop_usage: Callable[[bytes], bytes | None] | None = (
-            usage_chunk_filter(self.exchange.call) if self.wire.name == "openai" else None)
+        self.drop_usage = self.wire.passthrough_chunk_filter(self.exchange.call)
 
     def relay(self, chunk: bytes) -> bytes:
         out = []
@@ -529,7 +527,7 @@ def _header_value(text: str) -> str:
 
 def _client_headers(exchange: Exchange, upstream: Upstream, response: UpstreamResponse) -> dict[str, str]:
     headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
-    headers.update(_identity_headers(upstream))
+    headers.update(identity_headers(upstream))
     headers["x-quotagate-fallbacks"] = str(exchange.fallbacks)
     if exchange.failures:
         headers["x-quotagate-failures"] = _header_value("; ".join(exchange.failures))[:2000]
@@ -542,7 +540,7 @@ def _client_headers(exchange: Exchange, upstream: Upstream, response: UpstreamRe
     return headers
 
 
-def _identity_headers(upstream: Upstream) -> dict[str, str]:
+def identity_headers(upstream: Upstream) -> dict[str, str]:
     return {"x-quotagate-provider": _header_value(upstream.provider),
             "x-quotagate-model": _header_value(upstream.model),
             "x-quotagate-account": _header_value(upstream.account_name)}
@@ -551,7 +549,7 @@ def _identity_headers(upstream: Upstream) -> dict[str, str]:
 def _error_response(exchange: Exchange, failure: _Failure) -> Response:
     """The provider's own error when it speaks the client's format; otherwise its words in the client's
     shape. Keys a provider echoes back ("Incorrect API key provided: sk-…") are masked either way."""
-    headers = _identity_headers(failure.upstream)
+    headers = identity_headers(failure.upstream)
     if failure.retry_after:
         headers["retry-after"] = _header_value(failure.retry_after)
     client = exchange.client
@@ -589,7 +587,7 @@ async def _read_and_close(response: UpstreamResponse) -> bytes:
         await response.aclose()
 
 
-def _record(usage: UsageRecorder, exchange: Exchange, upstream: Upstream | None, status: int, tokens: Usage,
+def record_request(usage: UsageRecorder, exchange: Exchange, upstream: Upstream | None, status: int, tokens: Usage,
             ttft_ms: float | None = None, error: str | None = None, answered: bool = True) -> None:
     """The request's one row; `answered` False when `upstream` is a failed attempt already in `tried`."""
     usage.record(path=exchange.client_path, status=status,

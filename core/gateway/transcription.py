@@ -30,9 +30,16 @@ from core.gateway import dialects
 from core.gateway.admission import attempts_for, route_for
 from core.gateway.dialects.common import Call, Usage
 from core.gateway.errors import GatewayError
-from core.gateway.relay import FALLBACK_STATUSES, Exchange, _failed, _identity_headers, _observe, _record
+from core.gateway.relay import (
+    FALLBACK_STATUSES,
+    Exchange,
+    attempt_failed,
+    identity_headers,
+    observe_attempt,
+    record_request,
+)
 from core.gateway.requests import client_key_id, read_body
-from core.gateway.proxy_routes import _unless_client_leaves
+from core.gateway.proxy_routes import unless_client_leaves
 from core.gateway.routing import Upstream
 from core.gateway.runtime import GatewayRuntime
 from core.gateway.upstream import describe_transport_error, is_timeout
@@ -90,7 +97,7 @@ async def transcribe(request: Request, runtime: GatewayRuntime) -> Response:
                         PATH, started, "transcription", tuple(attempts), runtime.stats, runtime.resilience,
                         tuple(skipped))
     # A client that hangs up stops the work (an AssemblyAI transcript may be polled for minutes).
-    return await _unless_client_leaves(request, _attempt_each(runtime, exchange, attempts, audio, answer_format))
+    return await unless_client_leaves(request, _attempt_each(runtime, exchange, attempts, audio, answer_format))
 
 
 async def _attempt_each(runtime: GatewayRuntime, exchange: Exchange, attempts: list[Upstream], audio: Audio,
@@ -107,23 +114,23 @@ async def _attempt_each(runtime: GatewayRuntime, exchange: Exchange, attempts: l
         except httpx.HTTPError as exc:
             failed = _Failed(504 if is_timeout(exc) else 502, describe_transport_error(exc), timed_out=is_timeout(exc))
             failures.append(failed)
-            _failed(exchange, upstream, failed.message, attempt_started)
-            _observe(exchange, upstream, False, attempt_started)
+            attempt_failed(exchange, upstream, failed.message, attempt_started)
+            observe_attempt(exchange, upstream, False, attempt_started)
             continue
         except _Failed as failed:
             failures.append(failed)
-            _failed(exchange, upstream, failed.message, attempt_started, failed.status)
+            attempt_failed(exchange, upstream, failed.message, attempt_started, failed.status)
             if failed.fall_back or failed.status in FALLBACK_STATUSES:
                 if transcriber is not None:
-                    _observe(exchange, upstream, False, attempt_started, failed.status, failed.retry_after)
+                    observe_attempt(exchange, upstream, False, attempt_started, failed.status, failed.retry_after)
                 continue
-            _observe(exchange, upstream, True, attempt_started)  # it answered: the request was at fault
-            _record(runtime.usage, exchange, upstream, failed.status, Usage(), error=failed.message, answered=False)
+            observe_attempt(exchange, upstream, True, attempt_started)  # it answered: the request was at fault
+            record_request(runtime.usage, exchange, upstream, failed.status, Usage(), error=failed.message, answered=False)
             raise GatewayError(failed.status, f"{upstream.provider} refused the audio: {failed.message}",
                                f"upstream_{failed.status}") from None
-        _observe(exchange, upstream, True, attempt_started)
-        _record(runtime.usage, exchange, upstream, 200, tokens)
-        headers = {**_identity_headers(upstream), "x-quotagate-fallbacks": str(index)}
+        observe_attempt(exchange, upstream, True, attempt_started)
+        record_request(runtime.usage, exchange, upstream, 200, tokens)
+        headers = {**identity_headers(upstream), "x-quotagate-fallbacks": str(index)}
         answer = {"text": result["text"], "task": "transcribe", "language": result.get("language") or audio.language,
                   "duration": result.get("duration")}
         if answer_format == "text":
@@ -300,7 +307,7 @@ def _all_failed(runtime: GatewayRuntime, exchange: Exchange, attempts: list[Upst
                 failures: list[_Failed]) -> GatewayError:
     words = [f"{u.provider}/{u.model} ({u.account_name}): {f.message}" for u, f in zip(attempts, failures)]
     message = f"Every attempt to transcribe with '{exchange.route.requested}' failed: " + "; ".join(words) + "."
-    _record(runtime.usage, exchange, attempts[-1], failures[-1].status, Usage(), error=message, answered=False)
+    record_request(runtime.usage, exchange, attempts[-1], failures[-1].status, Usage(), error=message, answered=False)
     if all(f.status == 429 for f in failures):
         waits = [float(f.retry_after) for f in failures if f.retry_after and f.retry_after.isdigit()]
         return GatewayError(429, message, "rate_limited", {"retry-after": str(math.ceil(min(waits)) if waits else 1)})

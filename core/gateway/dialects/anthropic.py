@@ -969,6 +969,10 @@ class AnthropicDialect:
     name = NAME
     stream_media_type = "text/event-stream"
     usage_marker = b'"usage"'
+
+    def passthrough_chunk_filter(self, call: Call) -> Callable[[bytes], bytes | None] | None:
+        return None  # relayed as it is
+
     parse_request = staticmethod(parse_request)
     encode_answer = staticmethod(encode_answer)
     stream_encoder = staticmethod(AnthropicStreamEncoder)

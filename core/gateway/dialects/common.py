@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Union
+from typing import Any, Callable, Literal, Protocol, Union
 
 from core.gateway.sse import EventSplitter
 
@@ -360,6 +360,11 @@ class Dialect(Protocol):
 
     # usage of same-format answers, which are passed through without decoding
     def answer_usage(self, payload: dict[str, Any]) -> Usage: ...
+
+    def passthrough_chunk_filter(self, call: Call) -> Callable[[bytes], bytes | None] | None:
+        """What a same-format stream needs taken out of each event before the client sees it (e.g. a usage
+        chunk the gateway asked for and the client did not); None when it is relayed as it is."""
+        ...
 
     usage_marker: bytes  # a pass-through stream event is scanned for usage only if it contains this
 

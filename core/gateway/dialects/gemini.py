@@ -25,7 +25,7 @@ import json
 import mimetypes
 import re
 import secrets
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from core.gateway.dialects import common
 from core.gateway.dialects.common import (
@@ -1128,6 +1128,10 @@ class GeminiDialect:
     name = NAME
     stream_media_type = "text/event-stream"
     usage_marker = b'"usageMetadata"'
+
+    def passthrough_chunk_filter(self, call: Call) -> Callable[[bytes], bytes | None] | None:
+        return None  # relayed as it is
+
     parse_request = staticmethod(parse_request)
     encode_answer = staticmethod(encode_answer)
     stream_encoder = staticmethod(_StreamEncoder)

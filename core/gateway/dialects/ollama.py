@@ -19,7 +19,7 @@ import secrets
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from core.gateway.dialects import common
 from core.gateway.dialects.common import (
@@ -628,6 +628,9 @@ class OllamaDialect:
     name = NAME
     stream_media_type = "application/x-ndjson"
     usage_marker = b'"done":true'
+
+    def passthrough_chunk_filter(self, call: Call) -> Callable[[bytes], bytes | None] | None:
+        return None  # relayed as it is
 
     # client side
 

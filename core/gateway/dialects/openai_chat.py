@@ -843,6 +843,9 @@ class OpenAIChat:
     stream_media_type = "text/event-stream"
     usage_marker = b'"usage"'
 
+    def passthrough_chunk_filter(self, call: Call) -> Callable[[bytes], bytes | None] | None:
+        return usage_chunk_filter(call)
+
     # client side
 
     def parse_request(self, payload: dict[str, Any], *, model: str | None = None,

@@ -1091,6 +1091,9 @@ class ResponsesDialect:
     stream_media_type = "text/event-stream"
     usage_marker = b'"usage"'
 
+    def passthrough_chunk_filter(self, call: Call) -> Callable[[bytes], bytes | None] | None:
+        return None  # relayed as it is
+
     def parse_request(self, payload: dict[str, Any], *, model: str | None = None,
                       stream: bool | None = None) -> Call:
         return _parse_call(payload, model, stream)
